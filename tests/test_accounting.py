@@ -1,0 +1,257 @@
+"""Conversion to energy, tce and CO2 against published values."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carbon import FactorFallbackWarning, convert, convert_frame, to_co2, to_tce
+from carbon.errors import InvalidQuantity, UnitMismatch, UnknownCarrier, UnknownFactor, UnknownUnit
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "carrier", "expected"),
+    [
+        # GB/T 2589-2020 Table A.2: electricity 0.1229 kgce/kWh (当量值)
+        (10_000, "kWh", "electricity", 1.229),
+        (1, "万千瓦时", "电力", 1.229),
+        (10, "MWh", "electricity", 1.229),
+        (10_000, "度", "电力", 1.229),
+        # GB/T 2589-2020 Table A.1: raw coal 0.7143, washed coal 0.9000, coke 0.9714 kgce/kg
+        (1, "t", "raw_coal", 0.7143),
+        (1, "吨", "原煤", 0.7143),
+        (1000, "公斤", "原煤", 0.7143),
+        (1, "t", "washed_coal", 0.9000),
+        (1, "t", "焦炭", 0.9714),
+        # Table A.1: crude and fuel oil 1.4286, gasoline and kerosene 1.4714, diesel 1.4571, LPG 1.7143
+        (1, "t", "crude_oil", 1.4286),
+        (1, "吨", "燃料油", 1.4286),
+        (1, "t", "gasoline", 1.4714),
+        (1, "t", "kerosene", 1.4714),
+        (1, "吨", "柴油", 1.4571),
+        (1, "t", "lpg", 1.7143),
+        (1, "t", "refinery_gas", 1.5714),
+        # natural gas: 1.3300 kgce/m3 (default of the published 1.1000-1.3300 range)
+        (1, "万立方米", "天然气", 13.300),
+        (1000, "m3", "natural_gas", 1.3300),
+        (1000, "Nm³", "natural_gas", 1.3300),
+        (1000, "m3", "blast_furnace_gas", 0.1286),
+        # heat 0.03412 kgce/MJ (= 1/29.307)
+        (1, "GJ", "heat", 0.03412),
+        (1, "百万千焦", "热力", 0.03412),
+        (1, "吉焦", "热力", 0.03412),
+        # low-pressure steam 0.1286 kgce/kg (GB/T 2589-2008 Annex A)
+        (1, "t", "蒸汽", 0.1286),
+    ],
+)
+def test_tce_equivalent_published(quantity: float, unit: str, carrier: str, expected: float) -> None:
+    assert to_tce(quantity, unit, carrier).to("tce").magnitude == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "carrier", "kwargs", "expected"),
+    [
+        # MEE/NBS 2022 national average 0.5366 tCO2/MWh
+        (1, "MWh", "electricity", {"year": 2022}, 0.5366),
+        (1000, "kWh", "电力", {"year": 2022}, 0.5366),
+        (0.1, "万千瓦时", "电力", {"year": 2022}, 0.5366),
+        # MEE/NBS 公告2024年第12号: 2021 national 0.5568, excluding market-traded non-fossil 0.5942, fossil 0.8426
+        (1, "MWh", "electricity", {"year": 2021}, 0.5568),
+        (1, "MWh", "electricity", {"year": 2021, "grid_series": "excl_market_nonfossil"}, 0.5942),
+        (1, "MWh", "electricity", {"year": 2021, "grid_series": "fossil"}, 0.8426),
+        (1, "MWh", "electricity", {"year": 2023}, 0.5306),
+        # regional grid (南方) and province (广东)
+        (1, "MWh", "electricity", {"year": 2022, "region": "南方"}, 0.3869),
+        (1, "MWh", "electricity", {"year": 2021, "region": "广东"}, 0.4715),
+        (1, "MWh", "electricity", {"year": 2022, "region": "guangdong"}, 0.4403),
+        # carbon-market reporting factor, a separate series: 0.5810 (2021), 0.5703 (2022)
+        (1, "MWh", "electricity", {"year": 2021, "grid_series": "cets"}, 0.5810),
+        (1, "MWh", "electricity", {"year": 2022, "grid_series": "cets"}, 0.5703),
+        # Chinese method (FACTS §3, GB/T 32150-2015): t CO2 per t of fuel
+        (1, "t", "raw_coal", {}, 1.9003),
+        (1, "t", "coke", {}, 2.8604),
+        (1, "t", "crude_oil", {}, 3.0202),
+        (1, "t", "fuel_oil", {}, 3.1705),
+        (1, "t", "gasoline", {}, 2.9251),
+        (1, "t", "kerosene", {}, 3.0179),
+        (1, "t", "diesel", {}, 3.0959),
+        (1, "吨", "柴油", {}, 3.0959),
+        (1, "t", "lpg", {}, 3.1013),
+        (1, "t", "refinery_gas", {}, 3.0119),
+        (1000, "m3", "natural_gas", {}, 2.1622),
+        (0.1, "万立方米", "天然气", {}, 2.1622),
+        # IPCC 2006 Vol. 2 Ch. 1 Tables 1.2/1.4: NCV [TJ/Gg] x EF [kgCO2/TJ]
+        (1, "t", "diesel", {"method": "ipcc2006"}, 43.0 * 74_100 / 1e6),  # 3.1863
+        (1, "t", "gasoline", {"method": "ipcc2006"}, 44.3 * 69_300 / 1e6),
+        (1, "t", "fuel_oil", {"method": "ipcc2006"}, 40.4 * 77_400 / 1e6),
+        (1, "t", "kerosene", {"method": "ipcc2006"}, 43.8 * 71_900 / 1e6),
+        (1, "t", "lpg", {"method": "ipcc2006"}, 47.3 * 63_100 / 1e6),
+        (1, "t", "raw_coal", {"method": "ipcc2006"}, 25.8 * 94_600 / 1e6),
+        # purchased heat 0.11 tCO2/GJ; on-site renewables emit nothing
+        (1, "GJ", "heat", {}, 0.11),
+        (1000, "kWh", "electricity_renewable", {"year": 2022}, 0.0),
+    ],
+)
+def test_co2_published(quantity: float, unit: str, carrier: str, kwargs: dict, expected: float) -> None:
+    assert to_co2(quantity, unit, carrier, **kwargs).to("tCO2").magnitude == pytest.approx(expected, abs=6e-5)
+
+
+def test_diesel_ipcc_is_the_issue_value() -> None:
+    assert to_co2(1, "t", "diesel", method="ipcc2006").magnitude == pytest.approx(3.1863, abs=1e-4)
+
+
+def test_energy_content() -> None:
+    assert convert(1, "万千瓦时", "电力").energy_gj == pytest.approx(36.0)  # 3.6 MJ/kWh
+    assert convert(1, "t", "raw_coal").energy_gj == pytest.approx(20.908)  # GB/T 2589 NCV 20 908 kJ/kg
+    assert convert(1, "万立方米", "天然气").energy_gj == pytest.approx(389.31)
+
+
+def test_equal_value_basis_uses_the_previous_years_coal_rate() -> None:
+    # GB/T 2589-2020: 等价值 of electricity = previous year's coal per kWh supplied (2020: 305.5 gce/kWh)
+    assert to_tce(10_000, "kWh", "electricity", basis="equal", year=2021).magnitude == pytest.approx(3.055)
+    # for primary fuels the two bases coincide
+    assert to_tce(1, "t", "diesel", basis="equal").magnitude == to_tce(1, "t", "diesel").magnitude
+
+
+def test_missing_year_falls_back_and_says_so() -> None:
+    with pytest.warns(FactorFallbackWarning, match="2025.*2023"):
+        assert to_co2(1, "MWh", "electricity", year=2025).magnitude == pytest.approx(0.5306)
+    result = convert(1, "MWh", "electricity", year=2025)
+    assert result.fallback and any("2023" in note for note in result.notes)
+
+
+def test_province_without_the_year_falls_back() -> None:
+    result = convert(1, "MWh", "electricity", year=2023, region="广东")
+    assert result.co2_t == pytest.approx(0.4403) and result.fallback
+
+
+def test_tce_does_not_warn_about_co2_factors() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_tce(1, "MWh", "electricity", year=2030)
+
+
+def test_measured_ncv_wins() -> None:
+    # 1 t of coal at 25 000 kJ/kg measured: 25 GJ / 29.307 GJ/tce
+    assert to_tce(1, "t", "raw_coal", ncv=25_000, ncv_unit="kJ/kg").magnitude == pytest.approx(25 / 29.307)
+    # CO2 follows the measured energy with the default carbon content: 25 GJ x 26.37 tC/TJ x 0.94 x 44/12
+    expected = 25e-3 * 26.37 * 0.94 * 44 / 12
+    assert to_co2(1, "t", "raw_coal", ncv=25_000, ncv_unit="kJ/kg").magnitude == pytest.approx(expected)
+    # a measured steam enthalpy likewise
+    assert convert(2, "t", "steam", ncv=2.8, ncv_unit="GJ/t").energy_gj == pytest.approx(5.6)
+
+
+def test_volume_of_liquid_fuel_goes_through_density() -> None:
+    result = convert(1000, "升", "柴油")
+    assert result.tce == pytest.approx(0.84 * 1.4571)
+    assert any(f.table == "density" for f in result.factors)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        ((1, "m3", "electricity"), {}, UnitMismatch, "volume.*electricity.*kWh"),
+        ((1, "m³", "电力"), {}, UnitMismatch, "volume"),
+        ((1, "kWh", "natural_gas"), {}, UnitMismatch, "energy.*natural_gas.*volume"),
+        ((1, "kwhh", "electricity"), {}, UnknownUnit, "did you mean"),
+        ((1, "kWh", "moonshine"), {}, UnknownCarrier, "valid carriers"),
+        ((-5, "kWh", "electricity"), {}, InvalidQuantity, "negative"),
+        (("lots", "kWh", "electricity"), {}, InvalidQuantity, "not a number"),
+        ((float("nan"), "kWh", "electricity"), {}, InvalidQuantity, "finite"),
+        ((1, "MWh", "electricity"), {"region": "atlantis"}, UnknownFactor, "regions: .*south"),
+        ((1, "MWh", "electricity"), {"region": "广东", "grid_series": "fossil"}, UnknownFactor, "national"),
+        ((1, "kWh", "electricity"), {"ncv": 3600, "ncv_unit": "kJ/kWh"}, UnitMismatch, "fuels and steam"),
+        ((1, "t", "raw_coal"), {"ncv": 25, "ncv_unit": "MJ/m3"}, UnitMismatch, "does not fit"),
+        ((1, "t", "raw_coal"), {"method": "astrology"}, ValueError, "methods"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(args: tuple, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        convert(*args, **kwargs)
+
+
+def test_every_result_records_the_factor_version(factors) -> None:
+    result = convert(1, "t", "diesel")
+    assert result.factor_version == factors.version
+    assert {f.id for f in result.factors} >= {"gbt2589:diesel", "cn-fuel:diesel"}
+
+
+# -- frames ------------------------------------------------------------------------------------------------
+
+SAMPLES = [
+    ("电力", "万千瓦时"), ("electricity", "kWh"), ("electricity", "MWh"), ("diesel", "t"), ("柴油", "升"),
+    ("天然气", "万立方米"), ("natural_gas", "Nm3"), ("raw_coal", "吨"), ("heat", "GJ"), ("steam", "t"),
+    ("steam", "GJ"), ("electricity_renewable", "kWh"), ("lpg", "kg"), ("coke_oven_gas", "m3"),
+]
+
+rows = st.tuples(
+    st.sampled_from(SAMPLES),
+    st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False),
+    st.sampled_from([2019, 2020, 2021, 2022, 2023, 2024, 2026]),
+    st.sampled_from([None, "south", "广东", "national"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rows, min_size=1, max_size=40), st.sampled_from(["cn", "ipcc2006"]))
+def test_convert_frame_equals_scalar_functions_row_by_row(sample: list, method: str) -> None:
+    frame = pd.DataFrame({
+        "carrier": [carrier for (carrier, _), *_ in sample],
+        "unit": [unit for (_, unit), *_ in sample],
+        "quantity": [quantity for _, quantity, *_ in sample],
+        "period": [f"{year}-06" for *_, year, _ in sample],
+        "region": [region for *_, region in sample],
+    })
+    out = convert_frame(frame, method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FactorFallbackWarning)
+        for i, ((carrier, unit), quantity, year, region) in enumerate(sample):
+            one = convert(quantity, unit, carrier, year=year, region=region, method=method)
+            assert out["energy_gj"].iat[i] == pytest.approx(one.energy_gj, rel=1e-12, abs=1e-12)
+            assert out["tce_equivalent"].iat[i] == pytest.approx(
+                to_tce(quantity, unit, carrier, year=year).magnitude, rel=1e-12, abs=1e-12)
+            assert out["tce_equal"].iat[i] == pytest.approx(
+                to_tce(quantity, unit, carrier, year=year, basis="equal").magnitude, rel=1e-12, abs=1e-12)
+            assert out["co2_t"].iat[i] == pytest.approx(
+                to_co2(quantity, unit, carrier, year=year, region=region, method=method).magnitude,
+                rel=1e-12, abs=1e-12)
+            assert out["carrier"].iat[i] == one.carrier
+            assert out["factor_fallback"].iat[i] == one.fallback
+            assert {out["tce_factor"].iat[i], out["co2_factor"].iat[i]} <= {f.id for f in one.factors}
+
+
+def test_convert_frame_with_measured_ncv_and_categoricals() -> None:
+    frame = pd.DataFrame({
+        "carrier": ["原煤", "原煤", "电力"], "unit": ["吨", "吨", "万千瓦时"], "quantity": [2.0, 2.0, 1.0],
+        "ncv": [np.nan, 25_000, np.nan], "ncv_unit": [None, "kJ/kg", None], "year": [2022, 2022, 2022],
+    }).astype({"carrier": "category", "unit": "category"})
+    out = convert_frame(frame)
+    assert out["tce_equivalent"].tolist() == pytest.approx([2 * 0.7143, 2 * 25 / 29.307, 1.229])
+    assert out["co2_t"].iat[2] == pytest.approx(5.366)
+    assert out["factor_version"].nunique() == 1
+    assert list(frame.columns) == ["carrier", "unit", "quantity", "ncv", "ncv_unit", "year"]  # input untouched
+
+
+def test_convert_frame_names_the_bad_rows() -> None:
+    frame = pd.DataFrame({"carrier": ["电力", "电力", "天然气"], "unit": ["kWh", "m3", "m3"],
+                          "quantity": [1.0, 2.0, 3.0]}, index=[10, 11, 12])
+    with pytest.raises(UnitMismatch, match=r"row 11 \(电力, m3\)"):
+        convert_frame(frame)
+    frame.loc[12, "quantity"] = -1
+    with pytest.raises(InvalidQuantity, match="row 12"):
+        convert_frame(frame)
+
+
+def test_convert_frame_needs_its_columns() -> None:
+    with pytest.raises(KeyError, match="unit"):
+        convert_frame(pd.DataFrame({"carrier": ["电力"], "quantity": [1]}))
+
+
+def test_convert_frame_empty() -> None:
+    out = convert_frame(pd.DataFrame({"carrier": [], "unit": [], "quantity": []}))
+    assert len(out) == 0 and "co2_t" in out
