@@ -1,0 +1,1 @@
+"""Ingestion: readers, validation, the pipeline into the store, and the scheduled jobs."""
