@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carbon.accounting import BASES, GRID_SERIES, METHODS, convert
 from carbon.errors import CarbonError
+from carbon.store import Store, default_db_path, open_store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,6 +84,236 @@ def convert_command(quantity: str, unit: str, carrier: str, year: int | None, re
     for note in result.notes:
         console.print(f"  [yellow]note:[/] {note}", highlight=False)
     console.print(f"  factor version {result.factor_version}", style="dim")
+
+
+db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+                         help="SQLite database (default: $CARBON_DB or data/carbon.db).")
+
+
+@contextmanager
+def _store(db_path: str | None) -> Iterator[Store]:
+    store = open_store(db_path or default_db_path())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# -- ingest -------------------------------------------------------------------------------------------------
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@db_option
+@click.option("--enterprise", "enterprise_id", help="The enterprise the files are for (fills and checks rows).")
+@click.option("--format", "file_format", type=click.Choice(["auto", "csv", "xlsx", "json", "form205"]),
+              default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts and rejections.")
+def ingest_command(paths: tuple[str, ...], db_path: str | None, enterprise_id: str | None, file_format: str,
+                   as_json: bool) -> None:
+    """Validate, convert and store consumption files (CSV, XLSX, JSON, form 205-1) or meter telemetry CSV.
+
+    Each file is one batch: stored whole or not at all. Rows that fail validation are listed with their row
+    number and reason, and the good rows of the same file are kept. Exit status 1 when a file cannot be read.
+    """
+    from carbon.ingest.files import UnreadableFile
+    from carbon.ingest.pipeline import ingest_file
+
+    totals = {"read": 0, "accepted": 0, "unchanged": 0, "revised": 0, "rejected": 0}
+    files: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    unreadable = False
+    show_progress = not as_json and console.is_terminal
+    with _store(db_path) as store:
+        for path in paths:
+            size = Path(path).stat().st_size
+            with _progress(show_progress, Path(path).name) as advance:
+                try:
+                    summary = ingest_file(store, path, format=file_format, enterprise_id=enterprise_id,
+                                          progress=advance)
+                except (UnreadableFile, CarbonError, ValueError, OSError) as error:
+                    unreadable = True
+                    files.append({"file": path, "status": "unreadable", "error": str(error)})
+                    if not as_json:
+                        err_console.print(f"[bold red]{path}:[/] cannot be read: {error}", highlight=False)
+                    continue
+            record = summary.to_dict()
+            for key in totals:
+                totals[key] += record[key]
+            for rejection in record["rejections"]:
+                rejections.append({"file": path, **rejection})
+            files.append({"file": path, "size_bytes": size, **{k: v for k, v in record.items() if k != "rejections"}})
+            if not as_json:
+                _print_summary(path, record)
+    if as_json:
+        _print_json({**totals, "rejections": rejections, "files": files})
+    sys.exit(1 if unreadable else 0)
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda rows: progress.advance(task, rows)
+
+
+def _print_summary(path: str, record: dict[str, Any]) -> None:
+    table = Table(title=f"{path}  (batch {record['batch_id'][:12]})", show_header=False, title_justify="left")
+    for key, style in (("read", ""), ("accepted", "green"), ("unchanged", "dim"), ("revised", "yellow"),
+                       ("rejected", "red")):
+        table.add_row(key, f"[{style}]{record[key]:,}[/]" if style else f"{record[key]:,}")
+    console.print(table)
+    shown = record["rejections"][:20]
+    for rejection in shown:
+        console.print(f"  row {rejection['row']}: {rejection['field']} {rejection.get('value') or ''!s} — "
+                      f"{rejection['reason']}", highlight=False, style="red")
+    if len(record["rejections"]) > len(shown):
+        console.print(f"  … and {len(record['rejections']) - len(shown)} more (use --json for all)", style="red")
+
+
+# -- enterprises and regions --------------------------------------------------------------------------------
+
+@main.group("enterprise")
+def enterprise_group() -> None:
+    """Register enterprises (reporting units)."""
+
+
+@enterprise_group.command("add")
+@click.argument("enterprise_id")
+@click.option("--name", required=True)
+@click.option("--region", required=True, help="Region code, e.g. gz-htz.")
+@click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C3974.")
+@click.option("--credit-code", help="Unified social credit code (统一社会信用代码).")
+@db_option
+def enterprise_add(enterprise_id: str, name: str, region: str, industry: str | None, credit_code: str | None,
+                   db_path: str | None) -> None:
+    """Register one enterprise."""
+    with _store(db_path) as store:
+        try:
+            written = store.add_enterprises([{"id": enterprise_id, "name": name, "region": region,
+                                              "industry": industry, "credit_code": credit_code}])
+        except (CarbonError, ValueError) as error:
+            _fail(str(error))
+            return
+    console.print(f"enterprise {enterprise_id} {'added' if written else 'already registered (unchanged)'}")
+
+
+@enterprise_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+def enterprise_import(file: str, db_path: str | None) -> None:
+    """Register enterprises from a CSV with columns id,name,region[,industry,credit_code]."""
+    import pandas as pd
+
+    frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = {"id", "name", "region"} - set(frame.columns)
+    if missing:
+        _fail(f"{file}: missing column(s) {', '.join(sorted(missing))}; expected id,name,region[,industry]")
+    with _store(db_path) as store:
+        try:
+            written = store.add_enterprises(frame.replace({"": None}).to_dict("records"))
+        except (CarbonError, ValueError) as error:
+            _fail(str(error))
+            return
+    console.print(f"{written} enterprise(s) added, {len(frame) - written} already registered")
+
+
+@enterprise_group.command("list")
+@click.option("--region")
+@db_option
+def enterprise_list(region: str | None, db_path: str | None) -> None:
+    """List registered enterprises."""
+    from carbon.store import Scope
+
+    with _store(db_path) as store:
+        rows = store.list_enterprises(Scope.everything(), region=region)
+    table = Table("id", "name", "region", "industry")
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["region"], row.get("industry") or "")
+    console.print(table)
+
+
+@main.group("region")
+def region_group() -> None:
+    """Regions, their targets and statistics."""
+
+
+@region_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--parent")
+@click.option("--grid-region", help="Grid region or province of its electricity factor (e.g. guangdong, south).")
+@click.option("--base-year", type=int, help="Intensity base year, e.g. 2020.")
+@click.option("--base-value", type=float, help="Intensity in the base year [tce/万元], e.g. 0.15.")
+@click.option("--target-year", type=int, help="Intensity target year, e.g. 2025.")
+@click.option("--target-value", type=float, help="Intensity target [tce/万元], e.g. 0.13.")
+@click.option("--peak-aim-year", type=int, help="Year the region aims to peak its CO2 by.")
+@db_option
+def region_add(code: str, name: str, parent: str | None, grid_region: str | None, base_year: int | None,
+               base_value: float | None, target_year: int | None, target_value: float | None,
+               peak_aim_year: int | None, db_path: str | None) -> None:
+    """Create (or update) a region."""
+    fields = {"name": name, "parent": parent, "grid_region": grid_region, "intensity_base_year": base_year,
+              "intensity_base_value": base_value, "intensity_target_year": target_year,
+              "intensity_target_value": target_value, "peak_aim_year": peak_aim_year}
+    with _store(db_path) as store:
+        try:
+            store.upsert_region(code, **{k: v for k, v in fields.items() if v is not None})
+        except (CarbonError, ValueError) as error:
+            _fail(str(error))
+            return
+    console.print(f"region {code} saved")
+
+
+# -- jobs ---------------------------------------------------------------------------------------------------
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: list them, or run one now."""
+
+
+@jobs_group.command("list")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def jobs_list(db_path: str | None, as_json: bool) -> None:
+    """List the jobs with their schedule and last run."""
+    from carbon.ingest.jobs import list_jobs
+
+    with _store(db_path) as store:
+        jobs = list_jobs(store)
+    if as_json:
+        _print_json(jobs)
+        return
+    table = Table("job", "schedule", "last run", "status", "what it does")
+    for job in jobs:
+        last = job["last_run"] or {}
+        table.add_row(job["name"], job["schedule"], last.get("started_at") or "never", last.get("status") or "",
+                      job["description"])
+    console.print(table)
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def jobs_run(name: str, db_path: str | None, as_json: bool) -> None:
+    """Run one job now (it waits for nothing: a run already in progress makes this one skip)."""
+    from carbon.ingest.jobs import JOBS, run_job
+
+    if name not in JOBS:
+        _fail(f"unknown job {name!r}; jobs: {', '.join(sorted(JOBS))}")
+    result = run_job(name, db_path or default_db_path())
+    if as_json:
+        _print_json(result)
+    else:
+        colour = {"ok": "green", "skipped": "yellow"}.get(result["status"], "red")
+        console.print(f"{name}: [{colour}]{result['status']}[/] {json.dumps(result['counts'], ensure_ascii=False)}"
+                      + (f" — {result['error']}" if result["error"] else ""), highlight=False)
+    sys.exit(0 if result["status"] in ("ok", "skipped") else 1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,224 @@
+"""The audit trail: an append-only log whose entries are chained by SHA-256, and its verification.
+
+Audit happens at the grain that keeps it cheap and complete:
+
+- a batch of new rows gets one entry whose ``content_hash`` digests all of them (order-independent, so chunks of
+  a streamed file can be folded in as they are stored); the rows themselves carry ``created_batch``, so the batch
+  stays reproducible from the database;
+- a revision of a stored value gets an entry of its own, with who, when, source, old → new.
+
+Each entry's ``hash`` covers its fields and the previous entry's hash, so editing, deleting or reordering any
+entry breaks the chain from there on; re-computing every batch's content from the stored rows finds a row edited
+behind the service's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from carbon.store import Store
+
+__all__ = ["GENESIS", "ContentDigest", "Verification", "chain_entries", "entry_hash", "verify"]
+
+GENESIS = "0" * 64
+
+# What a consumption row's content is, for the batch digest: its natural key and the values as submitted.
+CONSUMPTION_CONTENT: tuple[str, ...] = (
+    "enterprise_id", "period", "carrier", "purpose", "quantity", "unit", "ncv", "ncv_unit",
+)
+READING_CONTENT: tuple[str, ...] = ("meter_id", "ts", "value", "unit", "kind")
+CONTENT = {"consumption": CONSUMPTION_CONTENT, "readings": READING_CONTENT}
+_NUMERIC = {"quantity", "ncv", "value"}
+
+HASHED_FIELDS: tuple[str, ...] = (
+    "seq", "ts", "actor", "action", "entity", "entity_key", "enterprise_id", "batch_id", "old", "new",
+    "content_count", "content_hash",
+)
+
+
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    """SHA-256 over the previous hash and the entry's fields, in a canonical JSON form."""
+    payload = json.dumps({name: entry.get(name) for name in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
+
+
+def chain_entries(entries: Sequence[Mapping[str, Any]], last: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Number and chain new entries after ``last`` (the newest stored entry, or None for an empty log)."""
+    seq = int(last["seq"]) if last else 0
+    prev = str(last["hash"]) if last else GENESIS
+    chained = []
+    for entry in entries:
+        seq += 1
+        row = {**entry, "seq": seq, "prev_hash": prev}
+        for name in ("old", "new"):
+            if isinstance(row.get(name), Mapping):
+                row[name] = json.dumps(row[name], sort_keys=True, ensure_ascii=False, default=str)
+        row["hash"] = entry_hash(prev, row)
+        prev = row["hash"]
+        chained.append(row)
+    return chained
+
+
+def _normalised(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The content columns in one representation whatever their dtype (category, str, object from SQL)."""
+    out = {}
+    for name in columns:
+        series = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+        if name in _NUMERIC:
+            # A value is positive or zero where given; -1 marks "not given" (NULL and NaN alike).
+            out[name] = pd.to_numeric(series, errors="coerce").astype(float).fillna(-1.0).to_numpy()
+        else:
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                series = series.astype(object)
+            out[name] = series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+@dataclass
+class ContentDigest:
+    """An order-independent digest of a multiset of rows: count, wrapping sum and xor of 64-bit row hashes."""
+
+    entity: str
+    count: int = 0
+    total: int = 0
+    xor: int = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Fold rows into the digest (chunks may come in any order)."""
+        if frame.empty:
+            return
+        hashes = pd.util.hash_pandas_object(_normalised(frame, CONTENT[self.entity]), index=False).to_numpy()
+        self.count += len(hashes)
+        with np.errstate(over="ignore"):
+            self.total = (self.total + int(hashes.sum(dtype=np.uint64))) % 2**64
+        self.xor ^= int(np.bitwise_xor.reduce(hashes))
+
+    @property
+    def hexdigest(self) -> str:
+        return hashlib.sha256(f"{self.entity}:{self.count}:{self.total}:{self.xor}".encode()).hexdigest()
+
+
+def consumption_key(row: Mapping[str, Any]) -> str:
+    """The natural key of a consumption row as one string (the audit entries' ``entity_key``)."""
+    return "|".join(str(row[name]) for name in ("enterprise_id", "period", "carrier", "purpose"))
+
+
+@dataclass
+class Verification:
+    """What :func:`verify` found."""
+
+    ok: bool = True
+    entries: int = 0
+    batches_checked: int = 0
+    first_broken_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, seq: int | None, message: str) -> None:
+        self.ok = False
+        if seq is not None and (self.first_broken_seq is None or seq < self.first_broken_seq):
+            self.first_broken_seq = seq
+        if len(self.problems) < 100:
+            self.problems.append(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries": self.entries, "batches_checked": self.batches_checked,
+                "first_broken_seq": self.first_broken_seq, "problems": self.problems}
+
+
+def _verify_chain(entries: Iterable[Mapping[str, Any]], result: Verification) -> list[Mapping[str, Any]]:
+    prev = GENESIS
+    expected_seq = 1
+    kept = []
+    for entry in entries:
+        result.entries += 1
+        seq = int(entry["seq"])
+        if seq != expected_seq:
+            result.fail(seq, f"entry {seq}: expected sequence number {expected_seq} (an entry was removed)")
+        if entry["prev_hash"] != prev:
+            result.fail(seq, f"entry {seq}: does not follow entry {seq - 1} (its prev_hash differs)")
+        if entry_hash(entry["prev_hash"], entry) != entry["hash"]:
+            result.fail(seq, f"entry {seq}: its fields were changed after it was written (hash mismatch)")
+        prev = entry["hash"]
+        expected_seq = seq + 1
+        if entry["action"] in ("batch", "revise"):
+            kept.append(entry)
+    return kept
+
+
+def verify(store: Store) -> Verification:
+    """Check the hash chain, then re-compute every batch's content and every revision from the stored rows.
+
+    Returns
+    -------
+    Verification
+        ``ok`` and, when not, the first broken entry and what is wrong (an edited entry, a removed entry, a row
+        edited outside the service, a revision that does not match the row).
+    """
+    result = Verification()
+    entries = _verify_chain(store.iter_audit(), result)
+
+    revisions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in entries:
+        if entry["action"] == "revise" and entry["entity"] == "consumption":
+            revisions[entry["entity_key"]].append({"seq": entry["seq"], "old": json.loads(entry["old"]),
+                                                   "new": json.loads(entry["new"])})
+
+    for entry in entries:
+        if entry["action"] != "batch" or entry["entity"] != "consumption" or not entry.get("content_count"):
+            continue
+        result.batches_checked += 1
+        rows = store.consumption_for_batch(entry["batch_id"])
+        if len(rows) and (rows["revision"] > 1).any():
+            rows = _undo_revisions(rows, revisions)
+        digest = ContentDigest("consumption")
+        digest.add(rows)
+        if (digest.count, digest.hexdigest) != (entry["content_count"], entry["content_hash"]):
+            result.fail(entry["seq"], f"batch {entry['batch_id']} (entry {entry['seq']}): its rows no longer "
+                                      f"match what was stored ({digest.count} rows now, {entry['content_count']} "
+                                      "then) — a row was edited or deleted outside the service")
+
+    current = store.consumption_with_revisions()
+    for row in current.to_dict("records"):
+        history = revisions.get(consumption_key(row), [])
+        if len(history) != int(row["revision"]) - 1:
+            result.fail(history[-1]["seq"] if history else None,
+                        f"{consumption_key(row)}: revision {row['revision']} but {len(history)} revision entries")
+            continue
+        latest = history[-1]["new"]
+        if not _same_values(latest, row):
+            result.fail(history[-1]["seq"], f"{consumption_key(row)}: stored values differ from its latest "
+                                            f"revision entry {history[-1]['seq']} (edited outside the service)")
+    return result
+
+
+def _same_values(values: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+    for name in ("quantity", "unit", "ncv", "ncv_unit"):
+        a, b = values.get(name), row.get(name)
+        if isinstance(a, float) or isinstance(b, float):
+            a = None if a is None or a != a else float(a)
+            b = None if b is None or b != b else float(b)
+        if a != b:
+            return False
+    return True
+
+
+def _undo_revisions(rows: pd.DataFrame, revisions: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Rows as their batch first stored them: revised rows take the ``old`` values of their first revision."""
+    rows = rows.copy()
+    for position in np.flatnonzero(rows["revision"].to_numpy() > 1):
+        key = consumption_key(rows.iloc[position])
+        history = revisions.get(key)
+        if history:
+            for name in ("quantity", "unit", "ncv", "ncv_unit"):
+                rows.iat[position, rows.columns.get_loc(name)] = history[0]["old"].get(name)
+    return rows

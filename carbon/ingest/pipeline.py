@@ -1,0 +1,346 @@
+"""The ingestion pipeline: read → validate → convert → store, one transaction per batch.
+
+A batch is one submission (a file, a JSON body, an HTTP pull). Its rows arrive in chunks so that a large file is
+never held whole; all chunks are written inside one transaction, so a failure anywhere leaves the database as it
+was. Natural keys make a repeated batch harmless: a row identical to the stored one is *unchanged*; a row whose
+value differs becomes a new *revision* with an audit entry (who, when, source, old → new); new rows are
+*accepted* and digested into the batch's single audit entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbon.accounting import convert_frame
+from carbon.audit import ContentDigest, chain_entries, consumption_key
+from carbon.factors import FactorSet, default_factors
+from carbon.ingest.validate import validate_consumption, validate_readings
+from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
+
+__all__ = [
+    "IngestSummary", "ingest_consumption", "ingest_file", "ingest_readings", "ingest_records", "read_readings_csv",
+]
+
+Progress = Callable[[int], None]
+_VALUES = ("quantity", "unit", "ncv", "ncv_unit")
+
+
+@dataclass
+class IngestSummary:
+    """What a batch did: counts, and every rejected row with its reason."""
+
+    batch_id: str
+    source: str
+    kind: str
+    read: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    rejected: int = 0
+    rejections: list[pd.DataFrame] = field(default_factory=list, repr=False)
+    status: str = "ok"
+
+    @property
+    def rejection_frame(self) -> pd.DataFrame:
+        if not self.rejections:
+            return pd.DataFrame(columns=["row", "field", "reason", "value"])
+        return pd.concat(self.rejections, ignore_index=True)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"read": self.read, "accepted": self.accepted, "unchanged": self.unchanged, "revised": self.revised,
+                "rejected": self.rejected}
+
+    def to_dict(self, *, index_name: str = "row") -> dict[str, Any]:
+        """JSON-ready: the counts, and the rejections as ``{row, field, reason, value}``."""
+        rejections = self.rejection_frame.rename(columns={"row": index_name})
+        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                   for r in rejections.to_dict("records")]
+        for record in records:
+            record[index_name] = int(record[index_name])
+        return {"batch_id": self.batch_id, "source": self.source, "kind": self.kind, "status": self.status,
+                **self.counts, "rejections": records}
+
+
+def _new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _same(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Element-wise equality where two missing values count as equal."""
+    both_missing = left.isna().to_numpy() & right.isna().to_numpy()
+    return both_missing | (left.astype(object).to_numpy() == right.astype(object).to_numpy())
+
+
+def _grid_regions(store: Store) -> dict[str, str | None]:
+    """Enterprise → the grid region or province whose electricity factor its region uses."""
+    return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
+
+
+def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
+                       enterprise_id: str | None = None, today: date | None = None,
+                       factors: FactorSet | None = None, progress: Progress | None = None,
+                       batch_id: str | None = None) -> IngestSummary:
+    """Validate, convert and store monthly consumption rows as one batch.
+
+    Parameters
+    ----------
+    store : Store
+    chunks : iterable of DataFrame
+        Canonical frames from a reader (``row``, ``enterprise_id``, ``period``, ``carrier``, ``quantity``,
+        ``unit`` …), consumed one at a time.
+    source : str
+        Where the batch came from (file name, ``api``, ``http:<name>``), kept with the batch and its audit entry.
+    actor : str
+        Who submitted it (a token id or ``cli``).
+    enterprise_id : str, optional
+        The enterprise the submission is for: rows naming another are rejected.
+    today : date, optional
+        Reference for the future-period check.
+    progress : callable, optional
+        Called with the number of rows of each chunk when it is done.
+
+    Returns
+    -------
+    IngestSummary
+    """
+    factors = factors or default_factors()
+    summary = IngestSummary(batch_id=batch_id or _new_batch_id(), source=source, kind="consumption")
+    digest = ContentDigest("consumption")
+    enterprises = store.enterprise_ids()
+    grid = _grid_regions(store)
+    revisions: list[dict[str, Any]] = []
+    stamp = now_iso()
+
+    with store.transaction():
+        store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
+                          enterprise_scope=enterprise_id)
+        for chunk in chunks:
+            summary.read += len(chunk)
+            checked = validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
+                                           today=today, factors=factors)
+            rejected = [checked.rejected]
+            good = checked.good
+            if not good.empty:
+                regions = good["enterprise_id"].map(grid).astype(object)
+                good = good.assign(region=regions.where(regions.notna(), None))
+                converted = convert_frame(good, factors=factors).drop(columns="region")
+                new, revised, duplicates, unchanged = _classify(store, converted, summary.batch_id)
+                rejected.append(duplicates)
+                summary.unchanged += unchanged
+                if len(new):
+                    new = new.assign(revision=1, batch_id=summary.batch_id, created_batch=summary.batch_id,
+                                     source_row=new["row"], submitted_at=new["submitted_at"].fillna(stamp),
+                                     updated_at=stamp)
+                    store.insert_consumption(new)
+                    digest.add(new)
+                    summary.accepted += len(new)
+                if len(revised):
+                    store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
+                    revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp)
+                    summary.revised += len(revised)
+            for frame in rejected:
+                if len(frame):
+                    store.add_rejections(summary.batch_id, frame)
+                    summary.rejections.append(frame)
+                    summary.rejected += len(frame)
+            if progress:
+                progress(len(chunk))
+
+        entries = list(revisions)
+        if digest.count:
+            entries.insert(0, {
+                "ts": stamp, "actor": actor, "action": "batch", "entity": "consumption", "entity_key": None,
+                "enterprise_id": enterprise_id, "batch_id": summary.batch_id, "old": None,
+                "new": {"source": source, "accepted": digest.count}, "content_count": digest.count,
+                "content_hash": digest.hexdigest,
+            })
+        store.append_audit(chain_entries(entries, store.last_audit()))
+        store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
+                           content_hash=digest.hexdigest if digest.count else None)
+    return summary
+
+
+def _classify(store: Store, converted: pd.DataFrame, batch_id: str
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Split converted rows into new, revised (with their old values), duplicates of this batch, unchanged."""
+    existing = store.existing_consumption(converted[list(CONSUMPTION_KEY)])
+    empty = converted.iloc[:0]
+    no_duplicates = pd.DataFrame(columns=["row", "field", "reason", "value"])
+    if existing.empty:
+        return converted, empty, no_duplicates, 0
+    keys = list(CONSUMPTION_KEY)
+    left = converted.assign(**{k: converted[k].astype(str) for k in keys})
+    merged = left.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in keys}),
+                        on=keys, how="left", indicator=True)
+    found = (merged["_merge"] == "both").to_numpy()
+    same_batch = found & (merged["old_created_batch"].astype(object).to_numpy() == batch_id)
+    same = np.ones(len(merged), dtype=bool)
+    for name in _VALUES:
+        same &= _same(merged[name], merged[f"old_{name}"])
+    new = merged.loc[~found, converted.columns]
+    duplicates_rows = merged.loc[same_batch]
+    duplicates = pd.DataFrame({
+        "row": duplicates_rows["row"].to_numpy(),
+        "field": "period",
+        "reason": [f"duplicates row {int(r)} (same enterprise, period, carrier and purpose); send one row per key"
+                   for r in duplicates_rows["old_source_row"].to_numpy()],
+        "value": duplicates_rows["period"].astype(str).to_numpy(),
+    })
+    changed = found & ~same_batch & ~same
+    revised = merged.loc[changed].copy()
+    revised["revision"] = revised["old_revision"].astype(int) + 1
+    revised["source_row"] = revised["row"]
+    revised["created_batch"] = revised["old_created_batch"]
+    revised["submitted_at"] = revised["submitted_at"].fillna(now_iso())
+    unchanged = int((found & ~same_batch & same).sum())
+    return new, revised, duplicates, unchanged
+
+
+def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: str,
+                      stamp: str) -> list[dict[str, Any]]:
+    entries = []
+    for row in revised.to_dict("records"):
+        old = {name: _plain(row[f"old_{name}"]) for name in _VALUES}
+        old.update(revision=int(row["old_revision"]), batch_id=row["old_batch_id"])
+        new = {name: _plain(row[name]) for name in _VALUES}
+        new.update(revision=int(row["revision"]), batch_id=batch_id, source=source, row=int(row["row"]))
+        entries.append({"ts": stamp, "actor": actor, "action": "revise", "entity": "consumption",
+                        "entity_key": consumption_key(row), "enterprise_id": str(row["enterprise_id"]),
+                        "batch_id": batch_id, "old": old, "new": new, "content_count": None, "content_hash": None})
+    return entries
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterprise_id: str | None, actor: str,
+                   source: str = "api", today: date | None = None) -> IngestSummary:
+    """Ingest JSON records (``period``, ``carrier``, ``quantity``, ``unit`` …); rejections name the index."""
+    frame = pd.DataFrame.from_records(list(records)) if records else pd.DataFrame()
+    frame["row"] = np.arange(len(frame))
+    return ingest_consumption(store, [frame], source=source, actor=actor, enterprise_id=enterprise_id,
+                              today=today)
+
+
+# -- telemetry ----------------------------------------------------------------------------------------------
+
+def ingest_readings(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
+                    enterprise_id: str | None = None, progress: Progress | None = None,
+                    batch_id: str | None = None) -> IngestSummary:
+    """Validate and store 15-minute meter readings as one batch (key: meter × timestamp)."""
+    summary = IngestSummary(batch_id=batch_id or _new_batch_id(), source=source, kind="readings")
+    digest = ContentDigest("readings")
+    enterprises = store.enterprise_ids()
+    revisions: list[dict[str, Any]] = []
+    stamp = now_iso()
+    with store.transaction():
+        store.start_batch(summary.batch_id, kind="readings", source=source, actor=actor,
+                          enterprise_scope=enterprise_id)
+        for chunk in chunks:
+            summary.read += len(chunk)
+            checked = validate_readings(chunk, meters=store.meter_owners(), enterprises=enterprises,
+                                        enterprise_id=enterprise_id)
+            good = checked.good
+            if len(checked.rejected):
+                store.add_rejections(summary.batch_id, checked.rejected)
+                summary.rejections.append(checked.rejected)
+                summary.rejected += len(checked.rejected)
+            if not good.empty:
+                meters = good.drop_duplicates("meter_id")[["meter_id", "enterprise_id", "carrier", "unit", "kind"]]
+                store.upsert_meters(meters.rename(columns={"meter_id": "id"}).assign(interval_minutes=15))
+                existing = store.existing_readings(sorted(good["meter_id"].unique()), good["ts"].min(),
+                                                   good["ts"].max())
+                merged = good.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns
+                                                             if c not in ("meter_id", "ts")}),
+                                    on=["meter_id", "ts"], how="left", indicator=True)
+                found = (merged["_merge"] == "both").to_numpy()
+                same = _same(merged["value"], merged["old_value"]) & _same(merged["unit"], merged["old_unit"])
+                new = merged.loc[~found].assign(batch_id=summary.batch_id, source_row=lambda f: f["row"])
+                store.insert_readings(new[list(READING_COLUMNS)])
+                digest.add(new)
+                summary.accepted += len(new)
+                summary.unchanged += int((found & same).sum())
+                changed = merged.loc[found & ~same].assign(batch_id=summary.batch_id, source_row=lambda f: f["row"])
+                store.revise_readings(changed)
+                summary.revised += len(changed)
+                for row in changed.to_dict("records"):
+                    revisions.append({
+                        "ts": stamp, "actor": actor, "action": "revise", "entity": "readings",
+                        "entity_key": f"{row['meter_id']}|{row['ts']}", "enterprise_id": row["enterprise_id"],
+                        "batch_id": summary.batch_id, "old": {"value": _plain(row["old_value"]),
+                                                              "unit": row["old_unit"]},
+                        "new": {"value": _plain(row["value"]), "unit": row["unit"], "source": source},
+                        "content_count": None, "content_hash": None})
+            if progress:
+                progress(len(chunk))
+        entries = list(revisions)
+        if digest.count:
+            entries.insert(0, {"ts": stamp, "actor": actor, "action": "batch", "entity": "readings",
+                               "entity_key": None, "enterprise_id": enterprise_id, "batch_id": summary.batch_id,
+                               "old": None, "new": {"source": source, "accepted": digest.count},
+                               "content_count": digest.count, "content_hash": digest.hexdigest})
+        store.append_audit(chain_entries(entries, store.last_audit()))
+        store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
+                           content_hash=digest.hexdigest if digest.count else None)
+    return summary
+
+
+# -- files --------------------------------------------------------------------------------------------------
+
+READING_HEADERS = {"meter_id", "ts"}
+
+
+def _is_readings_csv(path: Path) -> bool:
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return False
+    with path.open("rb") as handle:
+        head = handle.readline().decode("utf-8-sig", errors="replace")
+    names = {name.strip().lower() for name in head.split(",")}
+    return names >= READING_HEADERS
+
+
+def read_readings_csv(path: Path, *, chunksize: int = 200_000) -> Iterator[pd.DataFrame]:
+    """Meter telemetry CSV (``meter_id,enterprise_id,ts,value,unit,carrier,kind``) in chunks, with line numbers."""
+    start = 2
+    for chunk in pd.read_csv(path, dtype=str, chunksize=chunksize, encoding="utf-8-sig", keep_default_na=False,
+                             na_values=[""]):
+        chunk.columns = [c.strip().lower() for c in chunk.columns]
+        chunk["row"] = np.arange(start, start + len(chunk))
+        start += len(chunk)
+        yield chunk
+
+
+def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterprise_id: str | None = None,
+                actor: str = "cli", today: date | None = None, progress: Progress | None = None,
+                chunksize: int = 100_000) -> IngestSummary:
+    """Read a file (CSV, XLSX, JSON, form 205-1, or meter telemetry CSV) and ingest it as one batch.
+
+    Raises
+    ------
+    carbon.ingest.files.UnreadableFile
+        When the file cannot be read at all (nothing is stored then).
+    """
+    from carbon.ingest.files import read_file  # the readers pull in openpyxl; import on use
+
+    path = Path(path)
+    if format in ("auto", "readings") and _is_readings_csv(path):
+        return ingest_readings(store, read_readings_csv(path, chunksize=chunksize), source=path.name, actor=actor,
+                               enterprise_id=enterprise_id, progress=progress)
+    chunks = read_file(path, format=format, enterprise_id=enterprise_id, chunksize=chunksize)
+    return ingest_consumption(store, chunks, source=path.name, actor=actor, enterprise_id=enterprise_id,
+                              today=today, progress=progress)
+

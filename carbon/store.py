@@ -1,0 +1,859 @@
+"""The database: schema, migrations, writes and scoped queries. The only module that speaks SQL.
+
+SQLite through sqlite-utils is the embedded default (``CARBON_DB``, ``data/carbon.db``). Connections run in WAL
+mode with a busy timeout so that readers never block the writer and writers queue instead of failing. Bulk
+writes happen inside :meth:`Store.transaction` (``BEGIN IMMEDIATE`` … ``COMMIT``): a batch is stored whole or
+not at all. The SQL is kept to what PostgreSQL also accepts (``ON CONFLICT``, standard types), parameterised
+throughout.
+
+Every query of enterprise data takes a :class:`Scope`: an enterprise's scope reaches its own rows only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from carbon.errors import CarbonError
+
+__all__ = [
+    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "READING_COLUMNS", "NotFound", "Scope", "Store", "default_db_path",
+    "open_store",
+]
+
+DEFAULT_DB = Path("data") / "carbon.db"
+
+# The natural key of a monthly consumption row, and the columns stored for it.
+CONSUMPTION_KEY: tuple[str, ...] = ("enterprise_id", "period", "carrier", "purpose")
+CONSUMPTION_VALUES: tuple[str, ...] = ("quantity", "unit", "ncv", "ncv_unit")
+CONSUMPTION_COLUMNS: tuple[str, ...] = (
+    *CONSUMPTION_KEY, *CONSUMPTION_VALUES, "energy_gj", "tce_equivalent", "tce_equal", "co2_t", "tce_factor",
+    "tce_equal_factor", "co2_factor", "factor_fallback", "factor_version", "revision", "batch_id", "created_batch",
+    "source_row", "submitted_at", "updated_at",
+)
+READING_KEY: tuple[str, ...] = ("meter_id", "ts")
+READING_COLUMNS: tuple[str, ...] = (
+    "meter_id", "ts", "enterprise_id", "value", "unit", "carrier", "kind", "batch_id", "source_row",
+)
+
+
+class NotFound(CarbonError, KeyError):
+    """The requested row does not exist (or is outside the caller's scope)."""
+
+
+class Conflict(CarbonError, ValueError):
+    """The row exists already, or refers to one that does not."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which enterprises a caller may see: all of them, or one.
+
+    Examples
+    --------
+    >>> Scope.everything().allows("GZHTZ-0001"), Scope.only("GZHTZ-0002").allows("GZHTZ-0001")
+    (True, False)
+    """
+
+    enterprise_id: str | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(None)
+
+    @classmethod
+    def only(cls, enterprise_id: str) -> Scope:
+        return cls(enterprise_id)
+
+    @property
+    def is_limited(self) -> bool:
+        return self.enterprise_id is not None
+
+    def allows(self, enterprise_id: str) -> bool:
+        return self.enterprise_id is None or self.enterprise_id == enterprise_id
+
+    def where(self, column: str = "enterprise_id") -> tuple[str, list[Any]]:
+        """A SQL condition and its parameters that keep rows inside the scope."""
+        if self.enterprise_id is None:
+            return "1 = 1", []
+        return f"{column} = ?", [self.enterprise_id]
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds, the timestamp format of every stored row."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_db_path() -> str:
+    """The database named by ``CARBON_DB``, else ``data/carbon.db``."""
+    return os.environ.get("CARBON_DB") or str(DEFAULT_DB)
+
+
+# -- migrations ---------------------------------------------------------------------------------------------
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(function: Migration) -> Migration:
+    """Register a schema change; it runs once per database, in the order registered."""
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_core(db: sqlite_utils.Database) -> None:
+    db["regions"].create({
+        "code": str, "name": str, "name_en": str, "parent": str, "grid_region": str,
+        "intensity_base_year": int, "intensity_base_value": float, "intensity_target_year": int,
+        "intensity_target_value": float, "peak_aim_year": int, "deduct_feedstock": int,
+        "deduct_new_renewables": int, "gdp_target_year": int, "gdp_target_current": float,
+        "created_at": str, "updated_at": str,
+    }, pk="code", not_null=["name"], defaults={"deduct_feedstock": 1, "deduct_new_renewables": 0})
+    db["region_statistics"].create({
+        "region": str, "year": int, "gdp_current": float, "gdp_constant": float, "energy_total_tce": float,
+        "feedstock_tce": float, "renewable_tce": float, "co2_total_t": float, "sources": str, "updated_at": str,
+    }, pk=("region", "year"), foreign_keys=[("region", "regions", "code")])
+    db["enterprises"].create({
+        "id": str, "name": str, "region": str, "industry": str, "credit_code": str, "synthetic": int,
+        "created_at": str,
+    }, pk="id", not_null=["name", "region"], foreign_keys=[("region", "regions", "code")],
+        defaults={"synthetic": 0})
+    db["enterprises"].create_index(["region"])
+
+    db["batches"].create({
+        "id": str, "kind": str, "source": str, "actor": str, "enterprise_scope": str, "started_at": str,
+        "finished_at": str, "status": str, "read": int, "accepted": int, "unchanged": int, "revised": int,
+        "rejected": int, "content_count": int, "content_hash": str, "error": str,
+    }, pk="id", not_null=["kind", "source", "started_at", "status"])
+    db["rejections"].create({
+        "batch_id": str, "row": int, "field": str, "reason": str, "value": str,
+    }, foreign_keys=[("batch_id", "batches", "id")])
+    db["rejections"].create_index(["batch_id", "row"])
+
+    columns: dict[str, Any] = {name: str for name in CONSUMPTION_COLUMNS}
+    columns.update({name: float for name in ("quantity", "ncv", "energy_gj", "tce_equivalent", "tce_equal", "co2_t")})
+    columns.update({"factor_fallback": int, "revision": int, "source_row": int})
+    db["consumption"].create(columns, pk=CONSUMPTION_KEY, not_null=[*CONSUMPTION_KEY, "quantity", "unit"],
+                             column_order=list(CONSUMPTION_COLUMNS))
+    # The indicator queries aggregate by period (region totals) and by enterprise and period (its own page).
+    db["consumption"].create_index(["period"])
+    db["consumption"].create_index(["created_batch"])
+
+    db["audit_log"].create({
+        "seq": int, "ts": str, "actor": str, "action": str, "entity": str, "entity_key": str,
+        "enterprise_id": str, "batch_id": str, "old": str, "new": str, "content_count": int,
+        "content_hash": str, "prev_hash": str, "hash": str,
+    }, pk="seq", not_null=["ts", "actor", "action", "entity", "prev_hash", "hash"])
+    db["audit_log"].create_index(["enterprise_id"])
+    db["audit_log"].create_index(["batch_id"])
+    # Append-only: the log refuses updates and deletes (the hash chain catches any edit made around this).
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+
+    db["meters"].create({
+        "id": str, "enterprise_id": str, "carrier": str, "unit": str, "kind": str, "interval_minutes": int,
+        "created_at": str,
+    }, pk="id", not_null=["enterprise_id"], foreign_keys=[("enterprise_id", "enterprises", "id")])
+    db["readings"].create({
+        "meter_id": str, "ts": str, "enterprise_id": str, "value": float, "unit": str, "carrier": str, "kind": str,
+        "batch_id": str, "source_row": int,
+    }, pk=READING_KEY, not_null=["meter_id", "ts", "enterprise_id", "value"])
+    db["readings"].create_index(["enterprise_id", "ts"])
+
+    db["job_runs"].create({
+        "id": int, "job": str, "started_at": str, "finished_at": str, "status": str, "counts": str, "error": str,
+    }, pk="id", not_null=["job", "started_at", "status"])
+    db["job_runs"].create_index(["job", "started_at"])
+    db["http_sources"].create({
+        "name": str, "url": str, "enterprise_id": str, "headers": str, "params": str, "timeout": float,
+        "retries": int, "enabled": int, "created_at": str,
+    }, pk="name", not_null=["url"], defaults={"enabled": 1})
+
+    db["tokens"].create({
+        "id": str, "token_hash": str, "role": str, "enterprise_id": str, "label": str, "created_at": str,
+        "expires_at": str, "revoked_at": str,
+    }, pk="id", not_null=["token_hash", "role", "created_at"])
+    db["tokens"].create_index(["token_hash"], unique=True)
+
+
+@migration
+def m002_alerts_and_job_locks(db: sqlite_utils.Database) -> None:
+    db["alerts"].create({
+        "id": int, "fingerprint": str, "kind": str, "severity": str, "region": str, "enterprise_id": str,
+        "period": str, "message": str, "details": str, "created_at": str, "updated_at": str,
+        "acknowledged_by": str, "acknowledged_at": str, "resolved_at": str,
+    }, pk="id", not_null=["fingerprint", "kind", "severity", "message", "created_at"])
+    db["alerts"].create_index(["fingerprint"], unique=True)
+    db["alerts"].create_index(["kind", "resolved_at"])
+    db["job_locks"].create({"job": str, "owner": str, "acquired_at": str}, pk="job")
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the registered migrations not yet applied; return their names."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    applied = {row["name"] for row in db["_migrations"].rows}
+    done = []
+    for name, function in MIGRATIONS:
+        if name in applied:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            function(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        done.append(name)
+    return done
+
+
+# -- connections --------------------------------------------------------------------------------------------
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit transactions; Store.transaction() says where a batch begins and ends.
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    """Open (and on first use migrate) the database at ``path``, ``CARBON_DB`` or ``data/carbon.db``."""
+    return Store(str(path) if path is not None else default_db_path())
+
+
+def _clean(value: Any) -> Any:
+    """A value as SQLite stores it: numpy scalars as Python ones, NaN/NA as NULL."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def _upsert_sql(table: str, columns: Sequence[str], pk: Sequence[str]) -> str:
+    """INSERT … ON CONFLICT DO UPDATE for the columns given (SQLite ≥ 3.24 and PostgreSQL)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in pk) or f"{pk[0]} = excluded.{pk[0]}"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}")
+
+
+def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[Any]]:
+    """Frame columns as Python lists with NaN → None, column by column (fast), for executemany."""
+    out = []
+    for name in columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        values = series.astype(object).where(series.notna(), None).tolist()
+        out.append(values)
+    return out
+
+
+class Store:
+    """A connection to the carbon database with the operations the program needs.
+
+    Parameters
+    ----------
+    path : str
+        SQLite file (``":memory:"`` for a throw-away database); created and migrated on first use.
+    """
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.conn = _connect(path)
+        self.db = sqlite_utils.Database(self.conn)
+        with _migrate_lock:
+            if path == ":memory:" or path not in _migrated:
+                migrate(self.db)
+                if path != ":memory:":
+                    _migrated.add(path)
+        self._depth = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside happen together or not at all (``BEGIN IMMEDIATE`` takes the write lock at once)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+    # -- regions ------------------------------------------------------------------------------------------
+
+    REGION_FIELDS = (
+        "name", "name_en", "parent", "grid_region", "intensity_base_year", "intensity_base_value",
+        "intensity_target_year", "intensity_target_value", "peak_aim_year", "deduct_feedstock",
+        "deduct_new_renewables", "gdp_target_year", "gdp_target_current",
+    )
+
+    def upsert_region(self, code: str, **fields: Any) -> dict[str, Any]:
+        """Create a region or update the fields given; returns the stored row."""
+        unknown = set(fields) - set(self.REGION_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown region fields: {', '.join(sorted(unknown))}")
+        existing = self._rows("SELECT * FROM regions WHERE code = ?", [code])
+        if not existing and not fields.get("name"):
+            raise ValueError("a new region needs a name")
+        if fields.get("parent") and fields["parent"] != code:
+            self.get_region(fields["parent"])  # the parent must exist
+        stamp = now_iso()
+        row = {"code": code, **{k: _clean(v) for k, v in fields.items()}, "updated_at": stamp}
+        if not existing:
+            row["created_at"] = stamp
+        with self.transaction():
+            if existing:
+                sets = ", ".join(f"{c} = ?" for c in row if c != "code")
+                self.conn.execute(f"UPDATE regions SET {sets} WHERE code = ?",
+                                  [v for c, v in row.items() if c != "code"] + [code])
+            else:
+                self.conn.execute(f"INSERT INTO regions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                                  list(row.values()))
+        return self.get_region(code)
+
+    def get_region(self, code: str) -> dict[str, Any]:
+        rows = self._rows("SELECT * FROM regions WHERE code = ?", [code])
+        if not rows:
+            raise NotFound(f"no region {code!r}; create it first (carbon region add {code} --name ...)")
+        return rows[0]
+
+    def list_regions(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM regions ORDER BY code")
+
+    def put_statistics(self, region: str, year: int, **values: Any) -> dict[str, Any]:
+        """Set a region's statistics for one year (GDP in 万元, energy in tce); the fields given replace."""
+        self.get_region(region)
+        allowed = {"gdp_current", "gdp_constant", "energy_total_tce", "feedstock_tce", "renewable_tce",
+                   "co2_total_t", "sources"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown statistics fields: {', '.join(sorted(unknown))}")
+        row = {"region": region, "year": int(year), **{k: _clean(v) for k, v in values.items()},
+               "updated_at": now_iso()}
+        if isinstance(row.get("sources"), Mapping):
+            row["sources"] = json.dumps(row["sources"], ensure_ascii=False, sort_keys=True)
+        with self.transaction():
+            self.conn.execute(_upsert_sql("region_statistics", list(row), ["region", "year"]), list(row.values()))
+        return self._rows("SELECT * FROM region_statistics WHERE region = ? AND year = ?", [region, int(year)])[0]
+
+    def statistics(self, region: str) -> pd.DataFrame:
+        """A region's statistics by year (index ``year``)."""
+        frame = self._frame("SELECT * FROM region_statistics WHERE region = ? ORDER BY year", [region])
+        return frame.set_index("year") if not frame.empty else frame
+
+    # -- enterprises --------------------------------------------------------------------------------------
+
+    def add_enterprises(self, rows: Iterable[Mapping[str, Any]], *, replace: bool = False) -> int:
+        """Register enterprises (``id``, ``name``, ``region`` and optional ``industry``, ``credit_code``).
+
+        Existing ids are left as they are unless ``replace``; returns how many rows were written.
+        """
+        rows = [dict(row) for row in rows]
+        regions = {row["code"] for row in self._rows("SELECT code FROM regions")}
+        stamp = now_iso()
+        for row in rows:
+            for field in ("id", "name", "region"):
+                if not str(row.get(field) or "").strip():
+                    raise ValueError(f"enterprise {row.get('id')!r}: {field} is required")
+            if row["region"] not in regions:
+                raise NotFound(f"enterprise {row['id']!r}: no region {row['region']!r}; create the region first")
+            row.setdefault("created_at", stamp)
+            row["synthetic"] = int(bool(row.get("synthetic") in (True, 1, "1", "true", "True")))
+        columns = ("id", "name", "region", "industry", "credit_code", "synthetic", "created_at")
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self.transaction():
+            before = self.conn.total_changes
+            self.conn.executemany(
+                f"{verb} INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                [[_clean(row.get(c)) for c in columns] for row in rows])
+            return self.conn.total_changes - before
+
+    def get_enterprise(self, enterprise_id: str, scope: Scope) -> dict[str, Any]:
+        if not scope.allows(enterprise_id):
+            raise NotFound(f"no enterprise {enterprise_id!r}")
+        rows = self._rows("SELECT * FROM enterprises WHERE id = ?", [enterprise_id])
+        if not rows:
+            raise NotFound(f"no enterprise {enterprise_id!r}")
+        return rows[0]
+
+    def list_enterprises(self, scope: Scope, *, region: str | None = None) -> list[dict[str, Any]]:
+        condition, params = scope.where("id")
+        if region is not None:
+            condition += " AND region = ?"
+            params.append(region)
+        return self._rows(f"SELECT * FROM enterprises WHERE {condition} ORDER BY id", params)
+
+    def enterprise_ids(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT id FROM enterprises")}
+
+    # -- batches, rejections ------------------------------------------------------------------------------
+
+    def start_batch(self, batch_id: str, *, kind: str, source: str, actor: str,
+                    enterprise_scope: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO batches (id, kind, source, actor, enterprise_scope, started_at, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'running')", [batch_id, kind, source, actor, enterprise_scope, now_iso()])
+
+    def finish_batch(self, batch_id: str, *, status: str, counts: Mapping[str, int], content_count: int = 0,
+                     content_hash: str | None = None, error: str | None = None) -> None:
+        self.conn.execute(
+            "UPDATE batches SET finished_at = ?, status = ?, read = ?, accepted = ?, unchanged = ?, revised = ?, "
+            "rejected = ?, content_count = ?, content_hash = ?, error = ? WHERE id = ?",
+            [now_iso(), status, counts.get("read", 0), counts.get("accepted", 0), counts.get("unchanged", 0),
+             counts.get("revised", 0), counts.get("rejected", 0), content_count, content_hash, error, batch_id])
+
+    def add_rejections(self, batch_id: str, rejections: pd.DataFrame) -> None:
+        if rejections.empty:
+            return
+        frame = rejections.assign(batch_id=batch_id)
+        columns = ("batch_id", "row", "field", "reason", "value")
+        self.conn.executemany(
+            f"INSERT INTO rejections ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?)",
+            zip(*_columns_as_lists(frame, columns), strict=True))
+
+    def get_batch(self, batch_id: str, scope: Scope) -> dict[str, Any]:
+        rows = self._rows("SELECT * FROM batches WHERE id = ?", [batch_id])
+        if not rows or (scope.is_limited and rows[0]["enterprise_scope"] != scope.enterprise_id):
+            raise NotFound(f"no batch {batch_id!r}")
+        return rows[0]
+
+    def batch_rejections(self, batch_id: str) -> pd.DataFrame:
+        return self._frame("SELECT row, field, reason, value FROM rejections WHERE batch_id = ? ORDER BY row",
+                           [batch_id])
+
+    # -- consumption --------------------------------------------------------------------------------------
+
+    def existing_consumption(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """Stored rows that share a natural key with ``keys`` (columns enterprise_id, period, carrier, purpose)."""
+        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row")
+        if keys.empty:
+            return pd.DataFrame(columns=columns)
+        enterprises = sorted(keys["enterprise_id"].astype(str).unique())
+        periods = keys["period"].astype(str)
+        select = f"SELECT {', '.join(columns)} FROM consumption WHERE period BETWEEN ? AND ?"
+        params: list[Any] = [periods.min(), periods.max()]
+        if len(enterprises) <= 500:
+            select += f" AND enterprise_id IN ({', '.join('?' for _ in enterprises)})"
+            params += enterprises
+        found = self._frame(select, params)
+        if found.empty:
+            return pd.DataFrame(columns=columns)
+        wanted = keys[list(CONSUMPTION_KEY)].astype(str).drop_duplicates()
+        return found.merge(wanted, on=list(CONSUMPTION_KEY), how="inner")
+
+    def insert_consumption(self, frame: pd.DataFrame) -> int:
+        """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction."""
+        if frame.empty:
+            return 0
+        sql = (f"INSERT INTO consumption ({', '.join(CONSUMPTION_COLUMNS)}) "
+               f"VALUES ({', '.join('?' for _ in CONSUMPTION_COLUMNS)})")
+        self.conn.executemany(sql, zip(*_columns_as_lists(frame, CONSUMPTION_COLUMNS), strict=True))
+        return len(frame)
+
+    def revise_consumption(self, frame: pd.DataFrame) -> int:
+        """Replace the values of stored rows by their new revision; call inside a transaction."""
+        if frame.empty:
+            return 0
+        values = [c for c in CONSUMPTION_COLUMNS if c not in CONSUMPTION_KEY and c != "created_batch"]
+        sql = (f"UPDATE consumption SET {', '.join(f'{c} = ?' for c in values)} "
+               f"WHERE {' AND '.join(f'{k} = ?' for k in CONSUMPTION_KEY)}")
+        self.conn.executemany(sql, zip(*_columns_as_lists(frame, [*values, *CONSUMPTION_KEY]), strict=True))
+        return len(frame)
+
+    def consumption(self, scope: Scope, *, enterprise_id: str | None = None, start: str | None = None,
+                    end: str | None = None, region: str | None = None,
+                    columns: Sequence[str] = CONSUMPTION_COLUMNS) -> pd.DataFrame:
+        """Stored consumption rows inside the scope, optionally for one enterprise, region and period range."""
+        condition, params = scope.where("c.enterprise_id")
+        if enterprise_id is not None:
+            condition += " AND c.enterprise_id = ?"
+            params.append(enterprise_id)
+        if start is not None:
+            condition += " AND c.period >= ?"
+            params.append(start)
+        if end is not None:
+            condition += " AND c.period <= ?"
+            params.append(end)
+        join = ""
+        if region is not None:
+            join = " JOIN enterprises e ON e.id = c.enterprise_id"
+            condition += " AND e.region = ?"
+            params.append(region)
+        select = ", ".join(f"c.{name}" for name in columns)
+        return self._frame(f"SELECT {select} FROM consumption c{join} WHERE {condition} "
+                           "ORDER BY c.enterprise_id, c.period, c.carrier, c.purpose", params)
+
+    def consumption_totals(self, scope: Scope, *, by: Sequence[str], region: str | None = None,
+                           enterprise_id: str | None = None, start: str | None = None,
+                           end: str | None = None) -> pd.DataFrame:
+        """Sums of energy, tce and CO2 grouped by any of year, period, carrier, purpose, enterprise_id, industry."""
+        expressions = {
+            "year": "substr(c.period, 1, 4)", "period": "c.period", "carrier": "c.carrier", "purpose": "c.purpose",
+            "enterprise_id": "c.enterprise_id", "industry": "e.industry", "region": "e.region",
+        }
+        unknown = [name for name in by if name not in expressions]
+        if unknown:
+            raise ValueError(f"cannot group by {', '.join(unknown)}; choose from {', '.join(expressions)}")
+        condition, params = scope.where("c.enterprise_id")
+        for column, value in (("e.region", region), ("c.enterprise_id", enterprise_id)):
+            if value is not None:
+                condition += f" AND {column} = ?"
+                params.append(value)
+        if start is not None:
+            condition += " AND c.period >= ?"
+            params.append(start)
+        if end is not None:
+            condition += " AND c.period <= ?"
+            params.append(end)
+        keys = ", ".join(f"{expressions[name]} AS {name}" for name in by)
+        group = ", ".join(expressions[name] for name in by)
+        sql = (f"SELECT {keys + ', ' if keys else ''}SUM(c.energy_gj) AS energy_gj, "
+               "SUM(c.tce_equivalent) AS tce_equivalent, SUM(c.tce_equal) AS tce_equal, SUM(c.co2_t) AS co2_t, "
+               "COUNT(*) AS rows, COUNT(DISTINCT c.enterprise_id) AS enterprises "
+               f"FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition}"
+               + (f" GROUP BY {group} ORDER BY {group}" if group else ""))
+        frame = self._frame(sql, params)
+        if "year" in frame:
+            frame["year"] = frame["year"].astype(int)
+        return frame
+
+    def reported_months(self, scope: Scope, *, region: str | None = None) -> pd.DataFrame:
+        """Per enterprise and period: rows reported and the latest submission date (for missing/late reports)."""
+        condition, params = scope.where("c.enterprise_id")
+        if region is not None:
+            condition += " AND e.region = ?"
+            params.append(region)
+        return self._frame(
+            "SELECT c.enterprise_id, c.period, COUNT(*) AS rows, MAX(c.submitted_at) AS submitted_at "
+            f"FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition} "
+            "GROUP BY c.enterprise_id, c.period ORDER BY c.enterprise_id, c.period", params)
+
+    def consumption_for_batch(self, batch_id: str) -> pd.DataFrame:
+        """Rows first stored by a batch, as they are now (for re-computing its content hash)."""
+        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")
+        return self._frame(f"SELECT {', '.join(columns)} FROM consumption WHERE created_batch = ?", [batch_id])
+
+    def enterprise_grid_regions(self) -> list[dict[str, Any]]:
+        """Each enterprise with the grid region or province its region's electricity factor comes from."""
+        return self._rows("SELECT e.id, r.grid_region FROM enterprises e JOIN regions r ON r.code = e.region")
+
+    def stale_conversions(self, factor_version: str) -> pd.DataFrame:
+        """Rows converted with another factor version, or with a factor that stood in for a missing year."""
+        return self._frame(
+            "SELECT enterprise_id, period, carrier, purpose, quantity, unit, ncv, ncv_unit, "
+            "energy_gj AS old_energy_gj, tce_equivalent AS old_tce_equivalent, tce_equal AS old_tce_equal, "
+            "co2_t AS old_co2_t FROM consumption WHERE factor_version IS NOT ? OR factor_fallback = 1",
+            [factor_version])
+
+    def update_conversions(self, frame: pd.DataFrame) -> int:
+        """Write re-converted values (not a revision: the submitted values stay); call inside a transaction."""
+        values = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t", "tce_factor", "tce_equal_factor",
+                  "co2_factor", "factor_fallback", "factor_version")
+        sql = (f"UPDATE consumption SET {', '.join(f'{c} = ?' for c in values)} "
+               f"WHERE {' AND '.join(f'{k} = ?' for k in CONSUMPTION_KEY)}")
+        self.conn.executemany(sql, zip(*_columns_as_lists(frame, [*values, *CONSUMPTION_KEY]), strict=True))
+        return len(frame)
+
+    def consumption_with_revisions(self) -> pd.DataFrame:
+        """Rows that have been revised at least once (revision > 1), with their current values."""
+        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision")
+        return self._frame(f"SELECT {', '.join(columns)} FROM consumption WHERE revision > 1")
+
+    # -- readings -----------------------------------------------------------------------------------------
+
+    def upsert_meters(self, meters: pd.DataFrame) -> None:
+        """Register meters (id, enterprise_id, carrier, unit, kind); call inside a transaction."""
+        if meters.empty:
+            return
+        columns = ("id", "enterprise_id", "carrier", "unit", "kind", "interval_minutes", "created_at")
+        frame = meters.assign(created_at=now_iso())
+        for column in columns:
+            if column not in frame:
+                frame[column] = None
+        self.conn.executemany(
+            f"INSERT INTO meters ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            "ON CONFLICT (id) DO NOTHING", zip(*_columns_as_lists(frame, columns), strict=True))
+
+    def meter_owners(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, enterprise_id FROM meters").fetchall())
+
+    def existing_readings(self, meter_ids: Sequence[str], start: str, end: str) -> pd.DataFrame:
+        placeholders = ", ".join("?" for _ in meter_ids)
+        return self._frame(
+            f"SELECT meter_id, ts, value, unit, kind, batch_id, source_row FROM readings "
+            f"WHERE meter_id IN ({placeholders}) AND ts BETWEEN ? AND ?", [*meter_ids, start, end])
+
+    def insert_readings(self, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        sql = f"INSERT INTO readings ({', '.join(READING_COLUMNS)}) VALUES ({', '.join('?' for _ in READING_COLUMNS)})"
+        self.conn.executemany(sql, zip(*_columns_as_lists(frame, READING_COLUMNS), strict=True))
+        return len(frame)
+
+    def revise_readings(self, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        self.conn.executemany(
+            "UPDATE readings SET value = ?, unit = ?, kind = ?, batch_id = ?, source_row = ? "
+            "WHERE meter_id = ? AND ts = ?",
+            zip(*_columns_as_lists(frame, ("value", "unit", "kind", "batch_id", "source_row", "meter_id", "ts")),
+                strict=True))
+        return len(frame)
+
+    def readings(self, scope: Scope, *, enterprise_id: str | None = None, meter_id: str | None = None,
+                 start: str | None = None, end: str | None = None) -> pd.DataFrame:
+        condition, params = scope.where("enterprise_id")
+        for column, value in (("enterprise_id", enterprise_id), ("meter_id", meter_id)):
+            if value is not None:
+                condition += f" AND {column} = ?"
+                params.append(value)
+        if start is not None:
+            condition += " AND ts >= ?"
+            params.append(start)
+        if end is not None:
+            condition += " AND ts < ?"
+            params.append(end)
+        return self._frame(f"SELECT * FROM readings WHERE {condition} ORDER BY meter_id, ts", params)
+
+    # -- audit log ----------------------------------------------------------------------------------------
+
+    def last_audit(self) -> dict[str, Any] | None:
+        rows = self._rows("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def append_audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append already-chained entries (see carbon.audit); call inside the batch's transaction."""
+        if not entries:
+            return
+        columns = ("seq", "ts", "actor", "action", "entity", "entity_key", "enterprise_id", "batch_id", "old",
+                   "new", "content_count", "content_hash", "prev_hash", "hash")
+        self.conn.executemany(
+            f"INSERT INTO audit_log ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+            [[_clean(entry.get(c)) for c in columns] for entry in entries])
+
+    def audit_entries(self, scope: Scope, *, enterprise_id: str | None = None, action: str | None = None,
+                      limit: int | None = None, after_seq: int = 0) -> list[dict[str, Any]]:
+        condition, params = scope.where("enterprise_id")
+        condition += " AND seq > ?"
+        params.append(after_seq)
+        if enterprise_id is not None:
+            condition += " AND enterprise_id = ?"
+            params.append(enterprise_id)
+        if action is not None:
+            condition += " AND action = ?"
+            params.append(action)
+        sql = f"SELECT * FROM audit_log WHERE {condition} ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self._rows(sql, params)
+
+    def iter_audit(self, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every audit entry in order, read in chunks (the log can be long)."""
+        after = 0
+        while True:
+            rows = self._rows("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, chunk])
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1]["seq"]
+
+    # -- jobs ---------------------------------------------------------------------------------------------
+
+    def start_job_run(self, job: str) -> int:
+        cursor = self.conn.execute("INSERT INTO job_runs (job, started_at, status) VALUES (?, ?, 'running')",
+                                   [job, now_iso()])
+        return int(cursor.lastrowid)
+
+    def finish_job_run(self, run_id: int, *, status: str, counts: Mapping[str, Any] | None = None,
+                       error: str | None = None) -> None:
+        self.conn.execute(
+            "UPDATE job_runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?",
+            [now_iso(), status, json.dumps(counts or {}, ensure_ascii=False, default=str), error, run_id])
+
+    def job_runs(self, *, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        condition, params = ("job = ?", [job]) if job else ("1 = 1", [])
+        rows = self._rows(f"SELECT * FROM job_runs WHERE {condition} ORDER BY id DESC LIMIT ?", [*params, limit])
+        for row in rows:
+            row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
+        return rows
+
+    def acquire_job_lock(self, job: str, owner: str, *, stale_after_s: int = 6 * 3600) -> bool:
+        """Take the job's lock unless another run holds it (a lock older than ``stale_after_s`` is taken over)."""
+        stale = (datetime.now(UTC).timestamp() - stale_after_s)
+        stale_iso = datetime.fromtimestamp(stale, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.transaction():
+            self.conn.execute("DELETE FROM job_locks WHERE job = ? AND acquired_at < ?", [job, stale_iso])
+            cursor = self.conn.execute(
+                "INSERT INTO job_locks (job, owner, acquired_at) VALUES (?, ?, ?) ON CONFLICT (job) DO NOTHING",
+                [job, owner, now_iso()])
+            return cursor.rowcount == 1
+
+    def release_job_lock(self, job: str, owner: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM job_locks WHERE job = ? AND owner = ?", [job, owner])
+
+    # -- alerts -------------------------------------------------------------------------------------------
+
+    def sync_alerts(self, kind: str, alerts: Sequence[Mapping[str, Any]], *, scope_region: str | None = None) -> dict:
+        """Make the open alerts of one kind match ``alerts`` (keyed by ``fingerprint``).
+
+        New fingerprints are opened, known ones updated (an acknowledged alert stays acknowledged), and open
+        alerts of that kind that no longer occur are resolved. Returns the counts opened/updated/resolved.
+        """
+        stamp = now_iso()
+        condition, params = "kind = ? AND resolved_at IS NULL", [kind]
+        if scope_region is not None:
+            condition += " AND region = ?"
+            params.append(scope_region)
+        with self.transaction():
+            rows = self._rows(f"SELECT * FROM alerts WHERE {condition}", params)
+            open_now = {row["fingerprint"]: row for row in rows}
+            opened = updated = 0
+            seen = set()
+            for alert in alerts:
+                fingerprint = alert["fingerprint"]
+                seen.add(fingerprint)
+                details = json.dumps(alert.get("details") or {}, ensure_ascii=False, default=str, sort_keys=True)
+                if fingerprint in open_now:
+                    self.conn.execute("UPDATE alerts SET severity = ?, message = ?, details = ?, updated_at = ? "
+                                      "WHERE id = ?", [alert["severity"], alert["message"], details, stamp,
+                                                       open_now[fingerprint]["id"]])
+                    updated += 1
+                    continue
+                self.conn.execute(
+                    "INSERT INTO alerts (fingerprint, kind, severity, region, enterprise_id, period, message, details, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (fingerprint) DO UPDATE SET severity = excluded.severity, message = excluded.message, "
+                    "details = excluded.details, updated_at = excluded.updated_at, resolved_at = NULL, "
+                    "acknowledged_by = NULL, acknowledged_at = NULL",
+                    [fingerprint, kind, alert["severity"], alert.get("region"), alert.get("enterprise_id"),
+                     alert.get("period"), alert["message"], details, stamp, stamp])
+                opened += 1
+            gone = [row["id"] for fp, row in open_now.items() if fp not in seen]
+            self.conn.executemany("UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE id = ?",
+                                  [[stamp, stamp, alert_id] for alert_id in gone])
+        return {"opened": opened, "updated": updated, "resolved": len(gone)}
+
+    def list_alerts(self, scope: Scope, *, include_resolved: bool = False, kind: str | None = None,
+                    region: str | None = None) -> list[dict[str, Any]]:
+        condition, params = scope.where("enterprise_id")
+        if not include_resolved:
+            condition += " AND resolved_at IS NULL"
+        for column, value in (("kind", kind), ("region", region)):
+            if value is not None:
+                condition += f" AND {column} = ?"
+                params.append(value)
+        rows = self._rows(f"SELECT * FROM alerts WHERE {condition} ORDER BY "
+                          "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, created_at DESC",
+                          params)
+        for row in rows:
+            row["details"] = json.loads(row["details"]) if row.get("details") else {}
+        return rows
+
+    def acknowledge_alert(self, alert_id: int, by: str) -> dict[str, Any]:
+        with self.transaction():
+            cursor = self.conn.execute("UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
+                                       [by, now_iso(), alert_id])
+            if cursor.rowcount != 1:
+                raise NotFound(f"no alert {alert_id}")
+        return self._rows("SELECT * FROM alerts WHERE id = ?", [alert_id])[0]
+
+    # -- HTTP sources -------------------------------------------------------------------------------------
+
+    def upsert_http_source(self, name: str, url: str, **fields: Any) -> None:
+        row = {"name": name, "url": url, "created_at": now_iso(), **fields}
+        for key in ("headers", "params"):
+            if isinstance(row.get(key), Mapping):
+                row[key] = json.dumps(row[key], ensure_ascii=False)
+        with self.transaction():
+            self.conn.execute(_upsert_sql("http_sources", list(row), ["name"]), [_clean(v) for v in row.values()])
+
+    def http_sources(self) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT * FROM http_sources WHERE enabled = 1 ORDER BY name")
+        for row in rows:
+            for key in ("headers", "params"):
+                row[key] = json.loads(row[key]) if row.get(key) else {}
+        return rows
+
+    # -- tokens -------------------------------------------------------------------------------------------
+
+    def add_token(self, *, token_id: str, token_hash: str, role: str, enterprise_id: str | None,
+                  label: str | None = None, expires_at: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO tokens (id, token_hash, role, enterprise_id, label, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [token_id, token_hash, role, enterprise_id, label, now_iso(), expires_at])
+
+    def token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM tokens WHERE token_hash = ?", [token_hash])
+        return rows[0] if rows else None
+
+    def revoke_token(self, token_id: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ?", [now_iso(), token_id])
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT id, role, enterprise_id, label, created_at, expires_at, revoked_at FROM tokens "
+                          "ORDER BY created_at")
