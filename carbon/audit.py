@@ -70,17 +70,22 @@ def chain_entries(entries: Sequence[Mapping[str, Any]], last: Mapping[str, Any] 
 
 
 def _normalised(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The content columns in one representation whatever their dtype (category, str, object from SQL)."""
+    """The content columns in one representation whatever their dtype (category, str, object from SQL).
+
+    Hashes of categorical, string and object columns agree value for value, so columns without missing
+    values are hashed as they are; missing values become "" (text) or -1 (numbers, which are never negative).
+    """
     out = {}
     for name in columns:
         series = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
         if name in _NUMERIC:
-            # A value is positive or zero where given; -1 marks "not given" (NULL and NaN alike).
-            out[name] = pd.to_numeric(series, errors="coerce").astype(float).fillna(-1.0).to_numpy()
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            out[name] = np.where(np.isnan(values), -1.0, values)
+        elif not series.isna().any():
+            out[name] = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype(str)
         else:
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                series = series.astype(object)
-            out[name] = series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
+            values = series.astype(object).to_numpy()
+            out[name] = np.where(pd.isna(values), "", values).astype(str).astype(object)
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -269,6 +269,34 @@ def region_add(code: str, name: str, parent: str | None, grid_region: str | None
     console.print(f"region {code} saved")
 
 
+# -- tokens -------------------------------------------------------------------------------------------------
+
+@main.group("token")
+def token_group() -> None:
+    """API tokens (stored hashed; shown once)."""
+
+
+@token_group.command("create")
+@click.option("--role", type=click.Choice(["admin", "bureau", "enterprise", "finance"]), required=True)
+@click.option("--enterprise", "enterprise_id", help="The enterprise an enterprise token acts for.")
+@click.option("--label", help="A note on who holds it.")
+@click.option("--days", type=int, default=365, show_default=True, help="Lifetime in days.")
+@db_option
+def token_create(role: str, enterprise_id: str | None, label: str | None, days: int, db_path: str | None) -> None:
+    """Create a bearer token and print it once (only its hash is stored)."""
+    from api.security import create_token
+
+    with _store(db_path) as store:
+        try:
+            token_id, token = create_token(store, role=role, enterprise_id=enterprise_id, label=label, days=days)
+        except (CarbonError, ValueError) as error:
+            _fail(str(error))
+            return
+    err_console.print(f"token {token_id} ({role}{' for ' + enterprise_id if enterprise_id else ''}); "
+                      "store it now — it is not shown again:", highlight=False)
+    click.echo(token)
+
+
 # -- jobs ---------------------------------------------------------------------------------------------------
 
 @main.group("jobs")

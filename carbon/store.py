@@ -272,9 +272,20 @@ def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[
     for name in columns:
         series = frame[name]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            series = series.astype(object)
-        values = series.astype(object).where(series.notna(), None).tolist()
-        out.append(values)
+            # Build from the few categories, not from a million values.
+            categories = np.append(series.cat.categories.to_numpy(dtype=object), None)
+            out.append(categories[series.cat.codes.to_numpy()].tolist())
+            continue
+        values = series.to_numpy()
+        if values.dtype.kind in "fc":
+            missing = np.isnan(values)
+            out.append(values.tolist() if not missing.any()
+                       else np.where(missing, None, values.astype(object)).tolist())
+        elif values.dtype.kind in "iub":
+            out.append(values.tolist())
+        else:
+            values = series.astype(object).to_numpy()
+            out.append(np.where(pd.isna(values), None, values).tolist())
     return out
 
 
@@ -300,6 +311,10 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer."""
+        self.conn.execute("SELECT 1 FROM _migrations LIMIT 1").fetchall()
 
     def __enter__(self) -> Store:
         return self
@@ -483,23 +498,28 @@ class Store:
 
     # -- consumption --------------------------------------------------------------------------------------
 
+    def consumption_pairs(self) -> set[tuple[str, str]]:
+        """Every (enterprise, period) that has at least one stored row (an index-only scan)."""
+        return set(self.conn.execute("SELECT DISTINCT enterprise_id, period FROM consumption").fetchall())
+
     def existing_consumption(self, keys: pd.DataFrame) -> pd.DataFrame:
-        """Stored rows that share a natural key with ``keys`` (columns enterprise_id, period, carrier, purpose)."""
+        """Stored rows with exactly these natural keys (columns enterprise_id, period, carrier, purpose).
+
+        The keys go into a temporary table and are joined on the primary key, so the cost follows the number
+        of keys asked for, not the size of the table.
+        """
         columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row")
         if keys.empty:
             return pd.DataFrame(columns=columns)
-        enterprises = sorted(keys["enterprise_id"].astype(str).unique())
-        periods = keys["period"].astype(str)
-        select = f"SELECT {', '.join(columns)} FROM consumption WHERE period BETWEEN ? AND ?"
-        params: list[Any] = [periods.min(), periods.max()]
-        if len(enterprises) <= 500:
-            select += f" AND enterprise_id IN ({', '.join('?' for _ in enterprises)})"
-            params += enterprises
-        found = self._frame(select, params)
-        if found.empty:
-            return pd.DataFrame(columns=columns)
-        wanted = keys[list(CONSUMPTION_KEY)].astype(str).drop_duplicates()
-        return found.merge(wanted, on=list(CONSUMPTION_KEY), how="inner")
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_keys "
+                          "(enterprise_id TEXT, period TEXT, carrier TEXT, purpose TEXT)")
+        self.conn.execute("DELETE FROM lookup_keys")
+        self.conn.executemany("INSERT INTO lookup_keys VALUES (?, ?, ?, ?)",
+                              zip(*_columns_as_lists(keys, CONSUMPTION_KEY), strict=True))
+        join = " AND ".join(f"c.{k} = k.{k}" for k in CONSUMPTION_KEY)
+        found = self._frame(f"SELECT {', '.join(f'c.{c}' for c in columns)} FROM lookup_keys k "
+                            f"JOIN consumption c ON {join}")
+        return found if not found.empty else pd.DataFrame(columns=columns)
 
     def insert_consumption(self, frame: pd.DataFrame) -> int:
         """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction."""

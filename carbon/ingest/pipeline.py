@@ -21,6 +21,7 @@ import pandas as pd
 
 from carbon.accounting import convert_frame
 from carbon.audit import ContentDigest, chain_entries, consumption_key
+from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
 from carbon.ingest.validate import validate_consumption, validate_readings
 from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
@@ -85,6 +86,60 @@ def _grid_regions(store: Store) -> dict[str, str | None]:
     return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
 
 
+class _BatchKeys:
+    """The exact natural keys a batch has handled so far, as integers, to catch duplicates across chunks.
+
+    A key (enterprise, month, carrier, purpose) packs losslessly into one int64; each chunk's keys are kept
+    sorted with their source rows, and only rows whose (enterprise, month) was met before are looked up.
+    """
+
+    def __init__(self) -> None:
+        self.enterprises: dict[str, int] = {}
+        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
+            series = series.astype("category")
+            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
+            return mapped[series.cat.codes.to_numpy()]
+
+        enterprise = per_category(frame["enterprise_id"],
+                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
+        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
+        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
+        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
+        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
+        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The source row of each key's earlier occurrence in this batch, or -1."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        for sorted_keys, rows in self.chunks:
+            if not len(sorted_keys):
+                continue
+            position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
+            hit = (sorted_keys[position] == keys) & (found < 0)
+            found[hit] = rows[position[hit]]
+        return found
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.chunks.append((keys[order], rows[order]))
+
+
+def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Per row, the code of its (enterprise, period) pair; and the distinct pairs."""
+    enterprise = frame["enterprise_id"].astype("category")
+    period = frame["period"].astype("category")
+    combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
+        + period.cat.codes.to_numpy()
+    codes, uniques = pd.factorize(combined)
+    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
+    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
+    return codes, pairs
+
+
 def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
                        enterprise_id: str | None = None, today: date | None = None,
                        factors: FactorSet | None = None, progress: Progress | None = None,
@@ -123,6 +178,9 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     with store.transaction():
         store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
                           enterprise_scope=enterprise_id)
+        stored_pairs = store.consumption_pairs()  # what existed before this batch
+        batch_pairs: set[tuple[str, str]] = set()
+        batch_keys = _BatchKeys()
         for chunk in chunks:
             summary.read += len(chunk)
             checked = validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
@@ -133,7 +191,8 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
                 regions = good["enterprise_id"].map(grid).astype(object)
                 good = good.assign(region=regions.where(regions.notna(), None))
                 converted = convert_frame(good, factors=factors).drop(columns="region")
-                new, revised, duplicates, unchanged = _classify(store, converted, summary.batch_id)
+                new, revised, duplicates, unchanged = _classify(store, converted, batch_keys, stored_pairs,
+                                                                batch_pairs)
                 rejected.append(duplicates)
                 summary.unchanged += unchanged
                 if len(new):
@@ -169,40 +228,54 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     return summary
 
 
-def _classify(store: Store, converted: pd.DataFrame, batch_id: str
-              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Split converted rows into new, revised (with their old values), duplicates of this batch, unchanged."""
-    existing = store.existing_consumption(converted[list(CONSUMPTION_KEY)])
+def _classify(store: Store, converted: pd.DataFrame, batch_keys: _BatchKeys, stored_pairs: set[tuple[str, str]],
+              batch_pairs: set[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Split converted rows into new, revised (with their old values), duplicates of this batch, unchanged.
+
+    Only rows whose (enterprise, month) met stored rows, or rows of earlier chunks, are looked up; the rest
+    are new without asking the database.
+    """
+    keys = batch_keys.encode(converted)
+    pair_codes, pairs = _pairs(converted)
+    in_batch = np.array([pair in batch_pairs for pair in pairs], dtype=bool)[pair_codes]
+    in_store = np.array([pair in stored_pairs for pair in pairs], dtype=bool)[pair_codes]
+    batch_pairs.update(pairs)
+
+    earlier = np.full(len(converted), -1, dtype=np.int64)
+    if in_batch.any():
+        earlier[in_batch] = batch_keys.find(keys[in_batch])
+    duplicate = earlier >= 0
+    duplicates = pd.DataFrame({
+        "row": converted["row"].to_numpy()[duplicate], "field": "period",
+        "reason": [f"duplicates row {int(r)} (same enterprise, period, carrier and purpose); send one row per key"
+                   for r in earlier[duplicate]],
+        "value": converted["period"].astype(str).to_numpy()[duplicate],
+    })
+    batch_keys.add(keys[~duplicate], converted["row"].to_numpy()[~duplicate])
+
+    lookup = in_store & ~duplicate
     empty = converted.iloc[:0]
-    no_duplicates = pd.DataFrame(columns=["row", "field", "reason", "value"])
-    if existing.empty:
-        return converted, empty, no_duplicates, 0
-    keys = list(CONSUMPTION_KEY)
-    left = converted.assign(**{k: converted[k].astype(str) for k in keys})
-    merged = left.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in keys}),
-                        on=keys, how="left", indicator=True)
+    if not lookup.any():
+        return converted.loc[~duplicate], empty, duplicates, 0
+    candidates = converted.loc[lookup]
+    existing = store.existing_consumption(candidates[list(CONSUMPTION_KEY)])
+    key_columns = list(CONSUMPTION_KEY)
+    left = candidates.assign(**{k: candidates[k].astype(str) for k in key_columns})
+    merged = left.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in key_columns}),
+                        on=key_columns, how="left", indicator=True)
     found = (merged["_merge"] == "both").to_numpy()
-    same_batch = found & (merged["old_created_batch"].astype(object).to_numpy() == batch_id)
     same = np.ones(len(merged), dtype=bool)
     for name in _VALUES:
         same &= _same(merged[name], merged[f"old_{name}"])
-    new = merged.loc[~found, converted.columns]
-    duplicates_rows = merged.loc[same_batch]
-    duplicates = pd.DataFrame({
-        "row": duplicates_rows["row"].to_numpy(),
-        "field": "period",
-        "reason": [f"duplicates row {int(r)} (same enterprise, period, carrier and purpose); send one row per key"
-                   for r in duplicates_rows["old_source_row"].to_numpy()],
-        "value": duplicates_rows["period"].astype(str).to_numpy(),
-    })
-    changed = found & ~same_batch & ~same
+    changed = found & ~same
     revised = merged.loc[changed].copy()
     revised["revision"] = revised["old_revision"].astype(int) + 1
     revised["source_row"] = revised["row"]
     revised["created_batch"] = revised["old_created_batch"]
     revised["submitted_at"] = revised["submitted_at"].fillna(now_iso())
-    unchanged = int((found & ~same_batch & same).sum())
-    return new, revised, duplicates, unchanged
+    new = pd.concat([converted.loc[~duplicate & ~lookup], merged.loc[~found, converted.columns]],
+                    ignore_index=True) if (~found).any() else converted.loc[~duplicate & ~lookup]
+    return new, revised, duplicates, int((found & same).sum())
 
 
 def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: str,

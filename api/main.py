@@ -1,0 +1,117 @@
+"""The application factory: routes, errors as problem documents, request ids, bounded bodies, the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.routes import audit, convert, enterprises, health, jobs, tokens
+from api.settings import Settings, get_settings
+from carbon import __version__
+from carbon.store import open_store
+
+log = logging.getLogger("carbon.api")
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, whether or not they announce their length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        from starlette.requests import Request
+
+        response = errors.problem(413, f"the request body is larger than {self.limit / 1024 / 1024:g} MB; "
+                                       "split the submission", Request(scope))
+        await response(scope, _empty_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. ``settings`` default to the environment (``CARBON_DB``, ``CARBON_ADMIN_TOKEN`` …)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        open_store(settings.db).close()  # migrate before the first request
+        scheduler = None
+        if settings.scheduler:
+            from carbon.ingest.jobs import create_scheduler
+
+            scheduler = create_scheduler(settings.db)
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+    app = FastAPI(title="carbon", version=__version__, lifespan=lifespan,
+                  description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
+    app.state.settings = settings
+    app.state.scheduler = None
+    errors.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-request-id"] = request.state.request_id
+        log.info("%s %s %s %.1fms request_id=%s", request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - started) * 1000, request.state.request_id)
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    for module in (health, convert, enterprises, audit, jobs, tokens):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,110 @@
+"""Enterprises and their submissions: monthly consumption, file uploads, meter readings, energy totals."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
+
+from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
+from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
+from carbon.reports import enterprise_energy
+
+router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+UPLOAD_SUFFIXES = {".csv", ".xlsx", ".json", ".txt"}
+From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")]
+To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
+
+
+def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
+    record = summary.to_dict(index_name="index")
+    return {"batch_id": record["batch_id"], "source": record["source"], "read": record["read"],
+            "accepted": record["accepted"], "unchanged": record["unchanged"], "revised": record["revised"],
+            "rejected": record["rejections"], "rejected_count": record["rejected"]}
+
+
+@router.post("", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
+def create_enterprise(body: EnterpriseIn, db: DbDep, principal: Overseer) -> dict[str, Any]:
+    """Register an enterprise (bureau, admin); an existing id answers 409."""
+    if not db.add_enterprises([body.model_dump()]):
+        raise HTTPException(409, f"enterprise {body.id!r} is already registered")
+    return db.get_enterprise(body.id, principal.scope)
+
+
+@router.get("", response_model=list[EnterpriseOut])
+def list_enterprises(db: DbDep, principal: Reader,
+                     region: str | None = Query(default=None, max_length=64)) -> list[dict[str, Any]]:
+    """Enterprises the caller may see (an enterprise token sees itself only)."""
+    return db.list_enterprises(principal.scope, region=region)
+
+
+@router.get("/{enterprise_id}", response_model=EnterpriseOut)
+def get_enterprise(enterprise_id: str, db: DbDep, principal: Reader) -> dict[str, Any]:
+    enterprise_scope(enterprise_id, principal)
+    return db.get_enterprise(enterprise_id, principal.scope)
+
+
+@router.post("/{enterprise_id}/consumption", response_model=IngestOut)
+def submit_consumption(enterprise_id: str, body: ConsumptionIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+    """Monthly consumption records: validated, converted and stored as one batch; bad records are listed."""
+    enterprise_scope(enterprise_id, principal)
+    db.get_enterprise(enterprise_id, principal.scope)
+    records = [record.model_dump(exclude_none=True) for record in body.records]
+    summary = ingest_records(db, records, enterprise_id=enterprise_id, actor=principal.actor)
+    return _ingest_out(summary)
+
+
+@router.post("/{enterprise_id}/uploads", response_model=IngestOut)
+def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter,
+                settings: SettingsDep) -> dict[str, Any]:
+    """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
+    from carbon.ingest.files import UnreadableFile
+
+    enterprise_scope(enterprise_id, principal)
+    db.get_enterprise(enterprise_id, principal.scope)
+    name = Path(file.filename or "upload.csv").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise HTTPException(415, f"{name}: upload a .csv, .xlsx or .json file")
+    with tempfile.TemporaryDirectory(prefix="carbon-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        written = 0
+        with path.open("wb") as handle:
+            while chunk := file.file.read(1024 * 1024):
+                written += len(chunk)
+                if written > settings.max_upload_bytes:
+                    raise HTTPException(413, f"the file is larger than {settings.max_upload_mb:g} MB; split it "
+                                             "into several uploads")
+                handle.write(chunk)
+        try:
+            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor)
+        except UnreadableFile as error:
+            raise HTTPException(422, f"{name}: {error}") from error
+    summary.source = name
+    return _ingest_out(summary)
+
+
+@router.post("/{enterprise_id}/readings", response_model=IngestOut)
+def submit_readings(enterprise_id: str, body: ReadingsIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+    """15-minute meter readings (register or interval values); stored once per meter and timestamp."""
+    import pandas as pd
+
+    enterprise_scope(enterprise_id, principal)
+    db.get_enterprise(enterprise_id, principal.scope)
+    frame = pd.DataFrame([reading.model_dump(exclude_none=True) for reading in body.readings])
+    frame["row"] = range(len(frame))
+    summary = ingest_readings(db, [frame], source="api", actor=principal.actor, enterprise_id=enterprise_id)
+    return _ingest_out(summary)
+
+
+@router.get("/{enterprise_id}/energy", response_model=EnergyOut)
+def energy(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
+           by: Literal["month", "year", "carrier"] = "month") -> dict[str, Any]:
+    """Energy, tce and CO2 of one enterprise by month, year or carrier, optionally between two months."""
+    enterprise_scope(enterprise_id, principal)
+    db.get_enterprise(enterprise_id, principal.scope)
+    return enterprise_energy(db, principal.scope, enterprise_id, by=by, start=start, end=end)

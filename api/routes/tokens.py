@@ -1,0 +1,31 @@
+"""Tokens (admin only): create one (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from api.deps import Admin, DbDep
+from api.schemas import TokenIn, TokenOut
+from api.security import create_token
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+
+
+@router.post("", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+def new_token(body: TokenIn, db: DbDep, principal: Admin) -> dict[str, Any]:
+    token_id, token = create_token(db, role=body.role, enterprise_id=body.enterprise_id, label=body.label,
+                                   days=body.days)
+    return {"id": token_id, "token": token, "role": body.role, "enterprise_id": body.enterprise_id}
+
+
+@router.get("")
+def tokens(db: DbDep, principal: Admin) -> list[dict[str, Any]]:
+    """Tokens without their secrets (only hashes are stored, and not even those are shown)."""
+    return db.list_tokens()
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke(token_id: str, db: DbDep, principal: Admin) -> None:
+    db.revoke_token(token_id)

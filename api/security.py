@@ -1,0 +1,73 @@
+"""Bearer tokens and roles: tokens are random, shown once, and stored only as their SHA-256 hash.
+
+A token is 32 random bytes (URL-safe); with that much entropy a fast hash is enough — there is nothing to
+brute-force — and the lookup is by hash, so the token itself is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from carbon.store import Scope, Store
+
+Role = Literal["admin", "bureau", "enterprise", "finance"]
+ROLES: tuple[str, ...] = ("admin", "bureau", "enterprise", "finance")
+TOKEN_PREFIX = "cbt_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role, the enterprise an enterprise token is bound to, and the token id."""
+
+    role: str
+    token_id: str
+    enterprise_id: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The enterprises this caller may see: an enterprise only itself, every other role all of them."""
+        return Scope.only(self.enterprise_id) if self.role == "enterprise" else Scope.everything()
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.token_id}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(store: Store, *, role: str, enterprise_id: str | None = None, label: str | None = None,
+                 days: int | None = 365) -> tuple[str, str]:
+    """Create a token; returns (token id, token). The token is not stored and cannot be shown again."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role == "enterprise":
+        if not enterprise_id:
+            raise ValueError("an enterprise token needs --enterprise ID (the enterprise it may act for)")
+        store.get_enterprise(enterprise_id, Scope.everything())
+    elif enterprise_id:
+        raise ValueError(f"a {role} token is not bound to an enterprise; leave out --enterprise")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = secrets.token_hex(6)
+    expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ") if days else None
+    store.add_token(token_id=token_id, token_hash=hash_token(token), role=role, enterprise_id=enterprise_id,
+                    label=label, expires_at=expires)
+    return token_id, token
+
+
+def authenticate(store: Store, token: str, *, admin_token: str | None = None) -> Principal | None:
+    """The principal of a bearer token, or None when it is unknown, revoked or expired."""
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Principal(role="admin", token_id="env-admin")
+    row = store.token_by_hash(hash_token(token))
+    if row is None or row.get("revoked_at"):
+        return None
+    if row.get("expires_at") and row["expires_at"] <= datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"):
+        return None
+    return Principal(role=row["role"], token_id=row["id"], enterprise_id=row.get("enterprise_id"))

@@ -1,0 +1,65 @@
+"""An app on a temporary database with the seed region, two enterprises and a token per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.security import create_token, hash_token
+from api.settings import Settings
+from carbon.store import Store
+
+ADMIN_ENV_TOKEN = "env-admin-token-0123456789"
+
+
+@dataclass
+class Service:
+    client: TestClient
+    db_path: str
+    tokens: dict[str, str]
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, path: str, who: str, **kwargs):
+        return self.client.get(path, headers=self.headers(who), **kwargs)
+
+    def post(self, path: str, who: str, **kwargs):
+        return self.client.post(path, headers=self.headers(who), **kwargs)
+
+    def put(self, path: str, who: str, **kwargs):
+        return self.client.put(path, headers=self.headers(who), **kwargs)
+
+
+def seed(db_path: str) -> dict[str, str]:
+    store = Store(db_path)
+    store.upsert_region("gz-htz", name="广州高新技术产业开发区", grid_region="guangdong", intensity_base_year=2020,
+                        intensity_base_value=0.15, intensity_target_year=2025, intensity_target_value=0.13)
+    store.add_enterprises([{"id": "E1", "name": "示范显示科技", "region": "gz-htz", "industry": "C3974"},
+                           {"id": "E2", "name": "示范生物医药", "region": "gz-htz", "industry": "C2720"}])
+    tokens = {
+        "admin": create_token(store, role="admin")[1],
+        "bureau": create_token(store, role="bureau")[1],
+        "finance": create_token(store, role="finance")[1],
+        "enterprise": create_token(store, role="enterprise", enterprise_id="E1")[1],
+        "other": create_token(store, role="enterprise", enterprise_id="E2")[1],
+        "expired": create_token(store, role="bureau", days=1)[1],
+    }
+    store.conn.execute("UPDATE tokens SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = ?",
+                       [hash_token(tokens["expired"])])
+    store.close()
+    tokens["env-admin"] = ADMIN_ENV_TOKEN
+    return tokens
+
+
+@pytest.fixture
+def service(tmp_path) -> Iterator[Service]:
+    db_path = str(tmp_path / "api.db")
+    tokens = seed(db_path)
+    app = create_app(Settings(db=db_path, admin_token=ADMIN_ENV_TOKEN, scheduler=False, max_upload_mb=1))
+    with TestClient(app) as client:
+        yield Service(client=client, db_path=db_path, tokens=tokens)
