@@ -1,0 +1,76 @@
+"""Regions: targets, statistics, and the indicators — intensity on its path, CO2 and the peak."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from api.deps import Analyst, DbDep, Overseer
+from api.schemas import RegionIn, RegionOut, StatisticsIn
+from carbon.reports import records, region_carbon, region_intensity
+from carbon.store import NotFound
+
+router = APIRouter(prefix="/v1/regions", tags=["regions"])
+
+TARGET_FIELDS = ("intensity_base_year", "intensity_base_value", "intensity_target_year", "intensity_target_value",
+                 "peak_aim_year", "deduct_feedstock", "deduct_new_renewables", "gdp_target_year", "gdp_target_current")
+Year = Path(ge=1990, le=2100)
+
+
+def _region_out(region: dict[str, Any], statistics: list[dict[str, Any]]) -> dict[str, Any]:
+    targets = {name: region.get(name) for name in TARGET_FIELDS}
+    for flag in ("deduct_feedstock", "deduct_new_renewables"):
+        targets[flag] = bool(targets[flag]) if targets[flag] is not None else None
+    return {**{k: region.get(k) for k in ("code", "name", "name_en", "parent", "grid_region")}, "targets": targets,
+            "statistics": statistics}
+
+
+@router.post("", response_model=RegionOut, status_code=status.HTTP_201_CREATED)
+def create_region(body: RegionIn, db: DbDep, principal: Overseer, response: Response) -> dict[str, Any]:
+    """Create a region, or update its name, parent and targets (200)."""
+    try:
+        db.get_region(body.code)
+        response.status_code = status.HTTP_200_OK
+    except NotFound:
+        pass
+    fields = body.model_dump(exclude={"code", "targets"}, exclude_none=True)
+    if body.targets is not None:
+        fields.update(body.targets.model_dump(exclude_none=True))
+    region = db.upsert_region(body.code, **fields)
+    return _region_out(region, records(db.statistics(body.code).reset_index()))
+
+
+@router.get("", response_model=list[RegionOut])
+def list_regions(db: DbDep, principal: Analyst) -> list[dict[str, Any]]:
+    return [_region_out(region, []) for region in db.list_regions()]
+
+
+@router.get("/{code}", response_model=RegionOut)
+def get_region(code: str, db: DbDep, principal: Analyst) -> dict[str, Any]:
+    return _region_out(db.get_region(code), records(db.statistics(code).reset_index()))
+
+
+@router.put("/{code}/statistics/{year}")
+def put_statistics(code: str, body: StatisticsIn, db: DbDep, principal: Overseer,
+                   year: int = Year) -> dict[str, Any]:
+    """Set a year's GDP (current and constant prices, 万元) and, optionally, official energy totals."""
+    return db.put_statistics(code, year, **body.model_dump(exclude_none=True))
+
+
+@router.get("/{code}/intensity")
+def intensity(code: str, db: DbDep, principal: Analyst,
+              gdp_growth_pct: float | None = Query(default=None, ge=-50, le=50,
+                                                    description="real GDP growth of the next open year [%]"),
+              gdp_forecast: float | None = Query(default=None, gt=0, le=1e12,
+                                                 description="GDP of the next open year at constant prices [万元]")
+              ) -> dict[str, Any]:
+    """Per year: energy raw and adjusted, GDP, intensity, change, cumulative change, path value, on_track; plus
+    the annual change still required, the projected target-year value and the next year's energy budget."""
+    return region_intensity(db, code, gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
+
+
+@router.get("/{code}/carbon")
+def carbon(code: str, db: DbDep, principal: Analyst) -> dict[str, Any]:
+    """CO2 per year, CO2 per GDP, the peak status by its documented rule, and the LMDI decomposition."""
+    return region_carbon(db, code)
