@@ -19,6 +19,8 @@ from carbon.errors import CarbonError
 from carbon.store import Store, default_db_path, open_store
 
 console = Console()
+if not console.is_terminal:
+    console = Console(width=120)  # piped output: wide enough for the report tables
 err_console = Console(stderr=True)
 
 
@@ -342,6 +344,158 @@ def jobs_run(name: str, db_path: str | None, as_json: bool) -> None:
         console.print(f"{name}: [{colour}]{result['status']}[/] {json.dumps(result['counts'], ensure_ascii=False)}"
                       + (f" — {result['error']}" if result["error"] else ""), highlight=False)
     sys.exit(0 if result["status"] in ("ok", "skipped") else 1)
+
+
+# -- reports ------------------------------------------------------------------------------------------------
+
+def _fmt(value: Any, pattern: str = "{:,.0f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def _in(value: float | None, unit: str, target: str) -> float | None:
+    """A stored value in a unit people read at a glance (万tce, 亿元), through the one registry."""
+    from carbon.units import Q_
+
+    return None if value is None else Q_(value, unit).to(target).magnitude
+
+
+def print_intensity(report: dict[str, Any]) -> None:
+    """The intensity report as a person reads it: a table by year against the path, then what is required."""
+    target = report["target"]
+    table = Table(title=f"{report['name']} ({report['region']}) — energy intensity \\[tce/万元], "
+                        f"{target['base_value']} in {target['base_year']} → {target['target_value']} in "
+                        f"{target['target_year']}", title_justify="left")
+    for column in ("year", "万tce", "GDP 亿元", "raw", "adjusted", "path", "Δ %", "cum. %", "on track", "cov. %"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in report["years"]:
+        if row.get("intensity") is None and row.get("target_path") is None:
+            continue
+        on_track = {True: "[green]yes[/]", False: "[red]no[/]"}.get(row.get("on_track"), "")
+        table.add_row(str(row["year"]), _fmt(_in(row.get("energy_tce"), "tce", "万tce"), "{:,.1f}"),
+                      _fmt(_in(row.get("gdp_constant"), "万元", "亿元"), "{:,.1f}"),
+                      _fmt(row.get("intensity"), "{:.4f}"), _fmt(row.get("intensity_adjusted"), "{:.4f}"),
+                      _fmt(row.get("target_path"), "{:.4f}"), _fmt(row.get("change_pct"), "{:+.2f}"),
+                      _fmt(row.get("cumulative_change_pct"), "{:+.2f}"), on_track,
+                      _fmt(row.get("coverage_pct"), "{:.0f}"))
+    console.print(table)
+    console.print("[dim]raw/adjusted: energy per 万元 of GDP at constant prices, adjusted = minus the deductions "
+                  "(feedstock, new renewables); cov.: share of the total reported by enterprises[/]")
+    if report.get("required_annual_change_pct") is not None:
+        console.print(f"To reach {target['target_value']} by {target['target_year']}: "
+                      f"[bold]{report['required_annual_change_pct']:+.2f} %/yr[/] still required "
+                      f"(the plan's constant rate: {target['annual_change_pct']:+.2f} %/yr).", highlight=False)
+    if report.get("projected_target_value") is not None:
+        verdict = "[green]on track[/]" if report.get("projected_on_track") else "[red]off track[/]"
+        console.print(f"Recent trend ({_fmt(report.get('trend_annual_change_pct'), '{:+.2f}')} %/yr) projects "
+                      f"{report['projected_target_value']:.4f} in {target['target_year']}: {verdict}.",
+                      highlight=False)
+    for note in report.get("notes", []):
+        console.print(f"[dim]note: {note}[/]", highlight=False)
+
+
+def print_carbon(report: dict[str, Any]) -> None:
+    table = Table(title=f"{report['name']} ({report['region']}) — CO2", title_justify="left")
+    for column in ("year", "万t CO2", "source", "t CO2/万元", "t CO2/tce"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in report["years"]:
+        table.add_row(str(row["year"]), _fmt(_in(row["co2_t"], "t", "万t"), "{:,.1f}"), row["source"] or "",
+                      _fmt(row.get("co2_per_gdp"), "{:.4f}"), _fmt(row.get("co2_per_tce"), "{:.3f}"))
+    console.print(table)
+    peak = report["peak"]
+    aim = f"; aim {peak['aim_year']}: {'met' if peak.get('meets_aim') else 'not met'}" if peak.get("aim_year") else ""
+    projected = f", projected peak {peak['projected_peak_year']}" if peak.get("projected_peak_year") else ""
+    console.print(f"Peak status: [bold]{peak['status']}[/] (highest year {peak.get('peak_year')}{projected}{aim}).",
+                  highlight=False)
+
+
+@main.command("report")
+@click.argument("kind", type=click.Choice(["intensity", "carbon"]))
+@click.option("--region", "code", required=True, help="Region code, e.g. gz-htz.")
+@click.option("--gdp-growth", type=float, help="Real GDP growth of the next open year [%], for its energy budget.")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def report_command(kind: str, code: str, gdp_growth: float | None, db_path: str | None, as_json: bool) -> None:
+    """A region's energy intensity against its target path, or its CO2 and peak status."""
+    from carbon.reports import region_carbon, region_intensity
+
+    with _store(db_path) as store:
+        try:
+            report = (region_intensity(store, code, gdp_growth_pct=gdp_growth) if kind == "intensity"
+                      else region_carbon(store, code))
+        except (CarbonError, ValueError) as error:
+            _fail(str(error))
+            return
+    if as_json:
+        _print_json(report)
+    elif kind == "intensity":
+        print_intensity(report)
+    else:
+        print_carbon(report)
+
+
+# -- demo and serve -----------------------------------------------------------------------------------------
+
+def _serve(db_path: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    uvicorn.run(create_app(Settings(db=db_path)), host=host, port=port, log_level="info")
+
+
+@main.command("serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_command(db_path: str | None, host: str, port: int) -> None:
+    """Serve the HTTP API, the dashboard and the scheduled jobs."""
+    _serve(db_path or default_db_path(), host, port)
+
+
+@main.command("demo")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load, print the region summary and exit.")
+def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> None:
+    """Load the seed region's demo data (again: nothing changes), print its summary, then serve."""
+    from carbon.demo import DEMO_REGION, load_demo
+    from carbon.ingest.jobs import flag_missing_reports
+    from carbon.reports import region_carbon, region_intensity
+
+    path = db_path or default_db_path()
+    with _store(path) as store:
+        with Progress(SpinnerColumn(), TextColumn("[bold]loading demo data[/] {task.description}"), BarColumn(),
+                      TextColumn("{task.completed:,} rows"), console=console, transient=True,
+                      disable=not console.is_terminal) as progress:
+            task = progress.add_task("", total=None)
+
+            def advance(name: str, rows: int) -> None:
+                progress.update(task, description=name, advance=rows)
+
+            loaded = load_demo(store, progress=advance)
+        flag_missing_reports(store)
+        stored = sum(f.get("accepted", 0) + f.get("revised", 0) for f in loaded["files"].values())
+        console.print(f"Demo region {loaded['region']}: {len(loaded['files'])} files, {stored:,} rows stored "
+                      f"this time (already loaded files are skipped). [dim]{loaded['synthetic']}[/]",
+                      highlight=False)
+        print_intensity(region_intensity(store, DEMO_REGION))
+        print_carbon(region_carbon(store, DEMO_REGION))
+        if no_serve:
+            return
+        from api.security import create_token
+
+        tokens = {role: create_token(store, role=role, enterprise_id=enterprise, label="carbon demo", days=30)[1]
+                  for role, enterprise in (("bureau", None), ("enterprise", "GZHTZ-0001"), ("finance", None),
+                                           ("admin", None))}
+    console.print(f"\nDashboard: [bold]http://{host}:{port}/[/]   API docs: http://{host}:{port}/docs",
+                  highlight=False)
+    console.print("Tokens for this demo (paste one into the dashboard; valid 30 days):")
+    for role, token in tokens.items():
+        who = " (enterprise GZHTZ-0001)" if role == "enterprise" else ""
+        console.print(f"  {role:<10} {token}{who}", highlight=False, soft_wrap=True)
+    _serve(path, host, port)
 
 
 if __name__ == "__main__":

@@ -121,9 +121,14 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
     frame["renewable_tce"] = frame["renewable_tce"].where(frame["renewable_tce"].notna(),
                                                           frame["bottom_up_renewable_tce"].where(usable))
     frame["coverage_pct"] = frame["bottom_up_tce"] / frame["energy_total_tce"] * 100.0
+    # Without an official CO2 total, the enterprises' CO2 per tce is applied to the official energy total (the
+    # uncovered part is assumed to burn the same mix); without that either, the bottom-up sum stands alone.
     co2_official = frame["co2_total_t"].notna()
-    frame["co2_source"] = np.where(co2_official, "official", np.where(usable, "bottom_up", None))
-    frame["co2_t"] = frame["co2_total_t"].where(co2_official, frame["bottom_up_co2_t"].where(usable))
+    scaled = frame["bottom_up_co2_t"] / frame["bottom_up_tce"] * frame["energy_total_tce"]
+    can_scale = ~co2_official & official & usable & scaled.notna()
+    frame["co2_source"] = np.select([co2_official, can_scale, usable], ["official", "estimated", "bottom_up"], None)
+    frame["co2_t"] = np.select([co2_official, can_scale, usable],
+                               [frame["co2_total_t"], scaled, frame["bottom_up_co2_t"]], np.nan)
     return frame
 
 
@@ -160,6 +165,7 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
     emissions = known["co2_t"]
     rows = pd.DataFrame({
         "year": known.index, "co2_t": emissions.to_numpy(), "source": known["co2_source"].to_numpy(),
+        "bottom_up_co2_t": known["bottom_up_co2_t"].to_numpy(), "coverage_pct": known["coverage_pct"].to_numpy(),
         "energy_tce": known["energy_tce"].to_numpy(), "gdp_constant": known["gdp_constant"].to_numpy(),
         "co2_per_gdp": co2_intensity(emissions, known["gdp_constant"]).to_numpy()
         if len(known) else np.array([], dtype=float),
@@ -171,6 +177,9 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
     carriers = store.consumption_totals(Scope.everything(), by=["year", "carrier"], region=code)
     return {
         "region": code, "name": region["name"], "unit": "t CO2", "years": records(rows),
+        "sources": {"official": "the region's official CO2 total", "estimated": "enterprises' CO2 per tce applied "
+                    "to the official energy total", "bottom_up": "sum of the enterprises' reported CO2 (complete "
+                    "years only)"},
         "peak": peak.to_dict(), "decomposition": records(decomposition),
         "by_carrier": records(carriers[["year", "carrier", "co2_t", "tce_equivalent"]]) if len(carriers) else [],
     }

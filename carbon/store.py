@@ -492,6 +492,12 @@ class Store:
             raise NotFound(f"no batch {batch_id!r}")
         return rows[0]
 
+    def loaded_sources(self, *, prefix: str = "") -> set[str]:
+        """Sources of the batches stored completely, optionally those starting with ``prefix``."""
+        rows = self.conn.execute("SELECT source FROM batches WHERE status = 'ok' AND source LIKE ? ESCAPE '\\'",
+                                 [prefix.replace("%", "\\%").replace("_", "\\_") + "%"])
+        return {row[0] for row in rows}
+
     def batch_rejections(self, batch_id: str) -> pd.DataFrame:
         return self._frame("SELECT row, field, reason, value FROM rejections WHERE batch_id = ? ORDER BY row",
                            [batch_id])

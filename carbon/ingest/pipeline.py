@@ -399,8 +399,10 @@ def read_readings_csv(path: Path, *, chunksize: int = 200_000) -> Iterator[pd.Da
 
 def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterprise_id: str | None = None,
                 actor: str = "cli", today: date | None = None, progress: Progress | None = None,
-                chunksize: int = 100_000) -> IngestSummary:
+                chunksize: int = 100_000, source: str | None = None) -> IngestSummary:
     """Read a file (CSV, XLSX, JSON, form 205-1, or meter telemetry CSV) and ingest it as one batch.
+
+    ``source`` names the batch (the file name by default).
 
     Raises
     ------
@@ -410,10 +412,10 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
     from carbon.ingest.files import read_file  # the readers pull in openpyxl; import on use
 
     path = Path(path)
+    source = source or path.name
     if format in ("auto", "readings") and _is_readings_csv(path):
-        return ingest_readings(store, read_readings_csv(path, chunksize=chunksize), source=path.name, actor=actor,
+        return ingest_readings(store, read_readings_csv(path, chunksize=chunksize), source=source, actor=actor,
                                enterprise_id=enterprise_id, progress=progress)
     chunks = read_file(path, format=format, enterprise_id=enterprise_id, chunksize=chunksize)
-    return ingest_consumption(store, chunks, source=path.name, actor=actor, enterprise_id=enterprise_id,
+    return ingest_consumption(store, chunks, source=source, actor=actor, enterprise_id=enterprise_id,
                               today=today, progress=progress)
-
