@@ -13,7 +13,19 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import audit, convert, enterprises, health, jobs, regions, tokens
+from api.routes import (
+    alerts,
+    audit,
+    convert,
+    dashboard,
+    enterprises,
+    health,
+    jobs,
+    regions,
+    screenings,
+    session,
+    tokens,
+)
 from api.settings import Settings, get_settings
 from carbon import __version__
 from carbon.store import open_store
@@ -112,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
-    for module in (health, convert, regions, enterprises, audit, jobs, tokens):
+    for module in (health, session, convert, regions, enterprises, screenings, alerts, audit, jobs, tokens,
+                   dashboard):
         app.include_router(module.router)
     return app

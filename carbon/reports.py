@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbon.carriers import get_carrier
+from carbon.compliance import coverage, energy_per_output, quota_status
+from carbon.errors import CarbonError
 from carbon.indicators import (
     GdpForecast,
     IndicatorInputError,
@@ -21,10 +24,16 @@ from carbon.indicators import (
     peak_status,
 )
 from carbon.store import Scope, Store
+from carbon.units import Q_
 
-__all__ = ["bottom_up_years", "enterprise_energy", "intensity_target", "region_carbon", "region_intensity"]
+__all__ = [
+    "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "intensity_target",
+    "region_carbon", "region_intensity", "region_overview",
+]
 
-_BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"]}
+REPORT_DEADLINE_DAY = 15  # monthly reports are due by this day of the following month
+
+_BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"], "month_carrier": ["period", "carrier"]}
 _SUMS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
 
 
@@ -183,3 +192,174 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
         "peak": peak.to_dict(), "decomposition": records(decomposition),
         "by_carrier": records(carriers[["year", "carrier", "co2_t", "tce_equivalent"]]) if len(carriers) else [],
     }
+
+
+def _deadline(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7]) + 1
+    if month > 12:
+        year, month = year + 1, 1
+    return f"{year:04d}-{month:02d}-{REPORT_DEADLINE_DAY:02d}"
+
+
+def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
+    """Reports expected, received, late and missing per month of a year.
+
+    An enterprise is expected to report every month from its first report on; a report is late when it arrived
+    after day 15 of the following month; months after the newest month anyone reported are not counted yet.
+    """
+    empty = {"enterprises": 0, "expected": 0, "received": 0, "late": 0, "missing": 0, "by_month": []}
+    if reported.empty:
+        return empty
+    frontier = str(reported["period"].max())
+    first = reported.groupby("enterprise_id")["period"].min()
+    months = [m for m in (f"{year:04d}-{k:02d}" for k in range(1, 13)) if m <= frontier]
+    this_year = reported[reported["period"].str.startswith(f"{year:04d}-")]
+    by_month = []
+    for month in months:
+        rows = this_year[this_year["period"] == month]
+        expected = int((first <= month).sum())
+        submitted = rows["submitted_at"].fillna("").astype(str).str[:10]
+        late = int((submitted > _deadline(month)).sum())
+        by_month.append({"period": month, "expected": expected, "received": len(rows), "late": late,
+                         "missing": max(expected - len(rows), 0)})
+    totals = {key: sum(m[key] for m in by_month) for key in ("expected", "received", "late", "missing")}
+    return {"enterprises": int(this_year["enterprise_id"].nunique()), **totals, "by_month": by_month}
+
+
+def region_overview(store: Store, code: str, *, year: int | None = None, top: int = 15) -> dict[str, Any]:
+    """A year of a region: top enterprises by tce, tce and CO2 by carrier and by industry, report completeness."""
+    region = store.get_region(code)
+    yearly = store.consumption_totals(Scope.everything(), by=["year"], region=code)
+    if year is None:
+        complete = bottom_up_years(store, code)
+        full = complete[complete["complete"]].index
+        year = int(full.max()) if len(full) else (int(yearly["year"].max()) if len(yearly) else None)
+    if year is None:
+        return {"region": code, "name": region["name"], "year": None, "top_enterprises": [], "by_carrier": [],
+                "by_industry": [], "completeness": report_completeness(pd.DataFrame(), year=0)}
+    window = {"start": f"{year:04d}-01", "end": f"{year:04d}-12"}
+    enterprises = {e["id"]: e for e in store.list_enterprises(Scope.everything(), region=code)}
+    by_enterprise = store.consumption_totals(Scope.everything(), by=["enterprise_id"], region=code, **window)
+    total = float(by_enterprise["tce_equivalent"].sum()) if len(by_enterprise) else 0.0
+    ranked = by_enterprise.sort_values("tce_equivalent", ascending=False).head(top)
+    top_rows = [{"enterprise_id": row["enterprise_id"], "name": enterprises.get(row["enterprise_id"], {}).get("name"),
+                 "industry": enterprises.get(row["enterprise_id"], {}).get("industry"),
+                 "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
+                 "share_pct": row["tce_equivalent"] / total * 100 if total else None}
+                for row in records(ranked)]
+    by_carrier = store.consumption_totals(Scope.everything(), by=["carrier"], region=code, **window)
+    carrier_rows = [{"carrier": row["carrier"], "carrier_zh": get_carrier(row["carrier"]).name_zh,
+                     "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"]}
+                    for row in records(by_carrier.sort_values("tce_equivalent", ascending=False))]
+    by_industry = store.consumption_totals(Scope.everything(), by=["industry"], region=code, **window)
+    industry_rows = [{"industry": row["industry"], "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
+                      "enterprises": row["enterprises"]}
+                     for row in records(by_industry.sort_values("tce_equivalent", ascending=False))]
+    completeness = report_completeness(store.reported_months(Scope.everything(), region=code), year=year)
+    return {"region": code, "name": region["name"], "year": year, "total_tce": total, "top_enterprises": top_rows,
+            "by_carrier": carrier_rows, "by_industry": industry_rows, "completeness": completeness}
+
+
+def _year_window(year: int) -> dict[str, str]:
+    return {"start": f"{year:04d}-01", "end": f"{year:04d}-12"}
+
+
+def enterprise_compliance(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:
+    """An enterprise's year: energy and CO2 with coverage, quota use and projection, energy per output value,
+    and unit-product energy against the 能耗限额 standards' limit, entry and advanced values."""
+    from carbon.screening import UnknownProduct, compare_unit_energy
+
+    enterprise = store.get_enterprise(enterprise_id, scope)
+    monthly = store.monthly_tce(scope, enterprise_id=enterprise_id, **_year_window(year)).set_index("period")
+    cover = coverage(monthly.index, year)
+    result: dict[str, Any] = {
+        "enterprise_id": enterprise_id, "name": enterprise["name"], "year": year,
+        "tce_equivalent": float(monthly["tce_equivalent"].sum()) if len(monthly) else 0.0,
+        "tce_equal": float(monthly["tce_equal"].sum()) if len(monthly) else 0.0,
+        "co2_t": float(monthly["co2_t"].sum()) if len(monthly) else 0.0,
+        "coverage": cover.to_dict(), "quota": None, "energy_per_output": None, "products": [], "notes": [],
+    }
+    if cover.gaps:
+        result["notes"].append(f"months without a report: {', '.join(cover.gaps)} — totals cover reported months only")
+    quota = store.quota(enterprise_id, year)
+    if quota:
+        column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
+        result["quota"] = {**quota_status(monthly[column], quota["quota_tce"], year).to_dict(),
+                           "basis": quota["basis"]}
+    output = store.output(scope, enterprise_id, **_year_window(year))
+    value = output[output["product"] == ""]
+    if len(value):
+        both = [p for p in value["period"] if p in monthly.index]
+        energy = float(monthly.loc[both, "tce_equivalent"].sum())
+        output_value = float(value[value["period"].isin(both)]["output_value"].sum())
+        if output_value > 0:
+            result["energy_per_output"] = {"tce_per_10k_yuan": energy_per_output(energy, output_value),
+                                           "energy_tce": energy, "output_value_10k_yuan": output_value,
+                                           "months": both}
+    products = output[output["product"] != ""]
+    for product, rows in products.groupby("product"):
+        months = [p for p in rows["period"] if p in monthly.index]
+        energy = float(monthly.loc[months, "tce_equivalent"].sum())
+        quantity = float(rows[rows["period"].isin(months)]["quantity"].sum())
+        entry: dict[str, Any] = {"product": product, "quantity": quantity, "quantity_unit": rows["unit"].iloc[0],
+                                 "months": months}
+        try:
+            compared = compare_unit_energy(product, energy, quantity, rows["unit"].iloc[0])
+            entry.update(compared.to_dict())
+        except (UnknownProduct, CarbonError, ValueError) as error:
+            entry["error"] = str(error)
+        if products["product"].nunique() > 1:
+            entry["note"] = "the enterprise's whole energy is attributed to each product (no split reported)"
+        result["products"].append(entry)
+    return result
+
+
+def enterprise_metrics(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:
+    """Screening metrics computed from an enterprise's stored data, with how much of the year is measured.
+
+    Annual figures are the reported months plus, when at least six are reported, the unreported months at the
+    reported mean (marked ``estimated``); with fewer, the months are ``missing`` and no annual metric is made.
+    """
+    store.get_enterprise(enterprise_id, scope)
+    by_carrier = store.consumption_totals(scope, by=["period", "carrier"], enterprise_id=enterprise_id,
+                                          **_year_window(year))
+    monthly = by_carrier.groupby("period")[["tce_equivalent", "co2_t"]].sum()
+    cover = coverage(monthly.index, year)
+    metrics: dict[str, Any] = {}
+    notes: list[str] = []
+    if cover.missing:
+        notes.append(f"only {len(cover.measured)} of 12 months reported: annual metrics are not computed")
+    else:
+        scale = 12 / len(cover.measured)
+        metrics["tce"] = float(monthly["tce_equivalent"].sum()) * scale
+        metrics["co2_t"] = float(monthly["co2_t"].sum()) * scale
+        if cover.estimated:
+            notes.append(f"{len(cover.estimated)} month(s) estimated at the mean of the reported ones: "
+                         f"{', '.join(cover.estimated)}")
+        electricity = by_carrier[by_carrier["carrier"].isin(["electricity", "electricity_renewable"])]
+        if electricity["tce_equivalent"].sum() > 0:
+            renewable = electricity[electricity["carrier"] == "electricity_renewable"]["tce_equivalent"].sum()
+            metrics["renewable_electricity_share_pct"] = float(renewable / electricity["tce_equivalent"].sum() * 100)
+        previous = store.monthly_tce(scope, enterprise_id=enterprise_id, **_year_window(year - 1))
+        if len(previous) == 12:
+            metrics["tce_change_pct"] = (float(monthly["tce_equivalent"].sum()) * scale
+                                         / float(previous["tce_equivalent"].sum()) - 1) * 100
+        output = store.output(scope, enterprise_id, **_year_window(year))
+        for product, rows in output[output["product"] != ""].groupby("product"):
+            months = [p for p in rows["period"] if p in monthly.index]
+            quantity = float(rows[rows["period"].isin(months)]["quantity"].sum())
+            unit = rows["unit"].iloc[0]
+            if quantity <= 0:
+                continue
+            energy = float(monthly.loc[months, "tce_equivalent"].sum())
+            co2 = float(monthly.loc[months, "co2_t"].sum())
+            name = "clinker" if product == "cement_clinker" else product
+            if unit in ("t", "吨"):
+                metrics[f"unit_energy_kgce_per_t_{name}"] = energy * 1000 / quantity
+                metrics[f"tco2e_per_t_{name}"] = co2 / quantity
+                notes.append(f"tco2e_per_t_{name} counts energy CO2 only (process emissions are not reported)")
+            elif product == "electricity":
+                kwh = Q_(quantity, unit).to("kWh").magnitude
+                metrics["direct_gco2e_per_kwh"] = co2 * 1e6 / kwh
+    return {"enterprise_id": enterprise_id, "year": year, "metrics": metrics, "coverage": cover.to_dict(),
+            "notes": notes}

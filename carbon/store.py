@@ -203,6 +203,20 @@ def m002_alerts_and_job_locks(db: sqlite_utils.Database) -> None:
     db["job_locks"].create({"job": str, "owner": str, "acquired_at": str}, pk="job")
 
 
+@migration
+def m003_quotas_and_output(db: sqlite_utils.Database) -> None:
+    # 用能权: an enterprise's energy-use quota for a year, on a stated basis.
+    db["quotas"].create({
+        "enterprise_id": str, "year": int, "quota_tce": float, "basis": str, "source": str, "updated_at": str,
+    }, pk=("enterprise_id", "year"), not_null=["quota_tce", "basis"],
+        foreign_keys=[("enterprise_id", "enterprises", "id")])
+    # Output value (万元) per month, and product output for unit-product energy against 能耗限额 standards.
+    db["enterprise_output"].create({
+        "enterprise_id": str, "period": str, "product": str, "output_value": float, "quantity": float,
+        "unit": str, "updated_at": str,
+    }, pk=("enterprise_id", "period", "product"), foreign_keys=[("enterprise_id", "enterprises", "id")])
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the registered migrations not yet applied; return their names."""
     if "_migrations" not in db.table_names():
@@ -844,6 +858,56 @@ class Store:
             if cursor.rowcount != 1:
                 raise NotFound(f"no alert {alert_id}")
         return self._rows("SELECT * FROM alerts WHERE id = ?", [alert_id])[0]
+
+    # -- quotas and output ---------------------------------------------------------------------------------
+
+    def put_quota(self, enterprise_id: str, year: int, quota_tce: float, *, basis: str = "equivalent",
+                  source: str | None = None) -> dict[str, Any]:
+        """Set an enterprise's energy-use quota (用能权) for a year [tce]."""
+        self.get_enterprise(enterprise_id, Scope.everything())
+        row = {"enterprise_id": enterprise_id, "year": int(year), "quota_tce": float(quota_tce), "basis": basis,
+               "source": source, "updated_at": now_iso()}
+        with self.transaction():
+            self.conn.execute(_upsert_sql("quotas", list(row), ["enterprise_id", "year"]), list(row.values()))
+        return row
+
+    def quota(self, enterprise_id: str, year: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM quotas WHERE enterprise_id = ? AND year = ?", [enterprise_id, int(year)])
+        return rows[0] if rows else None
+
+    def quotas(self, year: int) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM quotas WHERE year = ? ORDER BY enterprise_id", [int(year)])
+
+    def put_output(self, enterprise_id: str, period: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Replace an enterprise's output for a month: the output value (product "") and product quantities."""
+        self.get_enterprise(enterprise_id, Scope.everything())
+        stamp = now_iso()
+        columns = ("enterprise_id", "period", "product", "output_value", "quantity", "unit", "updated_at")
+        with self.transaction():
+            self.conn.execute("DELETE FROM enterprise_output WHERE enterprise_id = ? AND period = ?",
+                              [enterprise_id, period])
+            self.conn.executemany(
+                f"INSERT INTO enterprise_output ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                [[enterprise_id, period, row.get("product") or "", _clean(row.get("output_value")),
+                  _clean(row.get("quantity")), row.get("unit"), stamp] for row in rows])
+        return len(rows)
+
+    def output(self, scope: Scope, enterprise_id: str, *, start: str | None = None,
+               end: str | None = None) -> pd.DataFrame:
+        condition, params = scope.where("enterprise_id")
+        condition += " AND enterprise_id = ?"
+        params.append(enterprise_id)
+        for op, value in ((">=", start), ("<=", end)):
+            if value is not None:
+                condition += f" AND period {op} ?"
+                params.append(value)
+        return self._frame(f"SELECT * FROM enterprise_output WHERE {condition} ORDER BY period, product", params)
+
+    def monthly_tce(self, scope: Scope, *, region: str | None = None, enterprise_id: str | None = None,
+                    start: str | None = None, end: str | None = None) -> pd.DataFrame:
+        """tce (both bases) and CO2 per enterprise and month."""
+        return self.consumption_totals(scope, by=["enterprise_id", "period"], region=region,
+                                       enterprise_id=enterprise_id, start=start, end=end)
 
     # -- HTTP sources -------------------------------------------------------------------------------------
 

@@ -6,12 +6,16 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
 
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
+from api.downloads import download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from carbon.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
-from carbon.reports import enterprise_energy
+from carbon.reports import enterprise_compliance, enterprise_energy, records
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -103,8 +107,64 @@ def submit_readings(enterprise_id: str, body: ReadingsIn, db: DbDep, principal: 
 
 @router.get("/{enterprise_id}/energy", response_model=EnergyOut)
 def energy(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
-           by: Literal["month", "year", "carrier"] = "month") -> dict[str, Any]:
+           by: Literal["month", "year", "carrier", "month_carrier"] = "month") -> dict[str, Any]:
     """Energy, tce and CO2 of one enterprise by month, year or carrier, optionally between two months."""
     enterprise_scope(enterprise_id, principal)
     db.get_enterprise(enterprise_id, principal.scope)
     return enterprise_energy(db, principal.scope, enterprise_id, by=by, start=start, end=end)
+
+
+@router.get("/{enterprise_id}/consumption")
+def consumption(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
+                format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
+    """Stored monthly consumption with the statistics form's headers (readable back by `carbon ingest`)."""
+    enterprise_scope(enterprise_id, principal)
+    db.get_enterprise(enterprise_id, principal.scope)
+    frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
+    if format == "json":
+        return download(None, "json", enterprise_id, records(frame))
+    if format == "csv":
+        return download(to_csv_bytes(frame), "csv", f"{enterprise_id}-consumption")
+    return download(to_xlsx_bytes({"consumption": frame}), "xlsx", f"{enterprise_id}-consumption")
+
+
+class QuotaIn(BaseModel):
+    quota_tce: float = Field(gt=0, le=1e9, description="energy-use quota (用能权) of the year [tce]")
+    basis: Literal["equivalent", "equal"] = "equivalent"
+    source: str | None = Field(default=None, max_length=200)
+
+
+class ProductOut(BaseModel):
+    product: str = Field(min_length=1, max_length=64, description="e.g. cement_clinker (see /v1/screenings/products)")
+    quantity: float = Field(ge=0, le=1e12)
+    unit: str = Field(min_length=1, max_length=32, description="e.g. t")
+
+
+class OutputIn(BaseModel):
+    output_value: float | None = Field(default=None, ge=0, le=1e12, description="output value of the month [万元]")
+    products: list[ProductOut] = Field(default_factory=list, max_length=50)
+
+
+@router.put("/{enterprise_id}/quotas/{year}")
+def put_quota(enterprise_id: str, year: Annotated[int, PathParam(ge=2000, le=2100)], body: QuotaIn, db: DbDep,
+              principal: Overseer) -> dict[str, Any]:
+    """Set the enterprise's energy-use quota for a year (bureau, admin)."""
+    return db.put_quota(enterprise_id, year, body.quota_tce, basis=body.basis, source=body.source)
+
+
+@router.put("/{enterprise_id}/output/{period}")
+def put_output(enterprise_id: str, period: Annotated[str, PathParam(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+               body: OutputIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+    """Report a month's output value and product output (for energy per output and unit-product energy)."""
+    enterprise_scope(enterprise_id, principal)
+    rows = [{"product": "", "output_value": body.output_value}] if body.output_value is not None else []
+    rows += [product.model_dump() for product in body.products]
+    return {"enterprise_id": enterprise_id, "period": period, "rows": db.put_output(enterprise_id, period, rows)}
+
+
+@router.get("/{enterprise_id}/compliance")
+def compliance(enterprise_id: str, db: DbDep, principal: Reader,
+               year: Annotated[int, Query(ge=2000, le=2100)]) -> dict[str, Any]:
+    """Energy and CO2 with coverage, quota use and projection, energy per output, unit-product energy grades."""
+    enterprise_scope(enterprise_id, principal)
+    return enterprise_compliance(db, principal.scope, enterprise_id, year)

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import Analyst, DbDep, Overseer
+from api.downloads import download
 from api.schemas import RegionIn, RegionOut, StatisticsIn
-from carbon.reports import records, region_carbon, region_intensity
+from carbon.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
+from carbon.reports import records, region_carbon, region_intensity, region_overview
 from carbon.store import NotFound
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
@@ -74,3 +76,23 @@ def intensity(code: str, db: DbDep, principal: Analyst,
 def carbon(code: str, db: DbDep, principal: Analyst) -> dict[str, Any]:
     """CO2 per year, CO2 per GDP, the peak status by its documented rule, and the LMDI decomposition."""
     return region_carbon(db, code)
+
+
+@router.get("/{code}/overview")
+def overview(code: str, db: DbDep, principal: Analyst,
+             year: int | None = Query(default=None, ge=1990, le=2100,
+                                      description="default: the latest complete year")) -> dict[str, Any]:
+    """A year: top enterprises by tce, tce and CO2 by carrier and industry, reports received, late, missing."""
+    return region_overview(db, code, year=year)
+
+
+@router.get("/{code}/report")
+def report(code: str, db: DbDep, principal: Analyst,
+           format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
+    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON."""
+    frames = region_report_frames(region_intensity(db, code), region_carbon(db, code))
+    if format == "json":
+        return download(None, "json", code, {name: records(frame) for name, frame in frames.items()})
+    if format == "csv":
+        return download(to_csv_bytes(frames["by_year"]), "csv", f"{code}-report")
+    return download(to_xlsx_bytes(frames), "xlsx", f"{code}-report")

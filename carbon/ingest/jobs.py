@@ -15,6 +15,8 @@ refresh_aggregates
     Re-convert stored rows whose factors have changed (a new factor table, a year's factor now published).
 flag_missing_reports
     Open an alert for every enterprise-month without a report past its deadline; resolve those since filled.
+refresh_alerts
+    Recompute the other alerts (region off track, quota, unusual month, incomplete telemetry).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carbon.accounting import convert_frame
+from carbon.alerts import refresh_alerts
 from carbon.audit import chain_entries
 from carbon.errors import CarbonError
 from carbon.factors import default_factors
@@ -213,6 +216,9 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
             "re-convert rows whose factors have changed"),
     JobSpec("flag_missing_reports", flag_missing_reports, lambda: CronTrigger(hour=8, minute=0, timezone=TIMEZONE),
             "alert on monthly reports missing past their deadline"),
+    JobSpec("refresh_alerts", lambda store: refresh_alerts(store),
+            lambda: CronTrigger(hour=8, minute=15, timezone=TIMEZONE),
+            "alert on regions off their intensity path, quotas, unusual months, incomplete telemetry"),
 )}
 
 

@@ -63,3 +63,24 @@ def service(tmp_path) -> Iterator[Service]:
     app = create_app(Settings(db=db_path, admin_token=ADMIN_ENV_TOKEN, scheduler=False, max_upload_mb=1))
     with TestClient(app) as client:
         yield Service(client=client, db_path=db_path, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service on the demo region's data, with a token per role (enterprise = GZHTZ-0001)."""
+    from carbon.demo import load_demo
+
+    db_path = str(tmp_path_factory.mktemp("demo-api") / "demo.db")
+    store = Store(db_path)
+    load_demo(store)
+    tokens = {
+        "admin": create_token(store, role="admin")[1],
+        "bureau": create_token(store, role="bureau")[1],
+        "finance": create_token(store, role="finance")[1],
+        "enterprise": create_token(store, role="enterprise", enterprise_id="GZHTZ-0001")[1],
+        "other": create_token(store, role="enterprise", enterprise_id="GZHTZ-0280")[1],
+    }
+    store.close()
+    app = create_app(Settings(db=db_path, scheduler=False))
+    with TestClient(app) as client:
+        yield Service(client=client, db_path=db_path, tokens=tokens)

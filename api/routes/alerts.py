@@ -1,0 +1,28 @@
+"""Alerts: listed for the bureau (an enterprise sees its own), acknowledged by a bureau user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import DbDep, Overseer, Submitter
+from carbon.alerts import KINDS
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+
+@router.get("")
+def alerts(db: DbDep, principal: Submitter, region: str | None = Query(default=None, max_length=64),
+           kind: str | None = Query(default=None, max_length=32),
+           include_resolved: bool = False) -> list[dict[str, Any]]:
+    """Open alerts, most severe first (with ``include_resolved``, resolved ones too)."""
+    if kind is not None and kind not in KINDS:
+        raise HTTPException(422, f"kind must be one of {', '.join(KINDS)}")
+    return db.list_alerts(principal.scope, include_resolved=include_resolved, kind=kind, region=region)
+
+
+@router.post("/{alert_id}/acknowledge")
+def acknowledge(alert_id: int, db: DbDep, principal: Overseer) -> dict[str, Any]:
+    """Mark an alert as seen by this user; it stays open until its cause goes away."""
+    return db.acknowledge_alert(alert_id, principal.actor)

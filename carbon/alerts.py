@@ -1,0 +1,143 @@
+"""Alerts the bureau should hear about before year-end, refreshed by a scheduled job.
+
+Each kind is recomputed from the stored data and synchronised with the open alerts of that kind: new findings
+open alerts, repeated ones update them (an acknowledgement stays), and findings that went away are resolved.
+
+Kinds
+-----
+region_off_track
+    A region's intensity is projected to miss its target (or is behind its path now).
+quota_exceeded
+    An enterprise is projected to use more than its energy-use quota (用能权) for the year.
+missing_report
+    A monthly report is missing past its deadline (see :func:`carbon.ingest.jobs.flag_missing_reports`).
+consumption_anomaly
+    A month far above the enterprise's recent pattern (:func:`carbon.compliance.monthly_anomalies`).
+telemetry_incomplete
+    A meter's days under 90 % complete (GB/T 38692-2020).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from carbon.compliance import monthly_anomalies, quota_status
+from carbon.errors import CarbonError
+from carbon.ingest.validate import daily_quality, interval_consumption
+from carbon.reports import region_intensity
+from carbon.store import Scope, Store
+
+__all__ = ["KINDS", "refresh_alerts"]
+
+KINDS = ("region_off_track", "quota_exceeded", "missing_report", "consumption_anomaly", "telemetry_incomplete")
+RECENT_MONTHS = 3  # anomalies older than this many months of data are history, not alerts
+
+
+def region_alerts(store: Store) -> list[dict[str, Any]]:
+    alerts = []
+    for region in store.list_regions():
+        try:
+            report = region_intensity(store, region["code"])
+        except CarbonError:
+            continue  # no targets or no statistics yet: nothing to judge
+        target = report["target"]
+        measured = [row for row in report["years"] if row.get("on_track") is not None]
+        behind = bool(measured) and measured[-1]["on_track"] is False
+        projected_miss = report.get("projected_on_track") is False
+        if not (behind or projected_miss):
+            continue
+        required = report.get("required_annual_change_pct")
+        parts = [f"{region['code']}: energy intensity"]
+        if projected_miss:
+            parts.append(f"projected {report['projected_target_value']:.4f} tce/万元 in {target['target_year']} "
+                         f"against the target {target['target_value']}")
+        if behind:
+            parts.append(f"behind its path in {measured[-1]['year']}")
+        if required is not None:
+            parts.append(f"{required:+.2f} %/yr now required (plan {target['annual_change_pct']:+.2f} %/yr)")
+        alerts.append({
+            "fingerprint": f"region_off_track|{region['code']}|{target['target_year']}",
+            "severity": "critical" if projected_miss else "warning", "region": region["code"],
+            "message": "; ".join(parts[:1]) + " " + "; ".join(parts[1:]),
+            "details": {key: report.get(key) for key in ("required_annual_change_pct", "projected_target_value",
+                                                          "trend_annual_change_pct", "latest_year")},
+        })
+    return alerts
+
+
+def quota_alerts(store: Store) -> list[dict[str, Any]]:
+    alerts = []
+    monthly = store.monthly_tce(Scope.everything())
+    if monthly.empty:
+        return alerts
+    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    for year in sorted({int(p[:4]) for p in monthly["period"]}):
+        for quota in store.quotas(year):
+            rows = monthly[monthly["enterprise_id"] == quota["enterprise_id"]]
+            column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
+            status = quota_status(rows.set_index("period")[column], quota["quota_tce"], year)
+            if not status.projected_over and status.used_tce <= status.quota_tce:
+                continue
+            over_now = status.used_tce > status.quota_tce
+            alerts.append({
+                "fingerprint": f"quota_exceeded|{quota['enterprise_id']}|{year}",
+                "severity": "critical" if over_now else "warning", "enterprise_id": quota["enterprise_id"],
+                "region": regions.get(quota["enterprise_id"]), "period": str(year),
+                "message": f"{quota['enterprise_id']}: {status.used_pct:.0f} % of its {year} energy-use quota used"
+                           + (f", {status.projected_pct:.0f} % projected by year-end"
+                              if status.projected_pct is not None else ""),
+                "details": status.to_dict(),
+            })
+    return alerts
+
+
+def anomaly_alerts(store: Store) -> list[dict[str, Any]]:
+    monthly = store.monthly_tce(Scope.everything())
+    if monthly.empty:
+        return []
+    recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
+    flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
+    flagged = flagged[flagged["period"].isin(recent)]
+    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    return [{
+        "fingerprint": f"consumption_anomaly|{row.enterprise_id}|{row.period}", "severity": "warning",
+        "enterprise_id": row.enterprise_id, "region": regions.get(row.enterprise_id), "period": row.period,
+        "message": f"{row.enterprise_id}: {row.tce:,.1f} tce in {row.period}, {row.ratio:.1f}x its median month "
+                   f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed",
+        "details": {"tce": row.tce, "median_tce": row.median_tce, "ratio": row.ratio,
+                    "robust_z": None if pd.isna(row.robust_z) else row.robust_z},
+    } for row in flagged.itertuples(index=False)]
+
+
+def telemetry_alerts(store: Store) -> list[dict[str, Any]]:
+    readings = store.readings(Scope.everything())
+    if readings.empty:
+        return []
+    quality = daily_quality(interval_consumption(readings))
+    owners = readings.drop_duplicates("meter_id").set_index("meter_id")["enterprise_id"]
+    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    quality["month"] = pd.to_datetime(quality["day"]).dt.strftime("%Y-%m")
+    incomplete = quality[~quality["complete"]]
+    alerts = []
+    for (meter, month), days in incomplete.groupby(["meter_id", "month"]):
+        enterprise = owners.get(meter)
+        alerts.append({
+            "fingerprint": f"telemetry_incomplete|{meter}|{month}", "severity": "warning",
+            "enterprise_id": enterprise, "region": regions.get(enterprise), "period": month,
+            "message": f"meter {meter} ({enterprise}): {len(days)} day(s) under 90 % complete in {month} "
+                       f"(lowest {days['completeness'].min() * 100:.0f} %); check the meter's link",
+            "details": {"days": [str(d) for d in days["day"]],
+                        "lowest_completeness": float(days["completeness"].min())},
+        })
+    return alerts
+
+
+def refresh_alerts(store: Store) -> dict[str, Any]:
+    """Recompute every alert kind but missing reports (their own job) and synchronise the stored alerts."""
+    counts = {}
+    for kind, finder in (("region_off_track", region_alerts), ("quota_exceeded", quota_alerts),
+                         ("consumption_anomaly", anomaly_alerts), ("telemetry_incomplete", telemetry_alerts)):
+        counts[kind] = store.sync_alerts(kind, finder(store))
+    return counts

@@ -1,0 +1,152 @@
+"""Enterprise compliance: energy-use quota (用能权) use and projection, energy per output value, and months
+far above an enterprise's recent pattern. Pure functions over frames and series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Coverage", "QuotaStatus", "coverage", "energy_per_output", "monthly_anomalies", "quota_status"]
+
+
+def _months(year: int) -> list[str]:
+    return [f"{year:04d}-{month:02d}" for month in range(1, 13)]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which months of a year are measured (reported), estimated, or missing — never silently zero.
+
+    Missing months before the last reported month are gaps; months after it are not yet due or not yet reported.
+    Estimation fills every unreported month with the mean of the reported ones, and only when at least
+    ``min_measured`` months are reported.
+    """
+
+    year: int
+    measured: list[str]
+    estimated: list[str]
+    missing: list[str]
+    gaps: list[str]
+    min_measured: int
+
+    @property
+    def share_measured_pct(self) -> float:
+        return len(self.measured) / 12 * 100
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "share_measured_pct": self.share_measured_pct}
+
+
+def coverage(periods: pd.Index | list[str], year: int, *, min_measured: int = 6) -> Coverage:
+    """The coverage of a year by the months that have data."""
+    reported = sorted({str(p) for p in periods if str(p).startswith(f"{year:04d}-")})
+    unreported = [m for m in _months(year) if m not in reported]
+    last = reported[-1] if reported else None
+    gaps = [m for m in unreported if last is not None and m < last]
+    if len(reported) >= min_measured:
+        return Coverage(year, reported, unreported, [], gaps, min_measured)
+    return Coverage(year, reported, [], unreported, gaps, min_measured)
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """Use of an energy-use quota: used so far, projected year-end use and whether it will be exceeded."""
+
+    year: int
+    quota_tce: float
+    used_tce: float
+    used_pct: float
+    projected_tce: float | None
+    projected_pct: float | None
+    projected_over: bool | None
+    coverage: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def quota_status(monthly_tce: pd.Series, quota_tce: float, year: int, *, min_measured: int = 3) -> QuotaStatus:
+    """Quota use to date and the projected year-end use.
+
+    Parameters
+    ----------
+    monthly_tce : Series
+        Energy consumption [tce] indexed by period ``YYYY-MM`` (other years are ignored).
+    quota_tce : float
+        The year's quota [tce].
+    year : int
+    min_measured : int
+        Months that must be reported before a projection is made.
+
+    Returns
+    -------
+    QuotaStatus
+        The projection adds, for each month not yet reported, the mean of the reported months (a flat run
+        rate; seasonality is not modelled) — stated in ``method``.
+    """
+    if quota_tce <= 0:
+        raise ValueError("a quota must be a positive amount of tce")
+    months = monthly_tce[[str(p).startswith(f"{year:04d}-") for p in monthly_tce.index]]
+    used = float(months.sum())
+    cover = coverage(months.index, year, min_measured=min_measured)
+    projected = None
+    if len(cover.measured) >= min_measured:
+        projected = used + float(months.mean()) * (12 - len(cover.measured))
+    return QuotaStatus(
+        year=year, quota_tce=float(quota_tce), used_tce=used, used_pct=used / quota_tce * 100,
+        projected_tce=projected, projected_pct=None if projected is None else projected / quota_tce * 100,
+        projected_over=None if projected is None else projected > quota_tce, coverage=cover.to_dict(),
+        method=f"reported months summed; each unreported month at the mean of the {len(cover.measured)} reported "
+               f"(projection from {min_measured} reported months on)")
+
+
+def energy_per_output(energy_tce: float, output_value: float) -> float:
+    """Energy consumption per output value [tce/万元], the enterprise counterpart of the region's intensity."""
+    if output_value <= 0:
+        raise ValueError("output value must be positive [万元]")
+    return energy_tce / output_value
+
+
+def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: int = 6, ratio: float = 1.5,
+                      robust_z: float = 3.5) -> pd.DataFrame:
+    """Months far above the enterprise's recent pattern.
+
+    A month is flagged when it exceeds ``ratio`` times the median of the enterprise's previous ``window`` months
+    AND its robust z-score (distance from that median in units of 1.4826 x the median absolute deviation) is
+    above ``robust_z`` — both, so that a volatile enterprise or a small one is not flagged for ordinary swings.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        ``enterprise_id``, ``period`` (YYYY-MM) and ``tce`` [tce].
+
+    Returns
+    -------
+    DataFrame
+        The flagged rows with ``median_tce``, ``ratio`` and ``robust_z``.
+
+    References
+    ----------
+    .. [1] B. Iglewicz and D. Hoaglin, "How to Detect and Handle Outliers", ASQC, 1993 (modified z-score, 3.5).
+    """
+    frame = monthly.sort_values(["enterprise_id", "period"]).reset_index(drop=True)
+    history = frame.groupby("enterprise_id")["tce"].shift(1).groupby(frame["enterprise_id"])
+
+    def _mad(values: np.ndarray) -> float:
+        return float(np.median(np.abs(values - np.median(values))))
+
+    median = history.transform(lambda s: s.rolling(window, min_periods=min_history).median())
+    mad = history.transform(lambda s: s.rolling(window, min_periods=min_history).apply(_mad, raw=True))
+    scale = 1.4826 * mad
+    z = (frame["tce"] - median) / scale.where(scale > 0)
+    # A flat history (MAD 0) flags any month above the ratio; otherwise both tests must hold.
+    flat = scale.eq(0) & median.notna()
+    flagged = (frame["tce"] > ratio * median) & (z.gt(robust_z) | flat)
+    out = frame.loc[flagged].assign(median_tce=median[flagged], ratio=(frame["tce"] / median)[flagged],
+                                    robust_z=z[flagged])
+    return out.reset_index(drop=True)

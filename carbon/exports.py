@@ -1,0 +1,69 @@
+"""Exports as CSV and XLSX, in the column layout of the statistics forms where one applies.
+
+An enterprise's consumption is exported with the headers of the energy statistics form (企业编号, 统计期, 能源品种,
+计量单位, 消费量, 用途 …), so the file can be read back by ``carbon ingest`` unchanged; region reports are exported
+as their tables by year.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from carbon.carriers import get_carrier
+from carbon.store import Scope, Store
+
+__all__ = ["CONSUMPTION_HEADERS", "consumption_frame", "region_report_frames", "to_csv_bytes", "to_xlsx_bytes"]
+
+# Stored column → form header. The first six are what the readers map back (VARIABLE_MAP).
+CONSUMPTION_HEADERS: dict[str, str] = {
+    "enterprise_id": "企业编号", "period": "统计期", "carrier_zh": "能源品种", "unit": "计量单位", "quantity": "消费量",
+    "purpose_zh": "用途", "ncv": "实测低位发热量", "ncv_unit": "发热量单位", "tce_equivalent": "折标准煤(当量值,吨)",
+    "tce_equal": "折标准煤(等价值,吨)", "co2_t": "二氧化碳排放量(吨)", "energy_gj": "热量(吉焦)",
+    "tce_factor": "折标系数", "co2_factor": "排放因子", "factor_version": "因子版本", "revision": "修订次数",
+    "submitted_at": "报送日期",
+}
+_PURPOSE_ZH = {"fuel": "燃料", "feedstock": "原料用能"}
+
+
+def consumption_frame(store: Store, scope: Scope, enterprise_id: str, *, start: str | None = None,
+                      end: str | None = None) -> pd.DataFrame:
+    """An enterprise's stored consumption with the form's headers, one row per month, carrier and purpose."""
+    rows = store.consumption(scope, enterprise_id=enterprise_id, start=start, end=end)
+    rows["carrier_zh"] = [get_carrier(c).name_zh for c in rows["carrier"]]
+    rows["purpose_zh"] = rows["purpose"].map(_PURPOSE_ZH)
+    return rows[list(CONSUMPTION_HEADERS)].rename(columns=CONSUMPTION_HEADERS)
+
+
+def region_report_frames(intensity: Mapping[str, Any], carbon: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """The region report as tables: by year (intensity and CO2 side by side), and a summary."""
+    years = pd.DataFrame(intensity["years"])
+    co2 = pd.DataFrame(carbon["years"])
+    if len(co2):
+        co2 = co2[["year", "co2_t", "source", "co2_per_gdp", "co2_per_tce"]].rename(columns={"source": "co2_source"})
+        years = years.merge(co2, on="year", how="left")
+    summary_keys = ("required_annual_change_pct", "projected_target_value", "projected_on_track",
+                    "trend_annual_change_pct", "energy_budget_tce", "budget_year", "latest_year")
+    summary = [{"item": key, "value": intensity.get(key)} for key in summary_keys]
+    summary += [{"item": f"target_{key}", "value": value} for key, value in intensity["target"].items()]
+    summary += [{"item": f"peak_{key}", "value": carbon["peak"].get(key)}
+                for key in ("status", "peak_year", "projected_peak_year", "aim_year", "meets_aim", "rule")]
+    decomposition = pd.DataFrame(carbon.get("decomposition") or [])
+    return {"by_year": years, "summary": pd.DataFrame(summary), "decomposition": decomposition}
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese headers right."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """An XLSX workbook with one sheet per frame."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()

@@ -1,0 +1,62 @@
+"""Region indicators over HTTP: statistics in, intensity and carbon out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Service
+
+# GDP 2020 3 972.3 亿元 = 39 723 000 万元; 0.15 tce/万元 gives 5 958 450 tce.
+STATS = {2020: (39_723_000, 5_958_450), 2021: (42_500_000, 6_130_000), 2022: (45_300_000, 6_330_000)}
+
+
+def test_statistics_then_intensity(service: Service) -> None:
+    for year, (gdp, energy) in STATS.items():
+        response = service.put(f"/v1/regions/gz-htz/statistics/{year}", "bureau",
+                               json={"gdp_current": gdp, "gdp_constant": gdp, "energy_total_tce": energy})
+        assert response.status_code == 200, response.text
+    report = service.get("/v1/regions/gz-htz/intensity?gdp_growth_pct=6", "bureau").json()
+    years = {row["year"]: row for row in report["years"]}
+    assert years[2020]["intensity"] == pytest.approx(0.15)
+    # 2021: (6 130 000 / 42 500 000) / 0.15 − 1 = −3.843 %
+    assert years[2021]["change_pct"] == pytest.approx((6_130_000 / 42_500_000 / 0.15 - 1) * 100)
+    assert years[2025]["target_path"] == pytest.approx(0.13)
+    assert years[2021]["on_track"] is True
+    assert report["target"]["annual_change_pct"] == pytest.approx(-2.8214491)
+    assert report["required_annual_change_pct"] is not None and report["energy_budget_tce"] > 0
+
+
+def test_statistics_writes_are_for_the_bureau(service: Service) -> None:
+    body = {"gdp_current": 1, "gdp_constant": 1}
+    for role in ("finance", "enterprise"):
+        assert service.put("/v1/regions/gz-htz/statistics/2020", role, json=body).status_code == 403
+    assert service.put("/v1/regions/gz-htz/statistics/2020", "bureau", json={"gdp_current": -1}).status_code == 422
+    assert service.get("/v1/regions/gz-htz/intensity", "enterprise").status_code == 403
+
+
+def test_unknown_region_is_404(service: Service) -> None:
+    response = service.get("/v1/regions/atlantis/carbon", "bureau")
+    assert response.status_code == 404 and "carbon region add" in response.json()["detail"]
+
+
+def test_demo_region_over_http(demo_service: Service) -> None:
+    intensity = demo_service.get("/v1/regions/gz-htz/intensity", "finance").json()
+    assert intensity["projected_on_track"] is False
+    carbon = demo_service.get("/v1/regions/gz-htz/carbon", "bureau").json()
+    assert carbon["peak"]["status"] and carbon["decomposition"]
+    overview = demo_service.get("/v1/regions/gz-htz/overview", "bureau").json()
+    assert overview["year"] == 2024
+    assert overview["top_enterprises"][0]["tce_equivalent"] >= overview["top_enterprises"][1]["tce_equivalent"]
+    assert sum(row["tce_equivalent"] for row in overview["by_carrier"]) == pytest.approx(overview["total_tce"])
+    completeness = overview["completeness"]
+    assert completeness["late"] > 0 and completeness["missing"] > 0
+    assert completeness["expected"] == completeness["received"] + completeness["missing"]
+
+
+def test_enterprise_energy_by_month_and_carrier(demo_service: Service) -> None:
+    by_month = demo_service.get("/v1/enterprises/GZHTZ-0001/energy?from=2024-01&to=2024-12", "enterprise").json()
+    by_both = demo_service.get("/v1/enterprises/GZHTZ-0001/energy?from=2024-01&to=2024-12&by=month_carrier",
+                               "enterprise").json()
+    assert len(by_month["rows"]) == 12
+    assert by_both["total"]["tce_equivalent"] == pytest.approx(by_month["total"]["tce_equivalent"])
+    assert {"period", "carrier"} == set(by_both["rows"][0]["key"])
