@@ -15,6 +15,13 @@ MEDIA = {
 }
 
 
+# Declared on export routes: what the 200 answer may be.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the export (JSON, or a CSV/XLSX attachment)",
+          "content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}},
+}
+
+
 def download(content: bytes | None, kind: str, name: str, payload: Any = None) -> Response:
     """A JSON body, or a CSV/XLSX attachment named ``<name>.<kind>``."""
     if kind == "json":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carbon.errors import CarbonError
@@ -19,7 +21,39 @@ log = logging.getLogger("carbon.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, detail: str, request: Request | None = None, **extra: Any) -> JSONResponse:
+class Problem(BaseModel):
+    """An error: RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Declared on every route so that the OpenAPI document describes the errors it really sends.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("the body is not valid JSON or multipart"),
+    401: _problem_response("missing, invalid, revoked or expired token"),
+    403: _problem_response("the caller's role may not do this"),
+    404: _problem_response("no such resource (or not in the caller's scope)"),
+    409: _problem_response("conflicts with what is stored"),
+    413: _problem_response("request body too large"),
+    415: _problem_response("a file type the service does not read"),
+    422: _problem_response("the request cannot be used as it is; detail and errors say what to change"),
+    500: _problem_response("the service failed; report the request_id"),
+}
+
+
+def problem(status: int, detail: str, request: Request | None = None, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
     if request is not None:
         body["instance"] = request.url.path
@@ -27,8 +61,10 @@ def problem(status: int, detail: str, request: Request | None = None, **extra: A
         if request_id:
             body["request_id"] = request_id
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -36,16 +72,33 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _allowed_methods(app: FastAPI, path: str) -> str | None:
+    """The methods the OpenAPI document lists for a path (Starlette's 405 names only the first route's)."""
+    patterns = getattr(app.state, "path_patterns", None)
+    if patterns is None:
+        patterns = [(re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"),
+                     ", ".join(sorted(method.upper() for method in item)))
+                    for template, item in app.openapi()["paths"].items()]
+        app.state.path_patterns = patterns
+    return next((methods for pattern, methods in patterns if pattern.match(path)), None)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), request)
+        # keep the exception's headers: Allow on 405, WWW-Authenticate on 401
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            allowed = _allowed_methods(app, request.url.path)
+            if allowed:
+                headers["Allow"] = allowed
+        return problem(error.status_code, str(error.detail), request, headers=headers)
 
     @app.exception_handler(HTTPException)
     async def fastapi_http_error(request: Request, error: HTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), request)
+        return problem(error.status_code, str(error.detail), request, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

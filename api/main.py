@@ -126,5 +126,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, screenings, alerts, audit, jobs, tokens,
                    dashboard):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

@@ -10,15 +10,6 @@ Identifier = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
 MAX_RECORDS = 10_000
 
 
-class Problem(BaseModel):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-
-
 class HealthOut(BaseModel):
     status: Literal["ok"]
     database: str

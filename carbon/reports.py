@@ -45,6 +45,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def jsonable(value: Any) -> Any:
+    """A nested structure with NaN and infinities as None and numpy scalars as Python ones (strict JSON)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return _clean(value)
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Frame rows as JSON-ready dictionaries (NaN → None, numpy scalars → Python)."""
     return [{key: _clean(value) for key, value in row.items()} for row in frame.to_dict("records")]
@@ -108,6 +117,13 @@ def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
     return frame
 
 
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Element-wise quotient as floats, NaN where the denominator is zero or missing (never an error)."""
+    top = pd.to_numeric(numerator, errors="coerce").astype(float)
+    bottom = pd.to_numeric(denominator, errors="coerce").astype(float)
+    return (top / bottom.where(bottom != 0)).replace([np.inf, -np.inf], np.nan)
+
+
 def _region_years(store: Store, code: str) -> pd.DataFrame:
     """Official statistics beside bottom-up totals, per year, and the figures the indicators use.
 
@@ -119,7 +135,8 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
     frame = pd.DataFrame(index=pd.Index(years, name="year"))
     for column in ("gdp_current", "gdp_constant", "energy_total_tce", "feedstock_tce", "renewable_tce",
                    "co2_total_t"):
-        frame[column] = stats.get(column, np.nan)
+        frame[column] = pd.to_numeric(stats.get(column, np.nan), errors="coerce")
+    frame = frame.astype(float)
     frame = frame.join(bottom)
     usable = frame.get("complete", pd.Series(False, index=frame.index)).fillna(False).astype(bool)
     official = frame["energy_total_tce"].notna()
@@ -129,11 +146,11 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
                                                           frame["bottom_up_feedstock_tce"].where(usable))
     frame["renewable_tce"] = frame["renewable_tce"].where(frame["renewable_tce"].notna(),
                                                           frame["bottom_up_renewable_tce"].where(usable))
-    frame["coverage_pct"] = frame["bottom_up_tce"] / frame["energy_total_tce"] * 100.0
+    frame["coverage_pct"] = _ratio(frame["bottom_up_tce"], frame["energy_total_tce"]) * 100.0
     # Without an official CO2 total, the enterprises' CO2 per tce is applied to the official energy total (the
     # uncovered part is assumed to burn the same mix); without that either, the bottom-up sum stands alone.
     co2_official = frame["co2_total_t"].notna()
-    scaled = frame["bottom_up_co2_t"] / frame["bottom_up_tce"] * frame["energy_total_tce"]
+    scaled = _ratio(frame["bottom_up_co2_t"], frame["bottom_up_tce"]) * frame["energy_total_tce"].astype(float)
     can_scale = ~co2_official & official & usable & scaled.notna()
     frame["co2_source"] = np.select([co2_official, can_scale, usable], ["official", "estimated", "bottom_up"], None)
     frame["co2_t"] = np.select([co2_official, can_scale, usable],
@@ -163,7 +180,7 @@ def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = 
                                                     strict=True)}
     for row in report["years"]:
         row.update(by_year.get(int(row["year"]), {}))
-    return {"region": code, "name": region["name"], **report}
+    return jsonable({"region": code, "name": region["name"], **report})
 
 
 def region_carbon(store: Store, code: str) -> dict[str, Any]:
@@ -178,20 +195,20 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
         "energy_tce": known["energy_tce"].to_numpy(), "gdp_constant": known["gdp_constant"].to_numpy(),
         "co2_per_gdp": co2_intensity(emissions, known["gdp_constant"]).to_numpy()
         if len(known) else np.array([], dtype=float),
-        "co2_per_tce": (emissions / known["energy_tce"]).to_numpy(),
+        "co2_per_tce": _ratio(emissions, known["energy_tce"]).to_numpy(),
     })
     peak = peak_status(emissions, aim_year=region.get("peak_aim_year"))
     decomposition_input = known[["co2_t", "energy_tce", "gdp_constant"]].dropna()
     decomposition = lmdi_decomposition(decomposition_input) if len(decomposition_input) >= 2 else pd.DataFrame()
     carriers = store.consumption_totals(Scope.everything(), by=["year", "carrier"], region=code)
-    return {
+    return jsonable({
         "region": code, "name": region["name"], "unit": "t CO2", "years": records(rows),
         "sources": {"official": "the region's official CO2 total", "estimated": "enterprises' CO2 per tce applied "
                     "to the official energy total", "bottom_up": "sum of the enterprises' reported CO2 (complete "
                     "years only)"},
         "peak": peak.to_dict(), "decomposition": records(decomposition),
         "by_carrier": records(carriers[["year", "carrier", "co2_t", "tce_equivalent"]]) if len(carriers) else [],
-    }
+    })
 
 
 def _deadline(period: str) -> str:

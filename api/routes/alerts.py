@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.deps import DbDep, Overseer, Submitter
 from carbon.alerts import KINDS
@@ -23,6 +23,6 @@ def alerts(db: DbDep, principal: Submitter, region: str | None = Query(default=N
 
 
 @router.post("/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, db: DbDep, principal: Overseer) -> dict[str, Any]:
+def acknowledge(alert_id: Annotated[int, Path(ge=1, le=2**62)], db: DbDep, principal: Overseer) -> dict[str, Any]:
     """Mark an alert as seen by this user; it stays open until its cause goes away."""
     return db.acknowledge_alert(alert_id, principal.actor)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def audit_entries(db: DbDep, principal: Submitter,
                   enterprise: str | None = Query(default=None, max_length=64),
                   action: str | None = Query(default=None, pattern="^(batch|revise|recompute)$"),
-                  after: int = Query(default=0, ge=0, description="entries after this sequence number"),
+                  after: int = Query(default=0, ge=0, le=2**62, description="entries after this sequence number"),
                   limit: int = Query(default=500, ge=1, le=5000)) -> list[dict[str, Any]]:
     """Audit entries, oldest first; an enterprise token sees the entries about itself only."""
     if enterprise is not None:

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
-from api.downloads import download
+from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
 from carbon.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
@@ -114,7 +114,7 @@ def energy(enterprise_id: str, db: DbDep, principal: Reader, start: From = None,
     return enterprise_energy(db, principal.scope, enterprise_id, by=by, start=start, end=end)
 
 
-@router.get("/{enterprise_id}/consumption")
+@router.get("/{enterprise_id}/consumption", responses=EXPORT_RESPONSES)
 def consumption(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
                 format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
     """Stored monthly consumption with the statistics form's headers (readable back by `carbon ingest`)."""
@@ -144,6 +144,13 @@ class OutputIn(BaseModel):
     output_value: float | None = Field(default=None, ge=0, le=1e12, description="output value of the month [万元]")
     products: list[ProductOut] = Field(default_factory=list, max_length=50)
 
+    @model_validator(mode="after")
+    def _distinct_products(self) -> OutputIn:
+        names = [product.product for product in self.products]
+        if len(names) != len(set(names)):
+            raise ValueError("each product once per month; add up the quantities of a repeated product")
+        return self
+
 
 @router.put("/{enterprise_id}/quotas/{year}")
 def put_quota(enterprise_id: str, year: Annotated[int, PathParam(ge=2000, le=2100)], body: QuotaIn, db: DbDep,
@@ -153,7 +160,7 @@ def put_quota(enterprise_id: str, year: Annotated[int, PathParam(ge=2000, le=210
 
 
 @router.put("/{enterprise_id}/output/{period}")
-def put_output(enterprise_id: str, period: Annotated[str, PathParam(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+def put_output(enterprise_id: str, period: Annotated[str, PathParam(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
                body: OutputIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
     """Report a month's output value and product output (for energy per output and unit-product energy)."""
     enterprise_scope(enterprise_id, principal)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import Analyst, DbDep, Overseer
-from api.downloads import download
+from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import RegionIn, RegionOut, StatisticsIn
 from carbon.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
 from carbon.reports import records, region_carbon, region_intensity, region_overview
@@ -28,7 +28,8 @@ def _region_out(region: dict[str, Any], statistics: list[dict[str, Any]]) -> dic
             "statistics": statistics}
 
 
-@router.post("", response_model=RegionOut, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=RegionOut, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": RegionOut, "description": "the region existed and was updated"}})
 def create_region(body: RegionIn, db: DbDep, principal: Overseer, response: Response) -> dict[str, Any]:
     """Create a region, or update its name, parent and targets (200)."""
     try:
@@ -86,7 +87,7 @@ def overview(code: str, db: DbDep, principal: Analyst,
     return region_overview(db, code, year=year)
 
 
-@router.get("/{code}/report")
+@router.get("/{code}/report", responses=EXPORT_RESPONSES)
 def report(code: str, db: DbDep, principal: Analyst,
            format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
     """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON."""
