@@ -6,6 +6,11 @@ whose numbers come from :mod:`carbon.indicators`; no arithmetic lives in the HTT
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,6 +40,37 @@ REPORT_DEADLINE_DAY = 15  # monthly reports are due by this day of the following
 
 _BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"], "month_carrier": ["period", "carrier"]}
 _SUMS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+
+
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_CACHE_SIZE = 128
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_by_data_version(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Reuse a report while the database's data version stands still (it moves on every committed write).
+
+    Reports are read-only results: callers must not mutate what they get. In-memory databases are not cached.
+    """
+
+    @functools.wraps(function)
+    def wrapper(store: Store, *args: Any, **kwargs: Any) -> Any:
+        if store.path == ":memory:":
+            return function(store, *args, **kwargs)
+        key = (function.__name__, os.path.realpath(store.path), store.data_version(), args,
+               tuple(sorted(kwargs.items())))
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+        result = function(store, *args, **kwargs)
+        with _CACHE_LOCK:
+            _CACHE[key] = result
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        return result
+
+    return wrapper
 
 
 def _clean(value: Any) -> Any:
@@ -158,6 +194,7 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
     return frame
 
 
+@cached_by_data_version
 def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = None,
                      gdp_forecast: float | None = None) -> dict[str, Any]:
     """Energy intensity per year against the region's target path, with what is still required.
@@ -183,6 +220,7 @@ def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = 
     return jsonable({"region": code, "name": region["name"], **report})
 
 
+@cached_by_data_version
 def region_carbon(store: Store, code: str) -> dict[str, Any]:
     """CO2 per year (official where given, else bottom-up), CO2 per GDP, peak status and LMDI decomposition."""
     region = store.get_region(code)
@@ -243,6 +281,7 @@ def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
     return {"enterprises": int(this_year["enterprise_id"].nunique()), **totals, "by_month": by_month}
 
 
+@cached_by_data_version
 def region_overview(store: Store, code: str, *, year: int | None = None, top: int = 15) -> dict[str, Any]:
     """A year of a region: top enterprises by tce, tce and CO2 by carrier and by industry, report completeness."""
     region = store.get_region(code)

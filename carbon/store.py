@@ -217,6 +217,13 @@ def m003_quotas_and_output(db: sqlite_utils.Database) -> None:
     }, pk=("enterprise_id", "period", "product"), foreign_keys=[("enterprise_id", "enterprises", "id")])
 
 
+@migration
+def m004_data_version(db: sqlite_utils.Database) -> None:
+    # A counter bumped by every write transaction: cached reports are valid while it stands still.
+    db["meta"].create({"key": str, "value": int}, pk="key")
+    db.execute("INSERT INTO meta (key, value) VALUES ('data_version', 0)")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the registered migrations not yet applied; return their names."""
     if "_migrations" not in db.table_names():
@@ -350,6 +357,7 @@ class Store:
         self._depth = 1
         try:
             yield self
+            self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -357,6 +365,10 @@ class Store:
             self.conn.execute("COMMIT")
         finally:
             self._depth = 0
+
+    def data_version(self) -> int:
+        """A number that changes whenever a write transaction commits (any connection, any process)."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, list(params))
