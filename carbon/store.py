@@ -224,6 +224,14 @@ def m004_data_version(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES ('data_version', 0)")
 
 
+@migration
+def m005_telemetry_malformed(db: sqlite_utils.Database) -> None:
+    # Messages that could not even be read as readings (not JSON, wrong topic, no value): kept for inspection.
+    db["telemetry_malformed"].create({
+        "id": int, "received_at": str, "topic": str, "payload": str, "reason": str,
+    }, pk="id", not_null=["received_at", "reason"])
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the registered migrations not yet applied; return their names."""
     if "_migrations" not in db.table_names():
@@ -726,6 +734,23 @@ class Store:
             condition += " AND ts < ?"
             params.append(end)
         return self._frame(f"SELECT * FROM readings WHERE {condition} ORDER BY meter_id, ts", params)
+
+    def add_malformed_messages(self, messages: Sequence[Mapping[str, Any]]) -> int:
+        """Keep telemetry messages that could not be read (``topic``, ``payload`` text, ``reason``)."""
+        if not messages:
+            return 0
+        stamp = now_iso()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO telemetry_malformed (received_at, topic, payload, reason) VALUES (?, ?, ?, ?)",
+                [[m.get("received_at") or stamp, m.get("topic"), m.get("payload"), m["reason"]] for m in messages])
+        return len(messages)
+
+    def malformed_messages(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM telemetry_malformed ORDER BY id DESC LIMIT ?", [limit])
+
+    def count_malformed_messages(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM telemetry_malformed").fetchone()[0])
 
     # -- audit log ----------------------------------------------------------------------------------------
 
