@@ -32,7 +32,8 @@ from carbon.store import Scope, Store
 from carbon.units import Q_
 
 __all__ = [
-    "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "intensity_target",
+    "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry",
+    "intensity_target",
     "region_carbon", "region_intensity", "region_overview",
 ]
 
@@ -104,6 +105,9 @@ def enterprise_energy(store: Store, scope: Scope, enterprise_id: str, *, by: str
     rows = [{"key": {name: _clean(row[name]) for name in _BY[by]},
              **{name: float(row[name] or 0.0) for name in _SUMS}, "rows": int(row["rows"])}
             for row in totals.to_dict("records")]
+    if "carrier" in _BY[by]:
+        for row in rows:
+            row["key"]["carrier_zh"] = get_carrier(row["key"]["carrier"]).name_zh
     total = None
     if rows:
         total = {"key": {}, **{name: float(totals[name].sum()) for name in _SUMS}, "rows": int(totals["rows"].sum())}
@@ -318,6 +322,34 @@ def region_overview(store: Store, code: str, *, year: int | None = None, top: in
 
 def _year_window(year: int) -> dict[str, str]:
     return {"start": f"{year:04d}-01", "end": f"{year:04d}-12"}
+
+
+def enterprise_telemetry(store: Store, scope: Scope, enterprise_id: str, *, start: str | None = None,
+                         end: str | None = None) -> dict[str, Any]:
+    """Per meter: readings, the energy they add up to, and their quality (completeness, gaps, resets).
+
+    Days are Beijing days; a day is complete at 90 % of its 96 quarter-hours (GB/T 38692-2020).
+    """
+    from carbon.ingest.validate import daily_quality, interval_consumption
+
+    store.get_enterprise(enterprise_id, scope)
+    readings = store.readings(scope, enterprise_id=enterprise_id, start=start, end=end)
+    meters = []
+    if len(readings):
+        daily = daily_quality(interval_consumption(readings))
+        for meter_id, rows in readings.groupby("meter_id"):
+            days = daily[daily["meter_id"] == meter_id]
+            meters.append({
+                "meter_id": meter_id, "carrier": rows["carrier"].iloc[0], "unit": rows["unit"].iloc[0],
+                "kind": rows["kind"].iloc[0], "readings": len(rows), "first_ts": rows["ts"].min(),
+                "last_ts": rows["ts"].max(), "energy": float(days["amount"].sum()), "days": len(days),
+                "complete_days": int(days["complete"].sum()), "incomplete_days": int((~days["complete"]).sum()),
+                "lowest_completeness_pct": float(days["completeness"].min() * 100) if len(days) else None,
+                "resets": int(days["resets"].sum()), "gaps": int(days["gaps"].sum()),
+                "daily": [{"day": str(d["day"]), "amount": d["amount"], "completeness_pct": d["completeness"] * 100}
+                          for d in records(days[["day", "amount", "completeness"]])],
+            })
+    return jsonable({"enterprise_id": enterprise_id, "meters": meters})
 
 
 def enterprise_compliance(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:

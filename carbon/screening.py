@@ -195,8 +195,17 @@ class Activity:
         return {
             "framework": self.framework, "activity": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
             "category": self.category.to_dict(), "metrics": self.metrics, "criteria": len(self.criteria),
-            "source": self.source, "status": self.status,
+            "metric_details": self.metric_details, "source": self.source, "status": self.status,
         }
+
+    @property
+    def metric_details(self) -> list[dict[str, str]]:
+        """Each metric with the unit a bare number is read in and the criterion that reads it (for forms)."""
+        seen: dict[str, dict[str, str]] = {}
+        for criterion in self.criteria:
+            seen.setdefault(criterion.metric, {"metric": criterion.metric, "unit": criterion.unit,
+                                               "label": criterion.name})
+        return list(seen.values())
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
 from carbon.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
-from carbon.reports import enterprise_compliance, enterprise_energy, records
+from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry, records
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -175,3 +175,13 @@ def compliance(enterprise_id: str, db: DbDep, principal: Reader,
     """Energy and CO2 with coverage, quota use and projection, energy per output, unit-product energy grades."""
     enterprise_scope(enterprise_id, principal)
     return enterprise_compliance(db, principal.scope, enterprise_id, year)
+
+
+@router.get("/{enterprise_id}/telemetry")
+def telemetry(enterprise_id: str, db: DbDep, principal: Reader,
+              start: Annotated[str | None, Query(alias="from", max_length=32, description="ISO date or time")] = None,
+              end: Annotated[str | None, Query(alias="to", max_length=32, description="ISO date or time")] = None
+              ) -> dict[str, Any]:
+    """Per meter: readings, energy, and data quality (completeness per day, gaps, resets)."""
+    enterprise_scope(enterprise_id, principal)
+    return enterprise_telemetry(db, principal.scope, enterprise_id, start=start, end=end)
