@@ -59,4 +59,4 @@ def test_enterprise_energy_by_month_and_carrier(demo_service: Service) -> None:
                                "enterprise").json()
     assert len(by_month["rows"]) == 12
     assert by_both["total"]["tce_equivalent"] == pytest.approx(by_month["total"]["tce_equivalent"])
-    assert {"period", "carrier"} == set(by_both["rows"][0]["key"])
+    assert {"period", "carrier", "carrier_zh"} == set(by_both["rows"][0]["key"])
