@@ -433,6 +433,50 @@ def report_command(kind: str, code: str, gdp_growth: float | None, db_path: str 
         print_carbon(report)
 
 
+# -- telemetry ----------------------------------------------------------------------------------------------
+
+@main.command("mqtt")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="MQTT broker.")
+@click.option("--port", default=1883, show_default=True, type=int)
+@click.option("--prefix", default="carbon/telemetry", show_default=True,
+              help="Topic prefix; messages arrive on <prefix>/<enterprise>/<meter>.")
+@click.option("--client-id", help="Fixed client id (keeps the broker session across restarts).")
+@click.option("--qos", type=click.IntRange(0, 2), default=1, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5000, show_default=True)
+@click.option("--flush-seconds", type=click.FloatRange(0.05, 3600), default=2.0, show_default=True)
+@click.option("--report-every", type=click.FloatRange(1, 86400), default=60.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the final statistics as JSON.")
+def mqtt_command(db_path: str | None, host: str, port: int, prefix: str, client_id: str | None, qos: int,
+                 batch_size: int, flush_seconds: float, report_every: float, as_json: bool) -> None:
+    """Subscribe to 15-minute meter telemetry over MQTT and store it in batches until stopped (Ctrl-C).
+
+    Payloads are JSON points {"ts", "value", "unit", "carrier", "kind"} or lists of them; unreadable messages are
+    kept for inspection, invalid points rejected with their reason; nothing stops the subscriber.
+    """
+    import logging
+
+    from carbon.ingest.mqtt import TelemetrySubscriber
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("carbon.mqtt")
+    subscriber = TelemetrySubscriber(db_path or default_db_path(), host=host, port=port, prefix=prefix, qos=qos,
+                                     batch_size=batch_size, flush_seconds=flush_seconds, client_id=client_id)
+
+    def report(stats: dict[str, Any]) -> None:
+        stored = stats["stored"]
+        log.info("received %s messages, %s points; stored %s new, %s unchanged, %s revised, %s rejected; "
+                 "malformed %s", stats["received"], stats["points"], stored["accepted"], stored["unchanged"],
+                 stored["revised"], stored["rejected"], stats["malformed"])
+
+    final = subscriber.run_forever(report=report, report_every=report_every)
+    if as_json:
+        _print_json(final)
+    else:
+        report(final)
+    sys.exit(1 if final.get("unsaved") else 0)
+
+
 # -- demo and serve -----------------------------------------------------------------------------------------
 
 def _serve(db_path: str, host: str, port: int) -> None:

@@ -136,21 +136,19 @@ def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
     Only complete years (all twelve months reported by someone) are usable as annual totals; ``complete`` says
     which.
     """
-    by_purpose = store.consumption_totals(Scope.everything(), by=["year", "purpose"], region=region)
-    by_carrier = store.consumption_totals(Scope.everything(), by=["year", "carrier"], region=region)
-    months = store.consumption_totals(Scope.everything(), by=["period"], region=region)
-    if by_purpose.empty:
+    parts = store.region_year_summary(region)
+    counts = store.region_year_counts(region)
+    if parts.empty:
         return pd.DataFrame(columns=["bottom_up_tce", "bottom_up_feedstock_tce", "bottom_up_renewable_tce",
                                      "bottom_up_co2_t", "months", "enterprises", "complete"])
-    total = by_purpose.groupby("year")[["tce_equivalent", "co2_t"]].sum()
-    feedstock = by_purpose[by_purpose["purpose"] == "feedstock"].groupby("year")["tce_equivalent"].sum()
-    renewable = by_carrier[by_carrier["carrier"] == "electricity_renewable"].groupby("year")["tce_equivalent"].sum()
-    month_count = months.assign(year=months["period"].str[:4].astype(int)).groupby("year")["period"].nunique()
-    enterprises = store.consumption_totals(Scope.everything(), by=["year"], region=region).set_index("year")
+    total = parts.groupby("year")[["tce_equivalent", "co2_t"]].sum()
+    feedstock = parts[parts["purpose"] == "feedstock"].groupby("year")["tce_equivalent"].sum()
+    renewable = parts[parts["carrier"] == "electricity_renewable"].groupby("year")["tce_equivalent"].sum()
+    counts = counts.set_index("year")
     frame = pd.DataFrame({
         "bottom_up_tce": total["tce_equivalent"], "bottom_up_co2_t": total["co2_t"],
         "bottom_up_feedstock_tce": feedstock, "bottom_up_renewable_tce": renewable,
-        "months": month_count, "enterprises": enterprises["enterprises"],
+        "months": counts["months"], "enterprises": counts["enterprises"],
     }).fillna({"bottom_up_feedstock_tce": 0.0, "bottom_up_renewable_tce": 0.0})
     frame["complete"] = frame["months"] == 12
     frame.index.name = "year"

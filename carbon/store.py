@@ -1,10 +1,16 @@
 """The database: schema, migrations, writes and scoped queries. The only module that speaks SQL.
 
-SQLite through sqlite-utils is the embedded default (``CARBON_DB``, ``data/carbon.db``). Connections run in WAL
-mode with a busy timeout so that readers never block the writer and writers queue instead of failing. Bulk
-writes happen inside :meth:`Store.transaction` (``BEGIN IMMEDIATE`` … ``COMMIT``): a batch is stored whole or
-not at all. The SQL is kept to what PostgreSQL also accepts (``ON CONFLICT``, standard types), parameterised
-throughout.
+Two engines behind one :class:`Store`:
+
+- SQLite through sqlite-utils, the embedded default (``CARBON_DB`` a path, ``data/carbon.db``): WAL mode and a
+  busy timeout, so readers never block the writer and writers queue instead of failing;
+- PostgreSQL through psycopg (``CARBON_DB=postgresql://…``), for many API instances and hundreds of millions of
+  readings: bulk inserts by ``COPY``, readings partitioned by month.
+
+Bulk writes happen inside :meth:`Store.transaction`: a batch is stored whole or not at all, and write
+transactions are serialised (SQLite's write lock; a transaction-level advisory lock on PostgreSQL), so a batch
+classifies its rows against a database no other batch is changing. The SQL is the subset both engines accept
+(``ON CONFLICT``, ``RETURNING``, standard types), parameterised throughout.
 
 Every query of enterprise data takes a :class:`Scope`: an enterprise's scope reaches its own rows only.
 """
@@ -103,7 +109,7 @@ def default_db_path() -> str:
 
 # -- migrations ---------------------------------------------------------------------------------------------
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["Schema"], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
 
@@ -114,7 +120,7 @@ def migration(function: Migration) -> Migration:
 
 
 @migration
-def m001_core(db: sqlite_utils.Database) -> None:
+def m001_core(db: Schema) -> None:
     db["regions"].create({
         "code": str, "name": str, "name_en": str, "parent": str, "grid_region": str,
         "intensity_base_year": int, "intensity_base_value": float, "intensity_target_year": int,
@@ -160,19 +166,27 @@ def m001_core(db: sqlite_utils.Database) -> None:
     db["audit_log"].create_index(["enterprise_id"])
     db["audit_log"].create_index(["batch_id"])
     # Append-only: the log refuses updates and deletes (the hash chain catches any edit made around this).
-    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
-    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute(sqlite=["CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+                       "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"],
+               postgresql=["CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+                           "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+                           "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+                           "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                           "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"])
 
     db["meters"].create({
         "id": str, "enterprise_id": str, "carrier": str, "unit": str, "kind": str, "interval_minutes": int,
         "created_at": str,
     }, pk="id", not_null=["enterprise_id"], foreign_keys=[("enterprise_id", "enterprises", "id")])
+    # On PostgreSQL readings are a time-stamped, month-partitioned table (partitions made as data arrives).
     db["readings"].create({
         "meter_id": str, "ts": str, "enterprise_id": str, "value": float, "unit": str, "carrier": str, "kind": str,
         "batch_id": str, "source_row": int,
-    }, pk=READING_KEY, not_null=["meter_id", "ts", "enterprise_id", "value"])
+    }, pk=READING_KEY, not_null=["meter_id", "ts", "enterprise_id", "value"],
+        postgresql_types={"ts": "TIMESTAMPTZ"}, postgresql_partition="RANGE (ts)")
     db["readings"].create_index(["enterprise_id", "ts"])
 
     db["job_runs"].create({
@@ -192,7 +206,7 @@ def m001_core(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m002_alerts_and_job_locks(db: sqlite_utils.Database) -> None:
+def m002_alerts_and_job_locks(db: Schema) -> None:
     db["alerts"].create({
         "id": int, "fingerprint": str, "kind": str, "severity": str, "region": str, "enterprise_id": str,
         "period": str, "message": str, "details": str, "created_at": str, "updated_at": str,
@@ -204,7 +218,7 @@ def m002_alerts_and_job_locks(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m003_quotas_and_output(db: sqlite_utils.Database) -> None:
+def m003_quotas_and_output(db: Schema) -> None:
     # 用能权: an enterprise's energy-use quota for a year, on a stated basis.
     db["quotas"].create({
         "enterprise_id": str, "year": int, "quota_tce": float, "basis": str, "source": str, "updated_at": str,
@@ -218,36 +232,135 @@ def m003_quotas_and_output(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m004_data_version(db: sqlite_utils.Database) -> None:
+def m004_data_version(db: Schema) -> None:
     # A counter bumped by every write transaction: cached reports are valid while it stands still.
     db["meta"].create({"key": str, "value": int}, pk="key")
-    db.execute("INSERT INTO meta (key, value) VALUES ('data_version', 0)")
+    db.execute(sql="INSERT INTO meta (key, value) VALUES ('data_version', 0)")
 
 
 @migration
-def m005_telemetry_malformed(db: sqlite_utils.Database) -> None:
+def m005_telemetry_malformed(db: Schema) -> None:
     # Messages that could not even be read as readings (not JSON, wrong topic, no value): kept for inspection.
     db["telemetry_malformed"].create({
         "id": int, "received_at": str, "topic": str, "payload": str, "reason": str,
     }, pk="id", not_null=["received_at", "reason"])
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply the registered migrations not yet applied; return their names."""
-    if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-    applied = {row["name"] for row in db["_migrations"].rows}
+_TYPES = {
+    "sqlite": {str: "TEXT", int: "INTEGER", float: "FLOAT"},
+    "postgresql": {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION"},
+}
+
+
+class _Table:
+    """What a migration asks of one table, written for the store's engine."""
+
+    def __init__(self, schema: Schema, name: str) -> None:
+        self.schema, self.name = schema, name
+
+    def create(self, columns: Mapping[str, type], *, pk: str | Sequence[str] | None = None,
+               not_null: Iterable[str] = (), defaults: Mapping[str, Any] | None = None,
+               foreign_keys: Iterable[tuple[str, str, str]] = (), column_order: Sequence[str] | None = None,
+               postgresql_types: Mapping[str, str] | None = None, postgresql_partition: str | None = None) -> None:
+        """Create the table: sqlite-utils on SQLite, generated DDL on PostgreSQL (same columns, keys, checks)."""
+        if self.schema.dialect == "sqlite":
+            self.schema.sqlite_db[self.name].create(dict(columns), pk=pk, not_null=list(not_null),
+                                                    defaults=dict(defaults or {}), foreign_keys=list(foreign_keys),
+                                                    column_order=list(column_order) if column_order else None)
+            return
+        keys = [pk] if isinstance(pk, str) else list(pk or [])
+        not_null, defaults, overrides = set(not_null), dict(defaults or {}), dict(postgresql_types or {})
+        names = list(column_order or []) + [c for c in columns if c not in (column_order or [])]
+        lines = []
+        for name in names:
+            if len(keys) == 1 and name == keys[0] and columns[name] is int:
+                lines.append(f"{name} BIGINT GENERATED BY DEFAULT AS IDENTITY")  # as SQLite's INTEGER PRIMARY KEY
+                continue
+            line = f"{name} {overrides.get(name, _TYPES['postgresql'][columns[name]])}"
+            if name in not_null:
+                line += " NOT NULL"
+            if name in defaults:
+                line += f" DEFAULT {defaults[name]!r}" if isinstance(defaults[name], str) else \
+                    f" DEFAULT {defaults[name]}"
+            lines.append(line)
+        if keys:
+            lines.append(f"PRIMARY KEY ({', '.join(keys)})")
+        for column, table, other in foreign_keys:
+            lines.append(f"FOREIGN KEY ({column}) REFERENCES {table} ({other})")
+        partition = f" PARTITION BY {postgresql_partition}" if postgresql_partition else ""
+        self.schema.store.conn.execute(f"CREATE TABLE {self.name} ({', '.join(lines)}){partition}")
+
+    def create_index(self, columns: Sequence[str], *, unique: bool = False) -> None:
+        name = f"idx_{self.name}_{'_'.join(columns)}"
+        self.schema.store.conn.execute(
+            f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {self.name} ({', '.join(columns)})")
+
+
+class Schema:
+    """The schema-changing operations a migration may use, for either engine."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.dialect = store.dialect
+        self.sqlite_db = store.db if store.dialect == "sqlite" else None
+
+    def __getitem__(self, table: str) -> _Table:
+        return _Table(self, table)
+
+    def execute(self, *, sql: str | None = None, sqlite: str | Sequence[str] | None = None,
+                postgresql: str | Sequence[str] | None = None) -> None:
+        """Run SQL both engines share (``sql``), or each engine's own statements."""
+        statements = sql if sql is not None else (sqlite if self.dialect == "sqlite" else postgresql)
+        for statement in [statements] if isinstance(statements, str) else list(statements or []):
+            self.store.conn.execute(statement)
+
+
+@migration
+def m006_monthly_totals(db: Schema) -> None:
+    # The region indicators read these instead of aggregating every row: kept up to date by each batch (sums
+    # added as rows arrive or are revised) and rebuilt from the rows by the refresh job.
+    db["monthly_totals"].create({
+        "region": str, "period": str, "carrier": str, "purpose": str, "energy_gj": float, "tce_equivalent": float,
+        "tce_equal": float, "co2_t": float, "rows": int,
+    }, pk=("region", "period", "carrier", "purpose"))
+    db["enterprise_months"].create({"enterprise_id": str, "period": str, "region": str},
+                                   pk=("enterprise_id", "period"))
+    db["enterprise_months"].create_index(["region", "period"])
+    db.execute(sql=MONTHLY_TOTALS_REBUILD[0])
+    db.execute(sql=MONTHLY_TOTALS_REBUILD[1])
+
+
+MONTHLY_TOTALS_REBUILD = (
+    "INSERT INTO monthly_totals (region, period, carrier, purpose, energy_gj, tce_equivalent, tce_equal, co2_t, "
+    "rows) SELECT e.region, c.period, c.carrier, c.purpose, SUM(c.energy_gj), SUM(c.tce_equivalent), "
+    "SUM(c.tce_equal), SUM(c.co2_t), COUNT(*) FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id "
+    "GROUP BY e.region, c.period, c.carrier, c.purpose",
+    "INSERT INTO enterprise_months (enterprise_id, period, region) SELECT DISTINCT c.enterprise_id, c.period, "
+    "e.region FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id",
+)
+
+
+def migrate(store: Store) -> list[str]:
+    """Apply the registered migrations not yet applied, each in its own transaction; return their names."""
+    store.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    applied = {row[0] for row in store.conn.execute("SELECT name FROM _migrations").fetchall()}
     done = []
     for name, function in MIGRATIONS:
         if name in applied:
             continue
-        db.execute("BEGIN IMMEDIATE")
+        store.conn.execute("BEGIN IMMEDIATE" if store.dialect == "sqlite" else "BEGIN")
         try:
-            function(db)
-            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
-            db.execute("COMMIT")
+            if store.dialect == "postgresql":
+                # two instances starting together: the second waits here, then finds the migration applied
+                store.conn.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
+                if store.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchall():
+                    store.conn.execute("COMMIT")
+                    continue
+            function(Schema(store))
+            store.conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
+            store.conn.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            store.conn.execute("ROLLBACK")
             raise
         done.append(name)
     return done
@@ -257,6 +370,13 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
 
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+_MIGRATION_LOCK = 7_241_001  # advisory-lock keys of this service (PostgreSQL)
+_WRITE_LOCK = 7_241_002
+NUL_STANDIN = "\ufffd"
+
+
+def is_postgresql(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -272,6 +392,46 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+class _PostgresConnection:
+    """A psycopg connection that takes the same ``?``-parameter SQL the SQLite connection takes."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.raw = psycopg.connect(url, autocommit=True)  # transactions are opened by Store.transaction()
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    @staticmethod
+    def _params(params: Sequence[Any]) -> list[Any]:
+        # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) becomes U+FFFD.
+        return [p.replace("\x00", NUL_STANDIN) if isinstance(p, str) and "\x00" in p else p for p in params]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        cursor = self.raw.cursor()
+        cursor.execute(self._sql(sql), self._params(params) if params else None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(self._sql(sql), [self._params(row) for row in rows])
+        return cursor
+
+    def copy_frame(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+        """Bulk insert with COPY, the frame written as CSV by pandas' C writer (NULL = empty, unquoted)."""
+        block = 200_000
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for start in range(0, len(frame), block):
+                text = frame.iloc[start:start + block].to_csv(header=False, index=False, lineterminator="\n")
+                copy.write(text.replace("\x00", NUL_STANDIN).encode("utf-8"))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def open_store(path: str | Path | None = None) -> Store:
     """Open (and on first use migrate) the database at ``path``, ``CARBON_DB`` or ``data/carbon.db``."""
     return Store(str(path) if path is not None else default_db_path())
@@ -281,6 +441,8 @@ def _clean(value: Any) -> Any:
     """A value as SQLite stores it: numpy scalars as Python ones, NaN/NA as NULL."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, bool | np.bool_):
+        return int(value)  # flags are 0/1 on both engines
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, np.generic):
@@ -310,7 +472,9 @@ def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[
             missing = np.isnan(values)
             out.append(values.tolist() if not missing.any()
                        else np.where(missing, None, values.astype(object)).tolist())
-        elif values.dtype.kind in "iub":
+        elif values.dtype.kind == "b":
+            out.append(values.astype(np.int64).tolist())  # flags are stored as 0/1 on both engines
+        elif values.dtype.kind in "iu":
             out.append(values.tolist())
         else:
             values = series.astype(object).to_numpy()
@@ -329,14 +493,19 @@ class Store:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
-        self.conn = _connect(path)
-        self.db = sqlite_utils.Database(self.conn)
+        self.dialect = "postgresql" if is_postgresql(path) else "sqlite"
+        if self.dialect == "postgresql":
+            self.conn: Any = _PostgresConnection(path)
+            self.db = None
+        else:
+            self.conn = _connect(path)
+            self.db = sqlite_utils.Database(self.conn)
+        self._depth = 0
         with _migrate_lock:
             if path == ":memory:" or path not in _migrated:
-                migrate(self.db)
+                migrate(self)
                 if path != ":memory:":
                     _migrated.add(path)
-        self._depth = 0
 
     def close(self) -> None:
         self.conn.close()
@@ -361,7 +530,11 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.dialect == "postgresql":
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT pg_advisory_xact_lock(?)", [_WRITE_LOCK])  # one writer at a time
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield self
@@ -469,13 +642,19 @@ class Store:
             row.setdefault("created_at", stamp)
             row["synthetic"] = int(bool(row.get("synthetic") in (True, 1, "1", "true", "True")))
         columns = ("id", "name", "region", "industry", "credit_code", "synthetic", "created_at")
-        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        sql = (_upsert_sql("enterprises", columns, ["id"]) if replace else
+               f"INSERT INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+               "ON CONFLICT (id) DO NOTHING")
         with self.transaction():
-            before = self.conn.total_changes
-            self.conn.executemany(
-                f"{verb} INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                [[_clean(row.get(c)) for c in columns] for row in rows])
-            return self.conn.total_changes - before
+            before = self._count("enterprises")
+            self.conn.executemany(sql, [[_clean(row.get(c)) for c in columns] for row in rows])
+            written = len(rows) if replace else self._count("enterprises") - before
+        if replace:
+            self.rebuild_monthly_totals()  # a region may have changed hands
+        return written
+
+    def _count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def get_enterprise(self, enterprise_id: str, scope: Scope) -> dict[str, Any]:
         if not scope.allows(enterprise_id):
@@ -548,7 +727,8 @@ class Store:
         The keys go into a temporary table and are joined on the primary key, so the cost follows the number
         of keys asked for, not the size of the table.
         """
-        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row")
+        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row",
+                   "energy_gj", "tce_equivalent", "tce_equal", "co2_t")
         if keys.empty:
             return pd.DataFrame(columns=columns)
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_keys "
@@ -565,10 +745,18 @@ class Store:
         """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction."""
         if frame.empty:
             return 0
-        sql = (f"INSERT INTO consumption ({', '.join(CONSUMPTION_COLUMNS)}) "
-               f"VALUES ({', '.join('?' for _ in CONSUMPTION_COLUMNS)})")
-        self.conn.executemany(sql, zip(*_columns_as_lists(frame, CONSUMPTION_COLUMNS), strict=True))
+        self._insert("consumption", CONSUMPTION_COLUMNS, frame)
         return len(frame)
+
+    def _insert(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+        """Many rows at once: COPY on PostgreSQL, one executemany on SQLite."""
+        if self.dialect == "postgresql":
+            flags = {c: frame[c].astype(np.int64) for c in columns if frame[c].dtype == bool}
+            self.conn.copy_frame(table, columns, frame[list(columns)].assign(**flags))
+        else:
+            rows = zip(*_columns_as_lists(frame, columns), strict=True)
+            self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                  f"VALUES ({', '.join('?' for _ in columns)})", rows)
 
     def revise_consumption(self, frame: pd.DataFrame) -> int:
         """Replace the values of stored rows by their new revision; call inside a transaction."""
@@ -637,6 +825,60 @@ class Store:
             frame["year"] = frame["year"].astype(int)
         return frame
 
+    def region_year_summary(self, region: str) -> pd.DataFrame:
+        """A region's tce and CO2 per year, carrier and purpose (from the monthly totals)."""
+        frame = self._frame(
+            "SELECT substr(period, 1, 4) AS year, carrier, purpose, SUM(tce_equivalent) AS tce_equivalent, "
+            "SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
+            "GROUP BY substr(period, 1, 4), carrier, purpose", [region])
+        if len(frame):
+            frame["year"] = frame["year"].astype(int)
+        return frame
+
+    def region_year_counts(self, region: str) -> pd.DataFrame:
+        """Per year: how many months and how many enterprises of a region have reports."""
+        frame = self._frame(
+            "SELECT substr(period, 1, 4) AS year, COUNT(DISTINCT period) AS months, "
+            "COUNT(DISTINCT enterprise_id) AS enterprises FROM enterprise_months WHERE region = ? "
+            "GROUP BY substr(period, 1, 4)", [region])
+        if len(frame):
+            frame["year"] = frame["year"].astype(int)
+        return frame
+
+    def add_to_monthly_totals(self, rows: pd.DataFrame, *, sign: float = 1.0) -> None:
+        """Add (or, with ``sign=-1``, take away) converted rows to the monthly totals; inside the batch's
+        transaction. ``rows`` has region, enterprise_id, period, carrier, purpose and the converted values."""
+        if rows.empty:
+            return
+        values = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
+        keys = ["region", "period", "carrier", "purpose"]
+        frame = rows[keys + values].astype({k: object for k in keys}).assign(rows=1)
+        sums = frame.groupby(keys, observed=True, sort=False)[[*values, "rows"]].sum().reset_index()
+        sums[[*values, "rows"]] = sums[[*values, "rows"]] * sign
+        columns = [*keys, *values, "rows"]
+        self.conn.executemany(
+            f"INSERT INTO monthly_totals ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT (region, period, carrier, purpose) DO UPDATE SET "
+            + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in [*values, "rows"]),
+            zip(*_columns_as_lists(sums, columns), strict=True))
+        if sign > 0:
+            months = rows[["enterprise_id", "period", "region"]].astype(object).drop_duplicates()
+            self.conn.executemany(
+                "INSERT INTO enterprise_months (enterprise_id, period, region) VALUES (?, ?, ?) "
+                "ON CONFLICT (enterprise_id, period) DO NOTHING",
+                zip(*_columns_as_lists(months, ["enterprise_id", "period", "region"]), strict=True))
+
+    def rebuild_monthly_totals(self) -> None:
+        """Recompute the monthly totals from the stored rows (after re-conversions, or a region change)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM monthly_totals")
+            self.conn.execute("DELETE FROM enterprise_months")
+            for statement in MONTHLY_TOTALS_REBUILD:
+                self.conn.execute(statement)
+
+    def enterprise_regions(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, region FROM enterprises").fetchall())
+
     def reported_months(self, scope: Scope, *, region: str | None = None) -> pd.DataFrame:
         """Per enterprise and period: rows reported and the latest submission date (for missing/late reports)."""
         condition, params = scope.where("c.enterprise_id")
@@ -662,7 +904,8 @@ class Store:
         return self._frame(
             "SELECT enterprise_id, period, carrier, purpose, quantity, unit, ncv, ncv_unit, "
             "energy_gj AS old_energy_gj, tce_equivalent AS old_tce_equivalent, tce_equal AS old_tce_equal, "
-            "co2_t AS old_co2_t FROM consumption WHERE factor_version IS NOT ? OR factor_fallback = 1",
+            "co2_t AS old_co2_t FROM consumption "
+            "WHERE factor_version IS NULL OR factor_version <> ? OR factor_fallback = 1",
             [factor_version])
 
     def update_conversions(self, frame: pd.DataFrame) -> int:
@@ -697,18 +940,34 @@ class Store:
     def meter_owners(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT id, enterprise_id FROM meters").fetchall())
 
+    @property
+    def _ts(self) -> str:
+        """The readings' timestamp as the text every caller sees: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC)."""
+        if self.dialect == "postgresql":
+            return "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS ts"
+        return "ts"
+
     def existing_readings(self, meter_ids: Sequence[str], start: str, end: str) -> pd.DataFrame:
         placeholders = ", ".join("?" for _ in meter_ids)
         return self._frame(
-            f"SELECT meter_id, ts, value, unit, kind, batch_id, source_row FROM readings "
+            f"SELECT meter_id, {self._ts}, value, unit, kind, batch_id, source_row FROM readings "
             f"WHERE meter_id IN ({placeholders}) AND ts BETWEEN ? AND ?", [*meter_ids, start, end])
 
     def insert_readings(self, frame: pd.DataFrame) -> int:
+        """Insert new readings; call inside a transaction (on PostgreSQL, their months' partitions are made)."""
         if frame.empty:
             return 0
-        sql = f"INSERT INTO readings ({', '.join(READING_COLUMNS)}) VALUES ({', '.join('?' for _ in READING_COLUMNS)})"
-        self.conn.executemany(sql, zip(*_columns_as_lists(frame, READING_COLUMNS), strict=True))
+        if self.dialect == "postgresql":
+            for month in sorted({str(ts)[:7] for ts in frame["ts"].unique()}):
+                self._ensure_partition(month)
+        self._insert("readings", READING_COLUMNS, frame)
         return len(frame)
+
+    def _ensure_partition(self, month: str) -> None:
+        year, number = int(month[:4]), int(month[5:7])
+        following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS readings_{year:04d}_{number:02d} PARTITION OF readings "
+                          f"FOR VALUES FROM ('{month}-01 00:00:00+00') TO ('{following}-01 00:00:00+00')")
 
     def revise_readings(self, frame: pd.DataFrame) -> int:
         if frame.empty:
@@ -733,7 +992,8 @@ class Store:
         if end is not None:
             condition += " AND ts < ?"
             params.append(end)
-        return self._frame(f"SELECT * FROM readings WHERE {condition} ORDER BY meter_id, ts", params)
+        columns = ", ".join(self._ts if c == "ts" else c for c in READING_COLUMNS)
+        return self._frame(f"SELECT {columns} FROM readings WHERE {condition} ORDER BY meter_id, ts", params)
 
     def add_malformed_messages(self, messages: Sequence[Mapping[str, Any]]) -> int:
         """Keep telemetry messages that could not be read (``topic``, ``payload`` text, ``reason``)."""
@@ -798,9 +1058,9 @@ class Store:
     # -- jobs ---------------------------------------------------------------------------------------------
 
     def start_job_run(self, job: str) -> int:
-        cursor = self.conn.execute("INSERT INTO job_runs (job, started_at, status) VALUES (?, ?, 'running')",
-                                   [job, now_iso()])
-        return int(cursor.lastrowid)
+        cursor = self.conn.execute("INSERT INTO job_runs (job, started_at, status) VALUES (?, ?, 'running') "
+                                   "RETURNING id", [job, now_iso()])
+        return int(cursor.fetchone()[0])
 
     def finish_job_run(self, run_id: int, *, status: str, counts: Mapping[str, Any] | None = None,
                        error: str | None = None) -> None:

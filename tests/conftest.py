@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from carbon.factors import FactorSet, default_factors
+from tests.databases import drop_schemas, scratch_database
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_schemas()
 
 
 @pytest.fixture(scope="session")
@@ -14,10 +19,10 @@ def factors() -> FactorSet:
 
 @pytest.fixture
 def fresh_store():
-    """An in-memory database with the seed region and three enterprises."""
+    """An empty database (SQLite in memory, or a PostgreSQL schema) with the seed region and three enterprises."""
     from carbon.store import Store
 
-    store = Store(":memory:")
+    store = Store(scratch_database())
     store.upsert_region("gz-htz", name="广州高新技术产业开发区", grid_region="guangdong",
                         intensity_base_year=2020, intensity_base_value=0.15, intensity_target_year=2025,
                         intensity_target_value=0.13)

@@ -11,11 +11,12 @@ from carbon.audit import verify
 from carbon.cli import main
 from carbon.demo import load_demo
 from carbon.store import Scope, Store
+from tests.databases import new_database
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    path = new_database(tmp_path_factory.mktemp("demo"), "demo")
     store = Store(path)
     load_demo(store)
     store.close()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import pytest
 
 from carbon.store import MIGRATIONS, NotFound, Scope, Store, migrate
+from tests.databases import new_database
+
+DATABASE_ERRORS = (sqlite3.DatabaseError, psycopg.DatabaseError)
 
 
 def test_migrations_apply_once(tmp_path) -> None:
-    path = str(tmp_path / "c.db")
-    store = Store(path)
-    assert {row["name"] for row in store.db["_migrations"].rows} == {name for name, _ in MIGRATIONS}
-    assert migrate(store.db) == []  # a second run applies nothing
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store = Store(new_database(tmp_path))
+    applied = {row[0] for row in store.conn.execute("SELECT name FROM _migrations").fetchall()}
+    assert applied == {name for name, _ in MIGRATIONS}
+    assert migrate(store) == []  # a second run applies nothing
+    if store.dialect == "sqlite":
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
 
@@ -48,9 +53,9 @@ def test_audit_log_is_append_only(fresh_store: Store) -> None:
 
     with fresh_store.transaction():
         fresh_store.append_audit(chain_entries([{"ts": "t", "actor": "a", "action": "batch", "entity": "x"}], None))
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(DATABASE_ERRORS, match="append-only"):
         fresh_store.conn.execute("UPDATE audit_log SET actor = 'mallory'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(DATABASE_ERRORS, match="append-only"):
         fresh_store.conn.execute("DELETE FROM audit_log")
 
 

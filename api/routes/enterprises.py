@@ -20,6 +20,7 @@ from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 UPLOAD_SUFFIXES = {".csv", ".xlsx", ".json", ".txt"}
+ISO_TIME = r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?)?$"
 From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")]
 To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
 
@@ -179,8 +180,8 @@ def compliance(enterprise_id: str, db: DbDep, principal: Reader,
 
 @router.get("/{enterprise_id}/telemetry")
 def telemetry(enterprise_id: str, db: DbDep, principal: Reader,
-              start: Annotated[str | None, Query(alias="from", max_length=32, description="ISO date or time")] = None,
-              end: Annotated[str | None, Query(alias="to", max_length=32, description="ISO date or time")] = None
+              start: Annotated[str | None, Query(alias="from", pattern=ISO_TIME, description="ISO date/time")] = None,
+              end: Annotated[str | None, Query(alias="to", pattern=ISO_TIME, description="ISO date/time")] = None
               ) -> dict[str, Any]:
     """Per meter: readings, energy, and data quality (completeness per day, gaps, resets)."""
     enterprise_scope(enterprise_id, principal)

@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -47,7 +48,7 @@ from carbon.alerts import refresh_alerts
 from carbon.audit import chain_entries
 from carbon.errors import CarbonError
 from carbon.factors import default_factors
-from carbon.store import Scope, Store, default_db_path, now_iso, open_store
+from carbon.store import Scope, Store, default_db_path, is_postgresql, now_iso, open_store
 
 __all__ = ["JOBS", "JobSpec", "create_scheduler", "ensure_jobs", "list_jobs", "run_job"]
 
@@ -61,9 +62,12 @@ INBOX_SETTLE_SECONDS = 2.0
 
 
 def inbox_path() -> Path:
-    """The inbox folder: ``CARBON_INBOX``, else ``inbox/`` beside the database."""
+    """The inbox folder: ``CARBON_INBOX``, else ``inbox/`` beside the SQLite database (``data/inbox``)."""
     configured = os.environ.get("CARBON_INBOX")
-    return Path(configured) if configured else Path(default_db_path()).resolve().parent / "inbox"
+    if configured:
+        return Path(configured)
+    database = default_db_path()
+    return (Path("data") if is_postgresql(database) else Path(database).resolve().parent) / "inbox"
 
 
 # -- the jobs -----------------------------------------------------------------------------------------------
@@ -150,6 +154,7 @@ def refresh_aggregates(store: Store) -> dict[str, Any]:
             "entity_key": None, "enterprise_id": None, "batch_id": None, "old": None,
             "new": {"factor_version": factors.version, "rows": len(converted), "changed": int(changed.sum())},
             "content_count": None, "content_hash": None}], store.last_audit()))
+    store.rebuild_monthly_totals()
     return {"rows": len(converted), "changed": int(changed.sum()), "factor_version": factors.version}
 
 
@@ -263,25 +268,123 @@ def run_job(name: str, db_path: str | None = None) -> dict[str, Any]:
         store.close()
 
 
-def create_scheduler(db_path: str | None = None, *, start: bool = True) -> BackgroundScheduler:
-    """A background scheduler whose job store lives in the service's own database.
+def _jobstore_url(db: str) -> str:
+    if is_postgresql(db):
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    return f"sqlite:///{Path(db).resolve()}"
 
-    Jobs coalesce missed runs into one, never run two instances at once, and keep their next run time across
-    restarts (a job already in the store is not re-added).
+
+class SchedulerLock:
+    """Only one instance of the service runs the scheduler: the one holding this lock.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (released if the instance dies);
+    SQLite: an exclusive ``flock`` on ``<database>.scheduler.lock`` (instances on one machine).
     """
-    path = Path(db_path or default_db_path()).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    open_store(str(path)).close()  # the service's own tables first
-    scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{path}",
-                                                 engine_options={"connect_args": {"timeout": 30}})},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-        timezone=TIMEZONE,
-    )
-    if start:
-        scheduler.start()
-        ensure_jobs(scheduler, str(path))
-    return scheduler
+
+    KEY = 7_241_003
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._handle: Any = None
+
+    def acquire(self) -> bool:
+        if self._handle is not None:
+            return True
+        if is_postgresql(self.db):
+            import psycopg
+
+            conn = psycopg.connect(self.db, autocommit=True)
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", [self.KEY]).fetchone()[0]:
+                self._handle = conn
+                return True
+            conn.close()
+            return False
+        import fcntl
+
+        handle = open(f"{Path(self.db).resolve()}.scheduler.lock", "a+")  # noqa: SIM115 (held open while leading)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the connection or the file releases the lock
+            self._handle = None
+
+
+class Scheduling:
+    """This instance's part in running the schedule: it runs the jobs while it holds the scheduler lock, and
+    otherwise stands by, trying every ``poll_seconds`` to take over (so a dead leader is replaced).
+
+    Together with the job store in the shared database this makes every scheduled run happen once across
+    instances, however many API instances serve the same database.
+    """
+
+    def __init__(self, db: str, *, poll_seconds: float = 15.0) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.lock = SchedulerLock(db)
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=_jobstore_url(db))},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+            timezone=TIMEZONE,
+        )
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler.running
+
+    def start(self) -> Scheduling:
+        if not self._take_over():
+            self._watcher = threading.Thread(target=self._watch, name="scheduler-standby", daemon=True)
+            self._watcher.start()
+        return self
+
+    def _take_over(self) -> bool:
+        if not self.lock.acquire():
+            return False
+        self.scheduler.start()
+        ensure_jobs(self.scheduler, self.db)
+        log.info("this instance runs the schedule")
+        return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            if self._take_over():
+                return
+
+    def get_job(self, name: str) -> Any:
+        return self.scheduler.get_job(name) if self.leading else None
+
+    def get_jobs(self) -> list[Any]:
+        return self.scheduler.get_jobs() if self.leading else []
+
+    def shutdown(self, wait: bool = False) -> None:
+        self._stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        self.lock.release()
+
+
+def create_scheduler(db_path: str | None = None, *, start: bool = True, poll_seconds: float = 15.0) -> Scheduling:
+    """The scheduling of this instance, its job store in the service's own database.
+
+    Jobs coalesce missed runs into one, never run two at once, keep their next run time across restarts (a job
+    already in the store is not re-added), and run in one instance only (see :class:`Scheduling`).
+    """
+    db = db_path or default_db_path()
+    if not is_postgresql(db):
+        db = str(Path(db).resolve())
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    open_store(db).close()  # the service's own tables first
+    scheduling = Scheduling(db, poll_seconds=poll_seconds)
+    return scheduling.start() if start else scheduling
 
 
 def ensure_jobs(scheduler: BackgroundScheduler, db_path: str) -> list[str]:
@@ -295,7 +398,7 @@ def ensure_jobs(scheduler: BackgroundScheduler, db_path: str) -> list[str]:
     return added
 
 
-def list_jobs(store: Store, scheduler: BackgroundScheduler | None = None) -> list[dict[str, Any]]:
+def list_jobs(store: Store, scheduler: Scheduling | BackgroundScheduler | None = None) -> list[dict[str, Any]]:
     """Each job with its schedule, next run (when a scheduler is given) and last run."""
     rows = []
     for spec in JOBS.values():

@@ -172,6 +172,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     digest = ContentDigest("consumption")
     enterprises = store.enterprise_ids()
     grid = _grid_regions(store)
+    home = store.enterprise_regions()
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()
 
@@ -200,10 +201,13 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
                                      source_row=new["row"], submitted_at=new["submitted_at"].fillna(stamp),
                                      updated_at=stamp)
                     store.insert_consumption(new)
+                    store.add_to_monthly_totals(_with_region(new, home))
                     digest.add(new)
                     summary.accepted += len(new)
                 if len(revised):
                     store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
+                    store.add_to_monthly_totals(_with_region(revised, home))
+                    store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
                     revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp)
                     summary.revised += len(revised)
             for frame in rejected:
@@ -226,6 +230,16 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
         store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
                            content_hash=digest.hexdigest if digest.count else None)
     return summary
+
+
+def _with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
+    return rows.assign(region=rows["enterprise_id"].astype(object).map(home))
+
+
+def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
+    """Revised rows with their converted values as they were before the revision (to take off the totals)."""
+    values = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
+    return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 
 def _classify(store: Store, converted: pd.DataFrame, batch_keys: _BatchKeys, stored_pairs: set[tuple[str, str]],

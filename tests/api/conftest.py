@@ -12,6 +12,7 @@ from api.main import create_app
 from api.security import create_token, hash_token
 from api.settings import Settings
 from carbon.store import Store
+from tests.databases import new_database
 
 ADMIN_ENV_TOKEN = "env-admin-token-0123456789"
 
@@ -58,7 +59,7 @@ def seed(db_path: str) -> dict[str, str]:
 
 @pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
-    db_path = str(tmp_path / "api.db")
+    db_path = new_database(tmp_path, "api")
     tokens = seed(db_path)
     app = create_app(Settings(db=db_path, admin_token=ADMIN_ENV_TOKEN, scheduler=False, max_upload_mb=1))
     with TestClient(app) as client:
@@ -70,7 +71,7 @@ def demo_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service on the demo region's data, with a token per role (enterprise = GZHTZ-0001)."""
     from carbon.demo import load_demo
 
-    db_path = str(tmp_path_factory.mktemp("demo-api") / "demo.db")
+    db_path = new_database(tmp_path_factory.mktemp("demo-api"), "demo_api")
     store = Store(db_path)
     load_demo(store)
     tokens = {

@@ -19,6 +19,7 @@ from api.security import create_token
 from api.settings import Settings
 from carbon.ingest.jobs import run_job
 from carbon.store import Scope, Store
+from tests.databases import new_database
 
 SUBMITTERS = 20
 DURATION_S = 6.0  # bounded: each submitter stops after this long
@@ -48,7 +49,7 @@ def _submit(base: str, token: str, enterprise: str, deadline: float) -> tuple[in
 
 
 def test_concurrent_submitters_and_a_scheduled_ingest(tmp_path: Path, monkeypatch) -> None:
-    db = str(tmp_path / "busy.db")
+    db = new_database(tmp_path, "busy")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     monkeypatch.setenv("CARBON_INBOX", str(inbox))

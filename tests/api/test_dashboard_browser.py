@@ -30,6 +30,7 @@ from api.settings import Settings
 from carbon.demo import DEMO_REGION, load_demo
 from carbon.ingest.jobs import flag_missing_reports
 from carbon.store import Store
+from tests.databases import new_database
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
@@ -61,7 +62,7 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     chromium()  # skip (or fail) before loading the demo data when there is no browser
-    db = str(tmp_path_factory.mktemp("dashboard") / "demo.db")
+    db = new_database(tmp_path_factory.mktemp("dashboard"), "dashboard")
     store = Store(db)
     load_demo(store)
     # as `carbon demo` does; a fixed day keeps the alerts the same whenever the test runs (the data end in 2025-06)

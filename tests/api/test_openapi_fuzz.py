@@ -12,6 +12,7 @@ from schemathesis.specs.openapi.checks import (
 from api.main import create_app
 from api.settings import Settings
 from tests.api.conftest import seed
+from tests.databases import new_database
 
 _db = None
 
@@ -22,7 +23,7 @@ def _app():
 
     global _db
     folder = Path(tempfile.mkdtemp(prefix="carbon-fuzz-"))
-    _db = str(folder / "fuzz.db")
+    _db = new_database(folder, "fuzz")
     tokens = seed(_db)
     app = create_app(Settings(db=_db, scheduler=False, max_upload_mb=1))
     app.state.fuzz_token = tokens["admin"]

@@ -65,10 +65,11 @@ def test_admin_token_from_the_environment(service: Service) -> None:
 
 
 def test_tokens_are_stored_hashed(service: Service) -> None:
-    import sqlite3
+    from carbon.store import Store
 
-    with sqlite3.connect(service.db_path) as conn:
-        stored = " ".join(str(v) for row in conn.execute("SELECT * FROM tokens") for v in row)
+    store = Store(service.db_path)
+    stored = " ".join(str(v) for row in store.conn.execute("SELECT * FROM tokens").fetchall() for v in row)
+    store.close()
     for token in service.tokens.values():
         assert token not in stored
 

@@ -14,6 +14,7 @@ from carbon.cli import main
 from carbon.ingest.files import UnreadableFile
 from carbon.ingest.pipeline import ingest_file
 from carbon.store import Scope, Store
+from tests.databases import new_database
 
 DATA = Path(__file__).parent.parent / "data"
 TODAY = date(2025, 7, 20)
@@ -81,7 +82,7 @@ def test_header_only_reads_zero_rows(fresh_store: Store) -> None:
 
 
 def _cli_db(tmp_path: Path) -> str:
-    db = str(tmp_path / "cli.db")
+    db = new_database(tmp_path, "cli")
     store = Store(db)
     store.upsert_region("gz-htz", name="高新区", grid_region="guangdong")
     store.add_enterprises([{"id": e, "name": e, "region": "gz-htz"} for e in SAMPLE_ENTERPRISES])

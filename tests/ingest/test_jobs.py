@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -18,13 +19,14 @@ from carbon.audit import verify
 from carbon.ingest import jobs
 from carbon.ingest.pipeline import ingest_consumption
 from carbon.store import Scope, Store
+from tests.databases import new_database
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = str(tmp_path / "jobs.db")
+    path = new_database(tmp_path, "jobs")
     store = Store(path)
     store.upsert_region("gz-htz", name="高新区", grid_region="guangdong")
     store.add_enterprises([{"id": f"GZHTZ-{i:04d}", "name": "e", "region": "gz-htz"} for i in range(1, 10)])
@@ -173,3 +175,34 @@ def test_due_month() -> None:
     assert jobs.due_months(date(2025, 7, 20)) == "2025-06"
     assert jobs.due_months(date(2025, 7, 10)) == "2025-05"
     assert jobs.due_months(date(2025, 1, 5)) == "2024-11"
+
+
+def test_two_instances_run_each_scheduled_job_once(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    runs: list[tuple[float, str]] = []
+
+    def tick(store: Store) -> dict:
+        runs.append((time.monotonic(), threading.current_thread().name.rsplit("_", 1)[0]))
+        return {}
+
+    monkeypatch.setattr(jobs, "JOBS", {"tick": jobs.JobSpec("tick", tick, lambda: IntervalTrigger(seconds=1),
+                                                           "test")})
+    first = jobs.create_scheduler(db, poll_seconds=0.2)
+    second = jobs.create_scheduler(db, poll_seconds=0.2)
+    try:
+        assert first.leading and not second.leading
+        time.sleep(3.5)
+        runners = {runner for _, runner in runs}
+        assert len(runners) == 1 and 3 <= len(runs) <= 4  # once a second, by one instance only
+        split = len(runs)
+        first.shutdown()  # the leader goes away: the other takes over
+        time.sleep(2.5)
+        assert second.leading
+        later = {runner for _, runner in runs[split:]}
+        assert later and later.isdisjoint(runners)
+        gaps = [b - a for (a, _), (b, _) in itertools.pairwise(runs)]
+        assert min(gaps) > 0.5  # never two runs of one fire
+    finally:
+        first.shutdown()
+        second.shutdown()

@@ -1,0 +1,138 @@
+"""Benchmark: millions of 15-minute readings into PostgreSQL through the pipeline, against plain COPY.
+
+In one run, against the PostgreSQL server of ``--url`` (a fresh schema is made and dropped):
+1. generate N telemetry rows (meters x quarter-hours, cumulative registers) as a CSV file;
+2. ingest it through the pipeline (read in chunks → validate → classify → COPY) into the partitioned
+   ``readings`` table of one schema;
+3. baseline: ``COPY`` the same stored rows, as they ended up in the table, into the same table of a second
+   schema, in one transaction;
+4. load the demo region into the first schema and time the region intensity report on that volume, computed
+   afresh each time (the cache is bypassed) and as served (cached).
+
+Prints the ratio pipeline / COPY (aim <= 2x) and the report's p50 (aim < 100 ms).
+
+Usage: python bench/scale.py [--rows 10000000] [--url postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+from carbon.demo import load_demo
+from carbon.ingest.pipeline import ingest_file
+from carbon.reports import region_intensity
+from carbon.store import READING_COLUMNS, Store
+
+STEPS_PER_METER = 10_000  # ~104 days of quarter-hours
+START = pd.Timestamp("2025-01-01T00:00:00", tz="Asia/Shanghai")
+
+
+def generate(path: Path, rows: int, seed: int = 11) -> list[str]:
+    """Write the telemetry CSV in pieces (never all in memory); returns the enterprises it names."""
+    meters = -(-rows // STEPS_PER_METER)
+    rng = np.random.default_rng(seed)
+    stamps = pd.date_range(START, periods=STEPS_PER_METER, freq="15min").strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    enterprises = [f"SCALE-{i:04d}" for i in range(max(1, meters // 10))]
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("meter_id,enterprise_id,ts,value,unit,carrier,kind\n")
+        written = 0
+        for meter in range(meters):
+            count = min(STEPS_PER_METER, rows - written)
+            registers = np.cumsum(rng.gamma(2.0, 50.0, count)).round(1)
+            frame = pd.DataFrame({"meter_id": f"M{meter:05d}", "enterprise_id": enterprises[meter % len(enterprises)],
+                                  "ts": stamps[:count], "value": registers, "unit": "kWh",
+                                  "carrier": "electricity", "kind": "cumulative"})
+            frame.to_csv(handle, header=False, index=False)
+            written += count
+    return enterprises
+
+
+def schema_url(url: str, schema: str) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+def copy_baseline(source: str, target: str) -> float:
+    """COPY the readings of ``source`` into the same (empty, partitioned) table of ``target``: one transaction."""
+    store = Store(target)
+    months = [row[0] for row in psycopg.connect(source).execute(
+        "SELECT DISTINCT to_char(date_trunc('month', ts AT TIME ZONE 'UTC'), 'YYYY-MM') FROM readings").fetchall()]
+    columns = ", ".join(READING_COLUMNS)
+    with psycopg.connect(source) as read, psycopg.connect(target) as write:
+        started = time.perf_counter()
+        with write.transaction():
+            for month in months:
+                store._ensure_partition(month)  # the same partitions the pipeline made
+            with read.cursor().copy(f"COPY (SELECT {columns} FROM readings) TO STDOUT") as out, \
+                    write.cursor().copy(f"COPY readings ({columns}) FROM STDIN") as into:
+                for block in out:
+                    into.write(block)
+        elapsed = time.perf_counter() - started
+    store.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", action="store_true", help="keep the schemas")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="carbon-scale-"))
+    csv = folder / "telemetry.csv"
+    started = time.perf_counter()
+    enterprises = generate(csv, args.rows)
+    tag = uuid.uuid4().hex[:8]
+    pipeline_db, baseline_db = schema_url(args.url, f"scale_{tag}"), schema_url(args.url, f"scale_copy_{tag}")
+    store = Store(pipeline_db)
+    store.upsert_region("scale", name="scale test region", grid_region="guangdong")
+    store.add_enterprises({"id": e, "name": e, "region": "scale"} for e in enterprises)
+    print(f"rows: {args.rows:,} ({csv.stat().st_size / 1e6:,.0f} MB CSV); setup {time.perf_counter() - started:.0f} s")
+
+    try:
+        started = time.perf_counter()
+        summary = ingest_file(store, csv, actor="bench", chunksize=500_000)
+        t_pipeline = time.perf_counter() - started
+        assert summary.accepted == args.rows, summary.counts
+        t_copy = copy_baseline(pipeline_db, baseline_db)
+
+        load_demo(store)
+        fresh = []
+        for _ in range(7):
+            began = time.perf_counter()
+            region_intensity.__wrapped__(store, "gz-htz")
+            fresh.append(time.perf_counter() - began)
+        served = []
+        for _ in range(50):
+            began = time.perf_counter()
+            region_intensity(store, "gz-htz")
+            served.append(time.perf_counter() - began)
+        readings = store.conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
+    finally:
+        store.close()
+        if not args.keep:
+            with psycopg.connect(args.url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS scale_{tag} CASCADE")
+                conn.execute(f"DROP SCHEMA IF EXISTS scale_copy_{tag} CASCADE")
+
+    print(f"pipeline ingest (read+validate+classify+COPY): {t_pipeline:8.1f} s ({args.rows / t_pipeline:,.0f} rows/s)")
+    print(f"baseline COPY of the same rows:                 {t_copy:8.1f} s ({args.rows / t_copy:,.0f} rows/s)")
+    print(f"ratio pipeline / COPY:                          {t_pipeline / t_copy:8.2f}x  (aim <= 2x)")
+    print(f"region intensity report with {readings:,} readings stored:")
+    print(f"  computed afresh: p50 {statistics.median(fresh) * 1e3:7.1f} ms  (aim < 100 ms)")
+    print(f"  as served (cached until the data change): p50 {statistics.median(served) * 1e3:7.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
