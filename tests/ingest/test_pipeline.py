@@ -202,3 +202,19 @@ def test_ingesting_any_batch_twice_changes_nothing(sample: list) -> None:
     assert first.read == first.accepted + first.rejected + first.unchanged + first.revised
     assert verify(store).ok
     store.close()
+
+
+def test_monthly_totals_follow_inserts_and_revisions(fresh_store: Store) -> None:
+    ingest(fresh_store, BATCH)
+    ingest_consumption(fresh_store, [rows(("GZHTZ-0001", "2024-01", "电力", "125", "万千瓦时"),
+                                          ("GZHTZ-0003", "2024-02", "电力", "7", "万千瓦时"))],
+                       source="fix.csv", actor="a", today=TODAY)
+    kept = fresh_store.region_year_summary("gz-htz").sort_values(["year", "carrier", "purpose"]).reset_index(drop=True)
+    counts = fresh_store.region_year_counts("gz-htz")
+    fresh_store.rebuild_monthly_totals()
+    rebuilt = fresh_store.region_year_summary("gz-htz").sort_values(["year", "carrier", "purpose"])
+    pd.testing.assert_frame_equal(kept, rebuilt.reset_index(drop=True), check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(counts, fresh_store.region_year_counts("gz-htz"))
+    stored = fresh_store.consumption(Scope.everything())
+    assert kept["tce_equivalent"].sum() == pytest.approx(stored["tce_equivalent"].sum())
+    assert counts["enterprises"].tolist() == [3]
