@@ -240,7 +240,9 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
     peak = peak_status(emissions, aim_year=region.get("peak_aim_year"))
     decomposition_input = known[["co2_t", "energy_tce", "gdp_constant"]].dropna()
     decomposition = lmdi_decomposition(decomposition_input) if len(decomposition_input) >= 2 else pd.DataFrame()
-    carriers = store.consumption_totals(Scope.everything(), by=["year", "carrier"], region=code)
+    summary = store.region_year_summary(code)
+    carriers = (summary.groupby(["year", "carrier"], as_index=False)[["co2_t", "tce_equivalent"]].sum()
+                if len(summary) else summary)
     return jsonable({
         "region": code, "name": region["name"], "unit": "t CO2", "years": records(rows),
         "sources": {"official": "the region's official CO2 total", "estimated": "enterprises' CO2 per tce applied "
