@@ -450,6 +450,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _int_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """Years grouped by ``substr(period, 1, 4)`` come back as text: make them integers."""
+    if "year" in frame and len(frame):
+        frame["year"] = frame["year"].astype(int)
+    return frame
+
+
 def _upsert_sql(table: str, columns: Sequence[str], pk: Sequence[str]) -> str:
     """INSERT … ON CONFLICT DO UPDATE for the columns given (SQLite ≥ 3.24 and PostgreSQL)."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in pk) or f"{pk[0]} = excluded.{pk[0]}"
@@ -820,10 +827,7 @@ class Store:
                "COUNT(*) AS rows, COUNT(DISTINCT c.enterprise_id) AS enterprises "
                f"FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition}"
                + (f" GROUP BY {group} ORDER BY {group}" if group else ""))
-        frame = self._frame(sql, params)
-        if "year" in frame:
-            frame["year"] = frame["year"].astype(int)
-        return frame
+        return _int_years(self._frame(sql, params))
 
     def region_year_summary(self, region: str) -> pd.DataFrame:
         """A region's tce and CO2 per year, carrier and purpose (from the monthly totals)."""
@@ -831,9 +835,7 @@ class Store:
             "SELECT substr(period, 1, 4) AS year, carrier, purpose, SUM(tce_equivalent) AS tce_equivalent, "
             "SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
             "GROUP BY substr(period, 1, 4), carrier, purpose", [region])
-        if len(frame):
-            frame["year"] = frame["year"].astype(int)
-        return frame
+        return _int_years(frame)
 
     def region_year_counts(self, region: str) -> pd.DataFrame:
         """Per year: how many months and how many enterprises of a region have reports."""
@@ -841,9 +843,7 @@ class Store:
             "SELECT substr(period, 1, 4) AS year, COUNT(DISTINCT period) AS months, "
             "COUNT(DISTINCT enterprise_id) AS enterprises FROM enterprise_months WHERE region = ? "
             "GROUP BY substr(period, 1, 4)", [region])
-        if len(frame):
-            frame["year"] = frame["year"].astype(int)
-        return frame
+        return _int_years(frame)
 
     def add_to_monthly_totals(self, rows: pd.DataFrame, *, sign: float = 1.0) -> None:
         """Add (or, with ``sign=-1``, take away) converted rows to the monthly totals; inside the batch's

@@ -86,10 +86,9 @@ def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Subm
                                              "into several uploads")
                 handle.write(chunk)
         try:
-            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor)
+            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor, source=name)
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
-    summary.source = name
     return _ingest_out(summary)
 
 

@@ -218,18 +218,24 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
             if progress:
                 progress(len(chunk))
 
-        entries = list(revisions)
-        if digest.count:
-            entries.insert(0, {
-                "ts": stamp, "actor": actor, "action": "batch", "entity": "consumption", "entity_key": None,
-                "enterprise_id": enterprise_id, "batch_id": summary.batch_id, "old": None,
-                "new": {"source": source, "accepted": digest.count}, "content_count": digest.count,
-                "content_hash": digest.hexdigest,
-            })
-        store.append_audit(chain_entries(entries, store.last_audit()))
-        store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
-                           content_hash=digest.hexdigest if digest.count else None)
+        _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
+
+
+def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, revisions: list[dict[str, Any]], *,
+                 actor: str, enterprise_id: str | None, stamp: str) -> None:
+    """Chain the batch's audit entries (one for its new rows, one per revision) and record its counts."""
+    entries = list(revisions)
+    if digest.count:
+        entries.insert(0, {
+            "ts": stamp, "actor": actor, "action": "batch", "entity": digest.entity, "entity_key": None,
+            "enterprise_id": enterprise_id, "batch_id": summary.batch_id, "old": None,
+            "new": {"source": summary.source, "accepted": digest.count}, "content_count": digest.count,
+            "content_hash": digest.hexdigest,
+        })
+    store.append_audit(chain_entries(entries, store.last_audit()))
+    store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
+                       content_hash=digest.hexdigest if digest.count else None)
 
 
 def _with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
@@ -374,15 +380,7 @@ def ingest_readings(store: Store, chunks: Iterable[pd.DataFrame], *, source: str
                         "content_count": None, "content_hash": None})
             if progress:
                 progress(len(chunk))
-        entries = list(revisions)
-        if digest.count:
-            entries.insert(0, {"ts": stamp, "actor": actor, "action": "batch", "entity": "readings",
-                               "entity_key": None, "enterprise_id": enterprise_id, "batch_id": summary.batch_id,
-                               "old": None, "new": {"source": source, "accepted": digest.count},
-                               "content_count": digest.count, "content_hash": digest.hexdigest})
-        store.append_audit(chain_entries(entries, store.last_audit()))
-        store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
-                           content_hash=digest.hexdigest if digest.count else None)
+        _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
 
 
