@@ -181,7 +181,7 @@ def m001_core(db: Schema) -> None:
         "id": str, "enterprise_id": str, "carrier": str, "unit": str, "kind": str, "interval_minutes": int,
         "created_at": str,
     }, pk="id", not_null=["enterprise_id"], foreign_keys=[("enterprise_id", "enterprises", "id")])
-    # On PostgreSQL readings are a time-stamped, month-partitioned table (partitions made as data arrives).
+    # On PostgreSQL readings are a time-stamped, month-partitioned table (partitions: migration m007).
     db["readings"].create({
         "meter_id": str, "ts": str, "enterprise_id": str, "value": float, "unit": str, "carrier": str, "kind": str,
         "batch_id": str, "source_row": int,
@@ -372,6 +372,7 @@ _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 _MIGRATION_LOCK = 7_241_001  # advisory-lock keys of this service (PostgreSQL)
 _WRITE_LOCK = 7_241_002
+_PARTITION_LOCK = 7_241_004
 NUL_STANDIN = "\ufffd"
 
 
@@ -508,6 +509,7 @@ class Store:
             self.conn = _connect(path)
             self.db = sqlite_utils.Database(self.conn)
         self._depth = 0
+        self._partitions: set[str] = set()
         with _migrate_lock:
             if path == ":memory:" or path not in _migrated:
                 migrate(self)
@@ -954,20 +956,36 @@ class Store:
             f"WHERE meter_id IN ({placeholders}) AND ts BETWEEN ? AND ?", [*meter_ids, start, end])
 
     def insert_readings(self, frame: pd.DataFrame) -> int:
-        """Insert new readings; call inside a transaction (on PostgreSQL, their months' partitions are made)."""
+        """Insert new readings; call inside a transaction (on PostgreSQL into their month's partition)."""
         if frame.empty:
             return 0
-        if self.dialect == "postgresql":
-            for month in sorted({str(ts)[:7] for ts in frame["ts"].unique()}):
-                self._ensure_partition(month)
         self._insert("readings", READING_COLUMNS, frame)
         return len(frame)
 
-    def _ensure_partition(self, month: str) -> None:
-        year, number = int(month[:4]), int(month[5:7])
-        following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
-        self.conn.execute(f"CREATE TABLE IF NOT EXISTS readings_{year:04d}_{number:02d} PARTITION OF readings "
-                          f"FOR VALUES FROM ('{month}-01 00:00:00+00') TO ('{following}-01 00:00:00+00')")
+    def ensure_reading_partitions(self, months: Iterable[str]) -> None:
+        """PostgreSQL: make the monthly partitions of ``readings`` that do not exist yet (nothing on SQLite).
+
+        Run it on a connection outside the batch's transaction: the partition is made as a table of its own and
+        attached, which locks the parent only against schema changes, not against the batch's writes or reads.
+        """
+        if self.dialect != "postgresql":
+            return
+        for month in sorted(set(months) - self._partitions):
+            name = f"readings_{month[:4]}_{month[5:7]}"
+            year, number = int(month[:4]), int(month[5:7])
+            following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+            self.conn.execute("SELECT pg_advisory_lock(?)", [_PARTITION_LOCK])
+            try:
+                attached = self.conn.execute(
+                    "SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'readings'::regclass AND c.relname = ?", [name]).fetchall()
+                if not attached:
+                    self.conn.execute(f"CREATE TABLE IF NOT EXISTS {name} (LIKE readings INCLUDING ALL)")
+                    self.conn.execute(f"ALTER TABLE readings ATTACH PARTITION {name} FOR VALUES FROM "
+                                      f"('{month}-01 00:00:00+00') TO ('{following}-01 00:00:00+00')")
+            finally:
+                self.conn.execute("SELECT pg_advisory_unlock(?)", [_PARTITION_LOCK])
+            self._partitions.add(month)
 
     def revise_readings(self, frame: pd.DataFrame) -> int:
         if frame.empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from carbon.audit import verify
 from carbon.ingest.pipeline import ingest_consumption, ingest_readings, ingest_records
 from carbon.store import Scope, Store
-from tests.databases import scratch_database
+from tests.databases import new_database, scratch_database
 
 TODAY = date(2025, 7, 20)
 
@@ -218,3 +219,31 @@ def test_monthly_totals_follow_inserts_and_revisions(fresh_store: Store) -> None
     stored = fresh_store.consumption(Scope.everything())
     assert kept["tce_equivalent"].sum() == pytest.approx(stored["tce_equivalent"].sum())
     assert counts["enterprises"].tolist() == [3]
+
+
+def test_a_failed_write_of_readings_rolls_the_batch_back(tmp_path, monkeypatch) -> None:
+    store = Store(new_database(tmp_path, "readings_fail"))
+    store.upsert_region("gz-htz", name="r")
+    store.add_enterprises([{"id": "GZHTZ-0001", "name": "e", "region": "gz-htz"}])
+    stamps = pd.date_range("2025-06-01T00:00:00+08:00", periods=8, freq="15min")
+    frame = pd.DataFrame({"row": range(2, 10), "meter_id": "M1", "enterprise_id": "GZHTZ-0001",
+                          "ts": [s.isoformat() for s in stamps], "value": np.arange(8) * 10.0})
+    calls = {"n": 0}
+    original = Store.insert_readings
+
+    def failing(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return original(self, rows)
+
+    monkeypatch.setattr(Store, "insert_readings", failing)
+    with pytest.raises(OSError, match="disk full"):
+        ingest_readings(store, [frame.iloc[:4], frame.iloc[4:]], source="m.csv", actor="meter")
+    assert store.readings(Scope.everything()).empty
+    assert store.conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+    monkeypatch.setattr(Store, "insert_readings", original)
+    again = ingest_readings(store, [frame.iloc[:4], frame.iloc[2:]], source="m.csv", actor="meter")
+    assert (again.accepted, again.rejected) == (8, 2)  # rows 4 and 5 repeat rows of the first chunk
+    assert "duplicates row 4" in again.rejection_frame["reason"].iat[0]
+    store.close()
