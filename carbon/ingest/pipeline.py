@@ -239,7 +239,10 @@ def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, re
 
 
 def _with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
-    return rows.assign(region=rows["enterprise_id"].astype(object).map(home))
+    """Rows with their enterprise's region, looked up once per enterprise."""
+    enterprise = rows["enterprise_id"].astype("category")
+    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
+    return rows.assign(region=regions)
 
 
 def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
