@@ -451,6 +451,22 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _conditions(scope: Scope, scope_column: str, *, equal: Mapping[str, Any] | None = None,
+                since: tuple[str, Any] | None = None, until: tuple[str, Any] | None = None,
+                until_op: str = "<=") -> tuple[str, list[Any]]:
+    """A WHERE clause and its parameters: the caller's scope, equalities, and a range on one column."""
+    condition, params = scope.where(scope_column)
+    for column, value in (equal or {}).items():
+        if value is not None:
+            condition += f" AND {column} = ?"
+            params.append(value)
+    for (column, value), op in ((since or ("", None), ">="), (until or ("", None), until_op)):
+        if value is not None:
+            condition += f" AND {column} {op} ?"
+            params.append(value)
+    return condition, params
+
+
 def _int_years(frame: pd.DataFrame) -> pd.DataFrame:
     """Years grouped by ``substr(period, 1, 4)`` come back as text: make them integers."""
     if "year" in frame and len(frame):
@@ -781,21 +797,10 @@ class Store:
                     end: str | None = None, region: str | None = None,
                     columns: Sequence[str] = CONSUMPTION_COLUMNS) -> pd.DataFrame:
         """Stored consumption rows inside the scope, optionally for one enterprise, region and period range."""
-        condition, params = scope.where("c.enterprise_id")
-        if enterprise_id is not None:
-            condition += " AND c.enterprise_id = ?"
-            params.append(enterprise_id)
-        if start is not None:
-            condition += " AND c.period >= ?"
-            params.append(start)
-        if end is not None:
-            condition += " AND c.period <= ?"
-            params.append(end)
-        join = ""
-        if region is not None:
-            join = " JOIN enterprises e ON e.id = c.enterprise_id"
-            condition += " AND e.region = ?"
-            params.append(region)
+        condition, params = _conditions(scope, "c.enterprise_id",
+                                        equal={"c.enterprise_id": enterprise_id, "e.region": region},
+                                        since=("c.period", start), until=("c.period", end))
+        join = " JOIN enterprises e ON e.id = c.enterprise_id" if region is not None else ""
         select = ", ".join(f"c.{name}" for name in columns)
         return self._frame(f"SELECT {select} FROM consumption c{join} WHERE {condition} "
                            "ORDER BY c.enterprise_id, c.period, c.carrier, c.purpose", params)
@@ -811,17 +816,9 @@ class Store:
         unknown = [name for name in by if name not in expressions]
         if unknown:
             raise ValueError(f"cannot group by {', '.join(unknown)}; choose from {', '.join(expressions)}")
-        condition, params = scope.where("c.enterprise_id")
-        for column, value in (("e.region", region), ("c.enterprise_id", enterprise_id)):
-            if value is not None:
-                condition += f" AND {column} = ?"
-                params.append(value)
-        if start is not None:
-            condition += " AND c.period >= ?"
-            params.append(start)
-        if end is not None:
-            condition += " AND c.period <= ?"
-            params.append(end)
+        condition, params = _conditions(scope, "c.enterprise_id",
+                                        equal={"e.region": region, "c.enterprise_id": enterprise_id},
+                                        since=("c.period", start), until=("c.period", end))
         keys = ", ".join(f"{expressions[name]} AS {name}" for name in by)
         group = ", ".join(expressions[name] for name in by)
         sql = (f"SELECT {keys + ', ' if keys else ''}SUM(c.energy_gj) AS energy_gj, "
@@ -1002,17 +999,9 @@ class Store:
 
     def readings(self, scope: Scope, *, enterprise_id: str | None = None, meter_id: str | None = None,
                  start: str | None = None, end: str | None = None) -> pd.DataFrame:
-        condition, params = scope.where("enterprise_id")
-        for column, value in (("enterprise_id", enterprise_id), ("meter_id", meter_id)):
-            if value is not None:
-                condition += f" AND {column} = ?"
-                params.append(value)
-        if start is not None:
-            condition += " AND ts >= ?"
-            params.append(start)
-        if end is not None:
-            condition += " AND ts < ?"
-            params.append(end)
+        condition, params = _conditions(scope, "enterprise_id",
+                                        equal={"enterprise_id": enterprise_id, "meter_id": meter_id},
+                                        since=("ts", start), until=("ts", end), until_op="<")
         columns = ", ".join(self._ts if c == "ts" else c for c in READING_COLUMNS)
         return self._frame(f"SELECT {columns} FROM readings WHERE {condition} ORDER BY meter_id, ts", params)
 
@@ -1212,13 +1201,8 @@ class Store:
 
     def output(self, scope: Scope, enterprise_id: str, *, start: str | None = None,
                end: str | None = None) -> pd.DataFrame:
-        condition, params = scope.where("enterprise_id")
-        condition += " AND enterprise_id = ?"
-        params.append(enterprise_id)
-        for op, value in ((">=", start), ("<=", end)):
-            if value is not None:
-                condition += f" AND period {op} ?"
-                params.append(value)
+        condition, params = _conditions(scope, "enterprise_id", equal={"enterprise_id": enterprise_id},
+                                        since=("period", start), until=("period", end))
         return self._frame(f"SELECT * FROM enterprise_output WHERE {condition} ORDER BY period, product", params)
 
     def monthly_tce(self, scope: Scope, *, region: str | None = None, enterprise_id: str | None = None,

@@ -86,31 +86,14 @@ def _grid_regions(store: Store) -> dict[str, str | None]:
     return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
 
 
-class _BatchKeys:
-    """The exact natural keys a batch has handled so far, as integers, to catch duplicates across chunks.
+class _SeenKeys:
+    """Exact natural keys a batch has handled so far, packed into int64, with the source row of each.
 
-    A key (enterprise, month, carrier, purpose) packs losslessly into one int64; each chunk's keys are kept
-    sorted with their source rows, and only rows whose (enterprise, month) was met before are looked up.
+    Each chunk's keys are kept sorted; a lookup is a binary search per chunk, so a million keys cost little.
     """
 
     def __init__(self) -> None:
-        self.enterprises: dict[str, int] = {}
-        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
         self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
-            series = series.astype("category")
-            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
-            return mapped[series.cat.codes.to_numpy()]
-
-        enterprise = per_category(frame["enterprise_id"],
-                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
-        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
-        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
-        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
-        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
-        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The source row of each key's earlier occurrence in this batch, or -1."""
@@ -126,6 +109,30 @@ class _BatchKeys:
     def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
         self.chunks.append((keys[order], rows[order]))
+
+
+class _BatchKeys(_SeenKeys):
+    """Consumption keys (enterprise, month, carrier, purpose); only rows whose (enterprise, month) was met
+    before are looked up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enterprises: dict[str, int] = {}
+        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
+            series = series.astype("category")
+            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
+            return mapped[series.cat.codes.to_numpy()]
+
+        enterprise = per_category(frame["enterprise_id"],
+                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
+        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
+        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
+        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
+        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
+        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
 
 
 def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
@@ -334,29 +341,18 @@ def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterp
 
 # -- telemetry ----------------------------------------------------------------------------------------------
 
-class _ReadingKeys:
-    """The (meter, quarter-hour) keys a batch has handled, exact, as int64 with their source rows."""
+class _ReadingKeys(_SeenKeys):
+    """Reading keys (meter, quarter-hour since 1970): the meter in the high 32 bits, the quarter in the low."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.meters: dict[str, int] = {}
-        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         meter_codes, meters = pd.factorize(frame["meter_id"])
         meter_ids = np.array([self.meters.setdefault(str(m), len(self.meters)) for m in meters], dtype=np.int64)
         return (meter_ids[meter_codes] << 32) | frame["quarter"].to_numpy(dtype=np.int64)
 
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        found = np.full(len(keys), -1, dtype=np.int64)
-        for sorted_keys, rows in self.chunks:
-            position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
-            hit = (sorted_keys[position] == keys) & (found < 0)
-            found[hit] = rows[position[hit]]
-        return found
-
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.chunks.append((keys[order], rows[order]))
 
 
 def ingest_readings(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,

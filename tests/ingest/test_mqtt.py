@@ -599,11 +599,15 @@ def test_carbon_mqtt_command_stores_and_reports(tmp_path) -> None:
     store.close()
     prefix = f"carbon-test/{uuid.uuid4().hex[:8]}"
     client_id = f"carbon-cli-{uuid.uuid4().hex[:8]}"
+    # The session (and its subscription) exists before the command starts: what is published while the command
+    # is still starting up is kept by the broker for it, however slow the start.
+    early = TelemetrySubscriber(db, prefix=prefix, client_id=client_id)
+    early.start(timeout=10)
+    early.stop()
     process = subprocess.Popen([sys.executable, "-m", "carbon.cli", "mqtt", "--db", db, "--prefix", prefix,
                                 "--client-id", client_id, "--flush-seconds", "0.2", "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.0)  # connected and subscribed
         publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         publisher.connect(HOST, PORT)
         publisher.loop_start()
@@ -613,7 +617,13 @@ def test_carbon_mqtt_command_stores_and_reports(tmp_path) -> None:
         publisher.publish(telemetry_topic("E1", "M1", prefix=prefix), b"{not json", qos=1).wait_for_publish()
         publisher.loop_stop()
         publisher.disconnect()
-        time.sleep(1.5)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with Store(db) as probe:
+                if len(probe.readings(Scope.everything())) == 4:
+                    break
+            time.sleep(0.2)
+        time.sleep(0.5)  # the malformed message is kept in the same flush
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
