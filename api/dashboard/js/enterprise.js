@@ -1,29 +1,11 @@
 // One enterprise: monthly energy by carrier, CO2 per month, totals per year, meter telemetry, exports.
 
-import { api, download } from './api.js';
+import { api } from './api.js';
 import { monthlyCarrierOption, monthlyCo2Option, monthlyTotalOption } from './charts.js';
 import { carrierName, num, wan } from './format.js';
-import { badge, card, el, errorBox, fill, mountChart, notice, spinner, table } from './ui.js';
+import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spinner, table } from './ui.js';
 
 const enc = encodeURIComponent;
-
-function exportButtons(id, status) {
-  const button = (format, label) => el('button', { class: 'btn', type: 'button', onclick: async (event) => {
-    const target = event.currentTarget;
-    target.disabled = true;
-    fill(status, spinner('导出中 exporting…'));
-    try {
-      const name = await download(`/v1/enterprises/${enc(id)}/consumption?format=${format}`,
-        `${id}-consumption.${format}`);
-      fill(status, notice(`已下载 downloaded ${name}`, 'good'));
-    } catch (error) {
-      fill(status, errorBox(error, '导出 export'));
-    } finally {
-      target.disabled = false;
-    }
-  } }, label);
-  return [button('csv', '↓ 能耗数据 CSV'), button('xlsx', '↓ 能耗数据 XLSX')];
-}
 
 function kpi(label, value, unit, sub) {
   return el('div', { class: 'kpi' }, el('div', { class: 'kpi-label' }, label),
@@ -57,7 +39,8 @@ export async function renderEnterprise(main, ctx) {
   const title = el('h1', {}, id);
   const subtitle = el('p', { class: 'sub' }, '企业 · enterprise');
   const exportStatus = el('div', { class: 'export-status' });
-  const controls = el('div', { class: 'controls' }, ...exportButtons(id, exportStatus));
+  const controls = el('div', { class: 'controls' },
+    ...exportButtons(`/v1/enterprises/${enc(id)}/consumption`, `${id}-consumption`, '能耗数据', exportStatus));
   const head = el('div', { class: 'view-head' }, el('div', {}, title, subtitle), controls, exportStatus);
   const kpis = el('div', { class: 'kpis', id: 'kpis' }, spinner());
   const cards = {

@@ -1,13 +1,13 @@
 // The region overview: intensity on its path, the change still required, CO2 and the peak, the LMDI
 // decomposition, the largest consumers, data completeness, alerts and the exports.
 
-import { api, download } from './api.js';
+import { api } from './api.js';
 import {
   carbonOption, carrierOption, changeOption, completenessOption, decompositionOption, industryOption,
   intensityOption, topEnterprisesOption,
 } from './charts.js';
 import { PEAK_STATUS, SEVERITY, intensity, num, pct, wan } from './format.js';
-import { badge, card, el, errorBox, fill, mountChart, notice, spinner } from './ui.js';
+import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spinner } from './ui.js';
 
 const enc = encodeURIComponent;
 const isNumber = (value) => typeof value === 'number' && Number.isFinite(value);
@@ -156,23 +156,6 @@ function renderAlerts(parts, alerts, ctx, reload) {
   fill(parts.body, el('ul', { class: 'alerts' }, items));
 }
 
-function exportButtons(code, status) {
-  const button = (format, label) => el('button', { class: 'btn', type: 'button', onclick: async (event) => {
-    const target = event.currentTarget;
-    target.disabled = true;
-    fill(status, spinner('导出中 exporting…'));
-    try {
-      const name = await download(`/v1/regions/${enc(code)}/report?format=${format}`, `${code}-report.${format}`);
-      fill(status, notice(`已下载 downloaded ${name}`, 'good'));
-    } catch (error) {
-      fill(status, errorBox(error, '导出 export'));
-    } finally {
-      target.disabled = false;
-    }
-  } }, label);
-  return [button('csv', '↓ 区域报告 CSV'), button('xlsx', '↓ 区域报告 XLSX')];
-}
-
 function fail(parts, error, what) {
   fill(parts.body, errorBox(error, what));
 }
@@ -192,7 +175,7 @@ export async function renderRegion(main, ctx) {
     el('div', { class: 'controls' },
       el('label', {}, '区域 region ', regionSelect),
       el('label', {}, '年份 year ', yearSelect),
-      ...exportButtons(code, exportStatus)),
+      ...exportButtons(`/v1/regions/${enc(code)}/report`, `${code}-report`, '区域报告', exportStatus)),
     exportStatus);
   const kpis = el('div', { class: 'kpis', id: 'kpis' }, spinner());
   const cards = {

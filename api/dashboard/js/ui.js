@@ -1,5 +1,6 @@
 // Small DOM helpers: elements, cards, spinners, errors, and the chart instances of the current view.
 
+import { download } from './api.js';
 import { FONT } from './format.js';
 
 /** Create an element: el('div', {class: 'x', onclick: f}, 'text', child). */
@@ -99,4 +100,23 @@ export function table(rows, columns, { className = '' } = {}) {
       const value = column.format ? column.format(row[column.key], row) : row[column.key];
       return el('td', { class: column.className }, value instanceof Node ? value : (value ?? '—'));
     })))));
+}
+
+/** CSV and XLSX download buttons for one export: `path` without its `format`, `name` the file name stem. */
+export function exportButtons(path, name, label, status) {
+  const button = (format) => el('button', { class: 'btn', type: 'button', onclick: async (event) => {
+    const target = event.currentTarget;
+    target.disabled = true;
+    fill(status, spinner('导出中 exporting…'));
+    try {
+      const saved = await download(`${path}${path.includes('?') ? '&' : '?'}format=${format}`,
+        `${name}.${format}`);
+      fill(status, notice(`已下载 downloaded ${saved}`, 'good'));
+    } catch (error) {
+      fill(status, errorBox(error, '导出 export'));
+    } finally {
+      target.disabled = false;
+    }
+  } }, `↓ ${label} ${format.toUpperCase()}`);
+  return [button('csv'), button('xlsx')];
 }
