@@ -11,7 +11,6 @@ References
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -19,6 +18,7 @@ from typing import Literal
 import pint
 
 from carbon.errors import UnknownCarrier
+from carbon.text import fold
 from carbon.units import parse_unit, ureg
 
 __all__ = ["CARRIERS", "Carrier", "carrier_ids", "get_carrier"]
@@ -91,17 +91,12 @@ CARRIERS: tuple[Carrier, ...] = (
 )
 
 
-def _fold(name: str) -> str:
-    """Fold width, case and spaces so that 'ＬＰＧ', 'lpg ' and 'L P G' match."""
-    return "".join(unicodedata.normalize("NFKC", str(name)).split()).casefold().replace("_", "")
-
-
 @lru_cache(maxsize=1)
 def _index() -> dict[str, Carrier]:
     index: dict[str, Carrier] = {}
     for carrier in CARRIERS:
         for name in (carrier.id, carrier.name_zh, carrier.name_en, *carrier.aliases):
-            key = _fold(name)
+            key = fold(name)
             if key in index and index[key] is not carrier:
                 raise RuntimeError(f"carrier alias {name!r} is claimed twice")  # a catalogue bug
             index[key] = carrier
@@ -131,7 +126,7 @@ def get_carrier(name: str) -> Carrier:
     UnknownCarrier
         If no carrier has that name; the message lists the valid ids with their Chinese names.
     """
-    carrier = _index().get(_fold(name)) if name is not None else None
+    carrier = _index().get(fold(name)) if name is not None else None
     if carrier is None:
         valid = ", ".join(f"{c.id} ({c.name_zh})" for c in CARRIERS)
         raise UnknownCarrier(f"unknown energy carrier {name!r}; valid carriers: {valid}")

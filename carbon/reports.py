@@ -28,6 +28,7 @@ from carbon.indicators import (
     lmdi_decomposition,
     peak_status,
 )
+from carbon.jsonable import jsonable, plain, records
 from carbon.store import Scope, Store
 from carbon.units import Q_
 
@@ -74,35 +75,13 @@ def cached_by_data_version(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def jsonable(value: Any) -> Any:
-    """A nested structure with NaN and infinities as None and numpy scalars as Python ones (strict JSON)."""
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    return _clean(value)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Frame rows as JSON-ready dictionaries (NaN → None, numpy scalars → Python)."""
-    return [{key: _clean(value) for key, value in row.items()} for row in frame.to_dict("records")]
-
-
 def enterprise_energy(store: Store, scope: Scope, enterprise_id: str, *, by: str = "month",
                       start: str | None = None, end: str | None = None) -> dict[str, Any]:
     """Energy [GJ], tce on both bases and CO2 [t] of one enterprise, grouped by month, year or carrier."""
     if by not in _BY:
         raise ValueError(f"by must be one of {', '.join(_BY)}")
     totals = store.consumption_totals(scope, by=_BY[by], enterprise_id=enterprise_id, start=start, end=end)
-    rows = [{"key": {name: _clean(row[name]) for name in _BY[by]},
+    rows = [{"key": {name: plain(row[name]) for name in _BY[by]},
              **{name: float(row[name] or 0.0) for name in _SUMS}, "rows": int(row["rows"])}
             for row in totals.to_dict("records")]
     if "carrier" in _BY[by]:

@@ -39,11 +39,9 @@ Examples
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -57,7 +55,9 @@ import numpy as np
 import pandas as pd
 import pint
 
+from carbon.editions import content_version, newest_editions
 from carbon.errors import CarbonError, UnitMismatch
+from carbon.text import fold
 from carbon.units import Q_, parse_unit
 
 __all__ = [
@@ -246,10 +246,6 @@ class EnergyLimit:
         }
 
 
-def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
-
-
 def _read_rows(text: str, file_name: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in required if name not in (reader.fieldnames or ())]
@@ -426,17 +422,6 @@ def _parse_screening(framework: str, text: str, file_name: str,
     return activities
 
 
-def _newest(folder: Path | Traversable, pattern: re.Pattern[str], key: str | None) -> dict[str, tuple[str, Any]]:
-    chosen: dict[str, tuple[str, Any]] = {}
-    for entry in folder.iterdir():
-        match = pattern.match(entry.name)
-        if match:
-            name = match[key] if key else ""
-            if name not in chosen or match["date"] > chosen[name][0]:
-                chosen[name] = (match["date"], entry)
-    return chosen
-
-
 class RuleSet:
     """The screening rules and energy limits of one folder, validated at load.
 
@@ -462,33 +447,26 @@ class RuleSet:
 
     def __init__(self, folder: Path | Traversable | None = None) -> None:
         folder = folder if folder is not None else resources.files("carbon.rules")
-        screening = _newest(folder, _SCREENING_FILE, "framework")
-        limit_files = _newest(folder, _LIMITS_FILE, None)
+        screening = newest_editions(folder, _SCREENING_FILE, "framework")
         if not screening:
             raise FileNotFoundError(f"no screening rules (screening-<framework>-<YYYY-MM-DD>.csv) in {folder}")
-        digest = hashlib.sha256()
-        self.files: dict[str, str] = {}
+        editions = {f"screening-{name}": edition for name, edition in screening.items()}
+        limit_file = newest_editions(folder, _LIMITS_FILE).get("")
+        if limit_file is not None:
+            editions["energy_limits"] = limit_file
+        self.version, texts = content_version(editions)
+        self.files: dict[str, str] = {name: edition[1].name for name, edition in editions.items()}
         self.limits: dict[str, EnergyLimit] = {}
-        dates = []
-        for _name, (file_date, entry) in limit_files.items():  # at most one: read first, criteria refer to it
-            text = entry.read_text(encoding="utf-8")
-            digest.update(entry.name.encode() + b"\0" + text.encode())
-            for line, row in _read_rows(text, entry.name, _LIMIT_COLUMNS):
-                limit = _parse_limit(row, entry.name, line)
+        if limit_file is not None:  # read first: criteria refer to the limits
+            name = limit_file[1].name
+            for line, row in _read_rows(texts["energy_limits"], name, _LIMIT_COLUMNS):
+                limit = _parse_limit(row, name, line)
                 if limit.product in self.limits:
-                    raise RuleFileError(f"{entry.name} line {line}: duplicate product {limit.product!r}")
+                    raise RuleFileError(f"{name} line {line}: duplicate product {limit.product!r}")
                 self.limits[limit.product] = limit
-            self.files["energy_limits"] = entry.name
-            dates.append(file_date)
-        self.frameworks: dict[str, dict[str, Activity]] = {}
-        for framework in sorted(screening):
-            file_date, entry = screening[framework]
-            text = entry.read_text(encoding="utf-8")
-            digest.update(entry.name.encode() + b"\0" + text.encode())
-            self.frameworks[framework] = _parse_screening(framework, text, entry.name, self.limits)
-            self.files[f"screening-{framework}"] = entry.name
-            dates.append(file_date)
-        self.version = f"{max(dates)}.{digest.hexdigest()[:8]}"
+        self.frameworks: dict[str, dict[str, Activity]] = {
+            framework: _parse_screening(framework, texts[key], self.files[key], self.limits)
+            for framework, key in ((name, f"screening-{name}") for name in sorted(screening))}
 
     def __repr__(self) -> str:
         return f"RuleSet(version={self.version!r}, frameworks={sorted(self.frameworks)})"
@@ -512,9 +490,9 @@ class RuleSet:
         activities = self.framework(framework)
         if activity in activities:
             return activities[activity]
-        wanted = _fold(activity)
+        wanted = fold(activity)
         for candidate in activities.values():
-            if wanted in (_fold(candidate.id), _fold(candidate.name_zh), _fold(candidate.name_en)):
+            if wanted in (fold(candidate.id), fold(candidate.name_zh), fold(candidate.name_en)):
                 return candidate
         return None
 
@@ -528,9 +506,9 @@ class RuleSet:
         """
         if product in self.limits:
             return self.limits[product]
-        wanted = _fold(product)
+        wanted = fold(product)
         for limit in self.limits.values():
-            if wanted in (_fold(limit.product), _fold(limit.name_zh), _fold(limit.name_en)):
+            if wanted in (fold(limit.product), fold(limit.name_zh), fold(limit.name_en)):
                 return limit
         listed = ", ".join(f"{limit.product} ({limit.name_zh})" for limit in self.limits.values()) or "none"
         raise UnknownProduct(f"no energy limit for product {product!r}; products: {listed}")
@@ -638,8 +616,8 @@ class ScreeningResult:
 def _as_bool(metric: str, raw: object) -> bool:
     if isinstance(raw, bool | np.bool_):
         return bool(raw)
-    if isinstance(raw, str) and _fold(raw) in _TRUE | _FALSE:
-        return _fold(raw) in _TRUE
+    if isinstance(raw, str) and fold(raw) in _TRUE | _FALSE:
+        return fold(raw) in _TRUE
     raise InvalidMetric(f"metric {metric!r}: expected true or false, got {raw!r}")
 
 
@@ -680,7 +658,7 @@ def _as_number(metric: str, raw: object, unit: str) -> float:
 
 def _compare(value: float | bool | str, operator: str, threshold: float | bool | str) -> bool:
     if isinstance(threshold, bool | str):
-        return _fold(str(value)) == _fold(str(threshold)) if isinstance(threshold, str) else value == threshold
+        return fold(str(value)) == fold(str(threshold)) if isinstance(threshold, str) else value == threshold
     equal = math.isclose(value, threshold, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
     if operator == "==":
         return equal

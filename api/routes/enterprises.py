@@ -15,7 +15,8 @@ from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
 from carbon.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
-from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry, records
+from carbon.jsonable import records
+from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 

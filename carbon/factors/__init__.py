@@ -26,9 +26,7 @@ density
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,7 +37,9 @@ from typing import Any
 
 import pint
 
+from carbon.editions import content_version, newest_editions
 from carbon.errors import UnknownFactor
+from carbon.text import fold
 from carbon.units import Q_, parse_unit
 
 __all__ = ["Factor", "FactorSet", "default_factors"]
@@ -114,10 +114,6 @@ class Factor:
         }
 
 
-def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
-
-
 def _parse_row(table: str, raw: dict[str, str], file_name: str, line: int) -> dict[str, Any]:
     row: dict[str, Any] = {key: (value.strip() if isinstance(value, str) else value) for key, value in raw.items()}
     where = f"{file_name} line {line}"
@@ -158,29 +154,21 @@ class FactorSet:
 
     def __init__(self, folder: Path | Traversable | None = None) -> None:
         folder = folder if folder is not None else resources.files("carbon.factors")
-        chosen: dict[str, tuple[str, Traversable | Path]] = {}
-        for entry in folder.iterdir():
-            match = _FILE_NAME.match(entry.name)
-            if match and (match["table"] not in chosen or match["date"] > chosen[match["table"]][0]):
-                chosen[match["table"]] = (match["date"], entry)
+        chosen = newest_editions(folder, _FILE_NAME, "table")
         if not chosen:
             raise FileNotFoundError(f"no factor tables (<table>-<YYYY-MM-DD>.csv) in {folder}")
+        self.version, texts = content_version(chosen)
         self.files: dict[str, str] = {}
         self._rows: dict[str, list[dict[str, Any]]] = {}
-        digest = hashlib.sha256()
         for table in sorted(chosen):
-            _date, entry = chosen[table]
-            text = entry.read_text(encoding="utf-8")
-            digest.update(entry.name.encode() + b"\0" + text.encode())
-            reader = csv.DictReader(text.splitlines())
+            entry = chosen[table][1]
+            reader = csv.DictReader(texts[table].splitlines())
             self._rows[table] = [_parse_row(table, raw, entry.name, line)
                                  for line, raw in enumerate(reader, start=2)]
             ids = [row["id"] for row in self._rows[table]]
             if len(ids) != len(set(ids)):
                 raise ValueError(f"{entry.name}: duplicate ids")
             self.files[table] = entry.name
-        newest = max(date for date, _ in chosen.values())
-        self.version = f"{newest}.{digest.hexdigest()[:8]}"
         self._cache: dict[tuple[Any, ...], Factor] = {}
 
     def __repr__(self) -> str:
@@ -270,12 +258,12 @@ class FactorSet:
         UnknownFactor
             If no row of the table has that region; the message lists the regions with their Chinese names.
         """
-        wanted = _fold(name)
+        wanted = fold(name)
         suffixes = ("电网", "区域电网", "省", "市", "自治区", "grid", "province")
         regions = {(row["region"], row.get("region_zh") or "") for row in self._table(table)}
         for region, region_zh in sorted(regions):
-            names = {_fold(region), _fold(region_zh)}
-            names |= {n + _fold(s) for n in list(names) for s in suffixes}
+            names = {fold(region), fold(region_zh)}
+            names |= {n + fold(s) for n in list(names) for s in suffixes}
             if wanted in names:
                 return region
         valid = ", ".join(f"{region} ({zh})" for region, zh in sorted(regions))

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from carbon.errors import CarbonError
+from carbon.jsonable import jsonable, records
 
 __all__ = [
     "INTENSITY_UNIT", "GdpForecast", "IndicatorInputError", "IntensityReport", "IntensityTarget", "annual_change",
@@ -339,28 +340,6 @@ def target_path(target: IntensityTarget, years: Iterable[int], *, extrapolate: b
 # --------------------------------------------------------------------------------------------------- report
 
 
-def _jsonable(value: Any) -> Any:
-    """A plain Python value for JSON: NaN and NA become None, numpy scalars their Python twins."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{key: _jsonable(value) for key, value in row.items()}
-            for row in table.astype(object).to_dict(orient="records")]
-
-
 ON_TRACK_RULE = (
     "on_track: the adjusted intensity's cumulative change since the base year is at or below the target path's "
     "cumulative change for that year (a relative test: the plan's rate is applied to the region's own computed "
@@ -439,12 +418,12 @@ class IntensityReport:
 
     def records(self) -> list[dict[str, Any]]:
         """The table as JSON-ready records (years as int, NaN as None)."""
-        return _records(self.table)
+        return records(self.table)
 
     def to_dict(self) -> dict[str, Any]:
         """The whole report as JSON-ready values."""
         out = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("target", "table")}
-        return _jsonable({"target": self.target.to_dict(), "unit": INTENSITY_UNIT, "years": self.records(),
+        return jsonable({"target": self.target.to_dict(), "unit": INTENSITY_UNIT, "years": self.records(),
                           "on_track_rule": ON_TRACK_RULE, "trend_rule": TREND_RULE, **out})
 
 

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from carbon.indicators.intensity import IndicatorInputError, _check_not_negative, _jsonable, _year, _yearly_series
+from carbon.indicators.intensity import IndicatorInputError, _check_not_negative, _year, _yearly_series
+from carbon.jsonable import jsonable
 
 __all__ = ["MIN_YEARS", "PEAK_STATUSES", "PeakStatus", "co2_intensity", "peak_rule", "peak_status"]
 
@@ -118,7 +119,7 @@ class PeakStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (NaN as None)."""
-        return _jsonable({item.name: getattr(self, item.name) for item in fields(self)})
+        return jsonable({item.name: getattr(self, item.name) for item in fields(self)})
 
 
 def _mann_kendall(years: np.ndarray, values: np.ndarray) -> tuple[float | None, float | None]:

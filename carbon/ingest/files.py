@@ -41,7 +41,6 @@ import io
 import json
 import os
 import re
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -57,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from carbon.errors import CarbonError
+from carbon.text import fold
 
 __all__ = [
     "CANONICAL_COLUMNS", "VARIABLE_MAP", "Format", "UnreadableFile", "canonical_name", "detect_format", "read_csv",
@@ -119,14 +119,9 @@ _TRIED = "tried UTF-8 (with or without BOM) and GB18030/GBK"
 # header names
 # ---------------------------------------------------------------------------------------------------------------
 
-def _fold(text: object) -> str:
-    """Fold width, case, spaces and underscores so that '企业 编号', 'Enterprise_ID' and 'ＵＮＩＴ' match."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold().replace("_", "")
-
-
 @lru_cache(maxsize=1)
 def _folded_map() -> dict[str, str]:
-    return {_fold(name): canonical for name, canonical in VARIABLE_MAP.items()}
+    return {fold(name): canonical for name, canonical in VARIABLE_MAP.items()}
 
 
 _TRAILING_BRACKET = re.compile(r"[(\[【〔][^()\[\]【】〔〕]*[)\]】〕]$")
@@ -149,7 +144,7 @@ def canonical_name(header: object) -> str | None:
     """
     if header is None:
         return None
-    folded = _fold(header)
+    folded = fold(header)
     found = _folded_map().get(folded)
     if found is None and _TRAILING_BRACKET.search(folded):
         found = _folded_map().get(_TRAILING_BRACKET.sub("", folded))
@@ -684,7 +679,7 @@ def _parse_json(document: Any, *, enterprise_id: str | None = None, chunksize: i
     """The canonical chunks of a parsed JSON document (shared by :func:`read_json` and ``get_json``)."""
     fill = enterprise_id
     if isinstance(document, dict):
-        records_key = next((k for k in document if _fold(k) in {"records", "data", "items"}), None)
+        records_key = next((k for k in document if fold(k) in {"records", "data", "items"}), None)
         if records_key is None or not isinstance(document[records_key], list):
             keys = ", ".join(map(repr, document)) or "none"
             raise UnreadableFile(f"{source}: expected a list of records or an object with a 'records' list; "
@@ -763,7 +758,7 @@ _YEAR = re.compile(r"\d{4}\s*年")
 
 def _squash(text: object) -> str:
     """Fold and drop punctuation: '工业企业能源购进、消费与库存' → '工业企业能源购进消费与库存'."""
-    return re.sub(r"[\W_]+", "", _fold(text))
+    return re.sub(r"[\W_]+", "", fold(text))
 
 
 def _is_label(text: str) -> bool:
@@ -781,7 +776,7 @@ def _labelled_value(rows: Sequence[Sequence[object]], labels: Sequence[str]) -> 
         for cells in rows:
             texts = [str(c).strip() if _present(c) else "" for c in cells]
             for position, text in enumerate(texts):
-                if label not in _fold(text):
+                if label not in fold(text):
                     continue
                 after = re.split(r"[:：]", text, maxsplit=1)
                 inline = after[1] if len(after) == 2 else ""
@@ -897,7 +892,7 @@ def _number(value: object) -> Decimal | None:
 
 
 def _is_total_line(name: str) -> bool:
-    folded = _squash(_TRAILING_BRACKET.sub("", _fold(name)))
+    folded = _squash(_TRAILING_BRACKET.sub("", fold(name)))
     return folded in _TOTAL_LINES or folded.endswith(("合计", "总计"))
 
 

@@ -24,6 +24,8 @@ from carbon.audit import ContentDigest, chain_entries, consumption_key
 from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
 from carbon.ingest.validate import validate_consumption, validate_readings
+from carbon.jsonable import plain
+from carbon.jsonable import records as jsonable_records
 from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
 
 __all__ = [
@@ -63,8 +65,7 @@ class IngestSummary:
     def to_dict(self, *, index_name: str = "row") -> dict[str, Any]:
         """JSON-ready: the counts, and the rejections as ``{row, field, reason, value}``."""
         rejections = self.rejection_frame.rename(columns={"row": index_name})
-        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-                   for r in rejections.to_dict("records")]
+        records = jsonable_records(rejections)
         for record in records:
             record[index_name] = int(record[index_name])
         return {"batch_id": self.batch_id, "source": self.source, "kind": self.kind, "status": self.status,
@@ -312,22 +313,14 @@ def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: 
                       stamp: str) -> list[dict[str, Any]]:
     entries = []
     for row in revised.to_dict("records"):
-        old = {name: _plain(row[f"old_{name}"]) for name in _VALUES}
+        old = {name: plain(row[f"old_{name}"]) for name in _VALUES}
         old.update(revision=int(row["old_revision"]), batch_id=row["old_batch_id"])
-        new = {name: _plain(row[name]) for name in _VALUES}
+        new = {name: plain(row[name]) for name in _VALUES}
         new.update(revision=int(row["revision"]), batch_id=batch_id, source=source, row=int(row["row"]))
         entries.append({"ts": stamp, "actor": actor, "action": "revise", "entity": "consumption",
                         "entity_key": consumption_key(row), "enterprise_id": str(row["enterprise_id"]),
                         "batch_id": batch_id, "old": old, "new": new, "content_count": None, "content_hash": None})
     return entries
-
-
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterprise_id: str | None, actor: str,
@@ -447,8 +440,8 @@ def _reading_revisions(changed: pd.DataFrame, batch_id: str, source: str, actor:
     return [{
         "ts": stamp, "actor": actor, "action": "revise", "entity": "readings",
         "entity_key": f"{row['meter_id']}|{row['ts']}", "enterprise_id": row["enterprise_id"],
-        "batch_id": batch_id, "old": {"value": _plain(row["old_value"]), "unit": row["old_unit"]},
-        "new": {"value": _plain(row["value"]), "unit": row["unit"], "source": source},
+        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"]},
+        "new": {"value": plain(row["value"]), "unit": row["unit"], "source": source},
         "content_count": None, "content_hash": None,
     } for row in changed.to_dict("records")]
 
