@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.security import Principal, authenticate
 from api.settings import Settings
+from carbon.access import Principal, authenticate
 from carbon.store import Store, open_store
 
 

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open_store(settings.db).close()  # migrate before the first request
         scheduler = None
         if settings.scheduler:
-            from carbon.ingest.jobs import create_scheduler
+            from carbon.jobs import create_scheduler
 
             scheduler = create_scheduler(settings.db)
         app.state.scheduler = scheduler

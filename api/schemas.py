@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carbon.access import Role
+
 Identifier = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
 MAX_RECORDS = 10_000
 
@@ -240,7 +242,7 @@ class JobRunOut(BaseModel):
 
 
 class TokenIn(BaseModel):
-    role: Literal["admin", "bureau", "enterprise", "finance"]
+    role: Role
     enterprise_id: str | None = Field(default=None, max_length=64)
     label: str | None = Field(default=None, max_length=200)
     days: int = Field(default=365, gt=0, le=3650)

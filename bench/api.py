@@ -80,7 +80,7 @@ def main() -> None:
         child(args.child[0], args.child[1], args.seconds, args.clients)
         return
 
-    from api.security import create_token
+    from carbon.access import create_token
     from carbon.demo import load_demo
     from carbon.store import Store
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carbon.access import ROLES
 from carbon.accounting import BASES, GRID_SERIES, METHODS, convert
 from carbon.errors import CarbonError
 from carbon.store import Store, default_db_path, open_store
@@ -117,8 +119,8 @@ def ingest_command(paths: tuple[str, ...], db_path: str | None, enterprise_id: s
     Each file is one batch: stored whole or not at all. Rows that fail validation are listed with their row
     number and reason, and the good rows of the same file are kept. Exit status 1 when a file cannot be read.
     """
-    from carbon.ingest.files import UnreadableFile
     from carbon.ingest.pipeline import ingest_file
+    from carbon.ingest.readers import UnreadableFile
 
     totals = {"read": 0, "accepted": 0, "unchanged": 0, "revised": 0, "rejected": 0}
     files: list[dict[str, Any]] = []
@@ -279,14 +281,14 @@ def token_group() -> None:
 
 
 @token_group.command("create")
-@click.option("--role", type=click.Choice(["admin", "bureau", "enterprise", "finance"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--enterprise", "enterprise_id", help="The enterprise an enterprise token acts for.")
 @click.option("--label", help="A note on who holds it.")
 @click.option("--days", type=int, default=365, show_default=True, help="Lifetime in days.")
 @db_option
 def token_create(role: str, enterprise_id: str | None, label: str | None, days: int, db_path: str | None) -> None:
     """Create a bearer token and print it once (only its hash is stored)."""
-    from api.security import create_token
+    from carbon.access import create_token
 
     with _store(db_path) as store:
         try:
@@ -311,7 +313,7 @@ def jobs_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def jobs_list(db_path: str | None, as_json: bool) -> None:
     """List the jobs with their schedule and last run."""
-    from carbon.ingest.jobs import list_jobs
+    from carbon.jobs import list_jobs
 
     with _store(db_path) as store:
         jobs = list_jobs(store)
@@ -332,10 +334,10 @@ def jobs_list(db_path: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def jobs_run(name: str, db_path: str | None, as_json: bool) -> None:
     """Run one job now (it waits for nothing: a run already in progress makes this one skip)."""
-    from carbon.ingest.jobs import JOBS, run_job
+    from carbon.jobs import registered_jobs, run_job
 
-    if name not in JOBS:
-        _fail(f"unknown job {name!r}; jobs: {', '.join(sorted(JOBS))}")
+    if name not in registered_jobs():
+        _fail(f"unknown job {name!r}; jobs: {', '.join(sorted(registered_jobs()))}")
     result = run_job(name, db_path or default_db_path())
     if as_json:
         _print_json(result)
@@ -480,12 +482,12 @@ def mqtt_command(db_path: str | None, host: str, port: int, prefix: str, client_
 # -- demo and serve -----------------------------------------------------------------------------------------
 
 def _serve(db_path: str, host: str, port: int) -> None:
+    """Run the HTTP service through uvicorn, which imports the app by name (the core never imports the web layer);
+    the service reads its settings from the environment."""
     import uvicorn
 
-    from api.main import create_app
-    from api.settings import Settings
-
-    uvicorn.run(create_app(Settings(db=db_path)), host=host, port=port, log_level="info")
+    os.environ["CARBON_DB"] = db_path
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 @main.command("serve")
@@ -505,8 +507,8 @@ def serve_command(db_path: str | None, host: str, port: int) -> None:
 def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> None:
     """Load the seed region's demo data (again: nothing changes), print its summary, then serve."""
     from carbon.demo import DEMO_REGION, load_demo
-    from carbon.ingest.jobs import flag_missing_reports
     from carbon.reports import region_carbon, region_intensity
+    from carbon.reports.alerts import flag_missing_reports
 
     path = db_path or default_db_path()
     with _store(path) as store:
@@ -528,7 +530,7 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
         print_carbon(region_carbon(store, DEMO_REGION))
         if no_serve:
             return
-        from api.security import create_token
+        from carbon.access import create_token
 
         tokens = {role: create_token(store, role=role, enterprise_id=enterprise, label="carbon demo", days=30)[1]
                   for role, enterprise in (("bureau", None), ("enterprise", "GZHTZ-0001"), ("finance", None),

@@ -1,16 +1,80 @@
-"""Enterprise compliance: energy-use quota (用能权) use and projection, energy per output value, and months
-far above an enterprise's recent pattern. Pure functions over frames and series.
+"""Enterprise compliance: the monthly reporting deadline, energy-use quota (用能权) use and projection, energy per
+output value, and months far from an enterprise's recent pattern. Pure functions over frames and series.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Coverage", "QuotaStatus", "coverage", "energy_per_output", "monthly_anomalies", "quota_status"]
+__all__ = [
+    "REPORT_DEADLINE_DAY", "Coverage", "QuotaStatus", "coverage", "energy_per_output", "last_due_month",
+    "missing_reports", "monthly_anomalies", "quota_status", "report_deadline",
+]
+
+# Monthly reports are due by this day of the following month (statistical practice: early in the month).
+REPORT_DEADLINE_DAY = 15
+
+
+def report_deadline(period: str, *, deadline_day: int = REPORT_DEADLINE_DAY) -> str:
+    """The last day a month's report is on time (``YYYY-MM-DD``).
+
+    Examples
+    --------
+    >>> report_deadline("2024-12")
+    '2025-01-15'
+    """
+    year, month = int(period[:4]), int(period[5:7]) + 1
+    if month > 12:
+        year, month = year + 1, 1
+    return f"{year:04d}-{month:02d}-{deadline_day:02d}"
+
+
+def last_due_month(today: date, *, deadline_day: int = REPORT_DEADLINE_DAY) -> str:
+    """The newest month whose report is past due on ``today`` (``YYYY-MM``).
+
+    Examples
+    --------
+    >>> last_due_month(date(2025, 7, 20)), last_due_month(date(2025, 7, 10))
+    ('2025-06', '2025-05')
+    """
+    months_back = 1 if today.day > deadline_day else 2
+    year, month = today.year, today.month - months_back
+    while month < 1:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}"
+
+
+def missing_reports(reported: pd.DataFrame, regions: Mapping[str, str], *, last_due: str) -> pd.DataFrame:
+    """Enterprise-months without any report, from each enterprise's first report to the last due month.
+
+    Parameters
+    ----------
+    reported : DataFrame
+        ``enterprise_id`` and ``period`` of every month reported.
+    regions : mapping
+        Enterprise → its region.
+    last_due : str
+        The newest month past its deadline (:func:`last_due_month`).
+
+    Months after the newest month anyone reported are not flagged: that collection round has not begun.
+    """
+    if reported.empty:
+        return pd.DataFrame(columns=["enterprise_id", "region", "period"])
+    frontier = min(last_due, str(reported["period"].max()))
+    first = reported.groupby("enterprise_id")["period"].min()
+    rows = []
+    have = set(zip(reported["enterprise_id"], reported["period"], strict=True))
+    for enterprise_id, start in first.items():
+        for period in pd.period_range(start, frontier, freq="M").strftime("%Y-%m"):
+            if (enterprise_id, period) not in have:
+                rows.append((enterprise_id, regions.get(enterprise_id), period))
+    return pd.DataFrame(rows, columns=["enterprise_id", "region", "period"])
 
 
 def _months(year: int) -> list[str]:

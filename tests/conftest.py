@@ -33,3 +33,4 @@ def fresh_store():
     ])
     yield store
     store.close()
+

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.deps import DbDep, Overseer, Submitter
-from carbon.alerts import KINDS
+from carbon.reports.alerts import KINDS
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field, model_validator
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
 from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
-from carbon.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
+from carbon.reports.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -68,7 +68,7 @@ def submit_consumption(enterprise_id: str, body: ConsumptionIn, db: DbDep, princ
 def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter,
                 settings: SettingsDep) -> dict[str, Any]:
     """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
-    from carbon.ingest.files import UnreadableFile
+    from carbon.ingest.readers import UnreadableFile
 
     enterprise_scope(enterprise_id, principal)
     db.get_enterprise(enterprise_id, principal.scope)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Admin, DbDep, Overseer, SettingsDep
 from api.schemas import JobOut, JobRunOut
-from carbon.ingest.jobs import JOBS, list_jobs, run_job
+from carbon.jobs import list_jobs, registered_jobs, run_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -22,6 +22,6 @@ def jobs(request: Request, db: DbDep, principal: Overseer) -> list[dict[str, Any
 @router.post("/{name}/run", response_model=JobRunOut)
 async def run(name: str, principal: Admin, settings: SettingsDep) -> dict[str, Any]:
     """Run a job now and wait for it; a run already in progress makes this one answer `skipped`."""
-    if name not in JOBS:
-        raise HTTPException(404, f"no job {name!r}; jobs: {', '.join(sorted(JOBS))}")
+    if name not in registered_jobs():
+        raise HTTPException(404, f"no job {name!r}; jobs: {', '.join(sorted(registered_jobs()))}")
     return await run_in_threadpool(run_job, name, settings.db)

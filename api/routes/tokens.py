@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Admin, DbDep
 from api.schemas import TokenIn, TokenOut
-from api.security import create_token
+from carbon.access import create_token
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 

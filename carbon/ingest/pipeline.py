@@ -480,10 +480,10 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
 
     Raises
     ------
-    carbon.ingest.files.UnreadableFile
+    carbon.ingest.readers.UnreadableFile
         When the file cannot be read at all (nothing is stored then).
     """
-    from carbon.ingest.files import read_file  # the readers pull in openpyxl; import on use
+    from carbon.ingest.readers import read_file  # the readers pull in openpyxl; import on use
 
     path = Path(path)
     source = source or path.name

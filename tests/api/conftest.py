@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.security import create_token, hash_token
 from api.settings import Settings
+from carbon.access import create_token, hash_token
 from carbon.store import Store
 from tests.databases import new_database
 

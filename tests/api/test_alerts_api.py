@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carbon.ingest.jobs import run_job
+from carbon.jobs import run_job
 from tests.api.conftest import Service
 
 

@@ -15,9 +15,9 @@ import pandas as pd
 import uvicorn
 
 from api.main import create_app
-from api.security import create_token
 from api.settings import Settings
-from carbon.ingest.jobs import run_job
+from carbon.access import create_token
+from carbon.jobs import run_job
 from carbon.store import Scope, Store
 from tests.databases import new_database
 

@@ -25,10 +25,10 @@ import pytest
 import uvicorn
 
 from api.main import create_app
-from api.security import create_token
 from api.settings import Settings
+from carbon.access import create_token
 from carbon.demo import DEMO_REGION, load_demo
-from carbon.ingest.jobs import flag_missing_reports
+from carbon.reports.alerts import flag_missing_reports
 from carbon.store import Store
 from tests.databases import new_database
 

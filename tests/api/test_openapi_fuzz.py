@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
@@ -32,11 +34,15 @@ def _app():
 
 APP = _app()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# One test per operation, each with its own id, so that parallel workers share them out.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 
-@schema.parametrize()
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_contract(case: schemathesis.Case) -> None:
+@given(data=st.data())
+def test_api_contract(operation: schemathesis.APIOperation, data: st.DataObject) -> None:
+    case = data.draw(operation.as_strategy())
     if case.operation.path == "/v1/jobs/{name}/run":
         case.path_parameters = {"name": "no_such_job"}  # running real jobs is tested elsewhere
     case.call_and_validate(headers={"Authorization": f"Bearer {APP.state.fuzz_token}"},

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from carbon.cli import main
-from carbon.ingest.files import UnreadableFile
 from carbon.ingest.pipeline import ingest_file
+from carbon.ingest.readers import UnreadableFile
 from carbon.store import Scope, Store
 from tests.databases import new_database
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from carbon.errors import CarbonError
-from carbon.ingest.files import (
+from carbon.ingest.readers import (
     CANONICAL_COLUMNS,
     VARIABLE_MAP,
     UnreadableFile,

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from carbon.errors import CarbonError
-from carbon.ingest.files import UnreadableFile
-from carbon.ingest.http import HttpSource, SourceUnavailable, _wait, get_json
+from carbon.ingest.readers import UnreadableFile
+from carbon.ingest.readers.http import HttpSource, SourceUnavailable, _wait, get_json
 
 RECORDS = [
     {"enterprise_id": "GZHTZ-0001", "period": "2024-03", "carrier": "电力", "quantity": 856400, "unit": "kWh"},

@@ -15,9 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from carbon import jobs
 from carbon.audit import verify
-from carbon.ingest import jobs
+from carbon.compliance import last_due_month
 from carbon.ingest.pipeline import ingest_consumption
+from carbon.ingest.tasks import refresh_aggregates
+from carbon.reports.alerts import flag_missing_reports
 from carbon.store import Scope, Store
 from tests.databases import new_database
 
@@ -148,12 +151,12 @@ def test_missing_reports_are_flagged_and_resolved(db: str) -> None:
     for period in ("2025-01", "2025-02", "2025-04", "2025-05"):
         _month(store, "GZHTZ-0001", period)
     _month(store, "GZHTZ-0002", "2025-05")
-    result = jobs.flag_missing_reports(store, today=date(2025, 7, 20))  # due: up to 2025-06, but nobody has it
+    result = flag_missing_reports(store, today=date(2025, 7, 20))  # due: up to 2025-06, but nobody has it
     assert result["opened"] == 1
     alert = store.list_alerts(Scope.everything(), kind="missing_report")[0]
     assert (alert["enterprise_id"], alert["period"]) == ("GZHTZ-0001", "2025-03")
     _month(store, "GZHTZ-0001", "2025-03")
-    assert jobs.flag_missing_reports(store, today=date(2025, 7, 20))["resolved"] == 1
+    assert flag_missing_reports(store, today=date(2025, 7, 20))["resolved"] == 1
     assert store.list_alerts(Scope.everything(), kind="missing_report") == []
     store.close()
 
@@ -162,7 +165,7 @@ def test_refresh_reconverts_rows_of_another_factor_version(db: str) -> None:
     store = Store(db)
     _month(store, "GZHTZ-0001", "2024-01")
     store.conn.execute("UPDATE consumption SET factor_version = 'old', co2_t = 0, factor_fallback = 0")
-    result = jobs.refresh_aggregates(store)
+    result = refresh_aggregates(store)
     assert result["rows"] == 1 and result["changed"] == 1
     row = store.consumption(Scope.everything()).iloc[0]
     assert row["co2_t"] == pytest.approx(10_000 * 0.4403 / 1000)  # Guangdong 2022 factor for 2024 data
@@ -172,9 +175,9 @@ def test_refresh_reconverts_rows_of_another_factor_version(db: str) -> None:
 
 
 def test_due_month() -> None:
-    assert jobs.due_months(date(2025, 7, 20)) == "2025-06"
-    assert jobs.due_months(date(2025, 7, 10)) == "2025-05"
-    assert jobs.due_months(date(2025, 1, 5)) == "2024-11"
+    assert last_due_month(date(2025, 7, 20)) == "2025-06"
+    assert last_due_month(date(2025, 7, 10)) == "2025-05"
+    assert last_due_month(date(2025, 1, 5)) == "2024-11"
 
 
 def test_two_instances_run_each_scheduled_job_once(db: str, monkeypatch: pytest.MonkeyPatch) -> None:

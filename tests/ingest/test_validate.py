@@ -9,9 +9,6 @@ import pandas as pd
 import pytest
 
 from carbon.ingest.validate import (
-    compare_with_monthly,
-    daily_quality,
-    interval_consumption,
     normalize_period,
     validate_consumption,
     validate_readings,
@@ -174,31 +171,3 @@ def test_naive_timestamps_are_beijing_time() -> None:
     data["ts"] = ["2025-06-01 08:00:00"]
     checked = validate_readings(data, now=pd.Timestamp("2025-07-01", tz="UTC"))
     assert checked.good["ts"].tolist() == ["2025-06-01T00:00:00Z"]
-
-
-def test_interval_consumption_handles_rollover_and_reset() -> None:
-    data = readings([99_990, 99_995, 5, 10, 3]).assign(ts=lambda f: pd.to_datetime(f["ts"], utc=True))
-    intervals = interval_consumption(data)
-    assert intervals["event"].tolist() == ["", "", "rollover", "", "reset"]
-    # 99 995 → 5 on a 100 000 register: 5 + 5 = 10 kWh; 10 → 3 is a reset: the 3 kWh counted since zero
-    np.testing.assert_array_equal(intervals["amount"].to_numpy(), [np.nan, 5, 10, 5, 3])
-
-
-def test_interval_consumption_marks_gaps() -> None:
-    data = readings([0, 10, 20, 30, 40]).assign(ts=lambda f: pd.to_datetime(f["ts"], utc=True)).drop(index=2)
-    intervals = interval_consumption(data)
-    assert intervals["event"].tolist() == ["", "", "gap", ""]
-    assert intervals["steps"].tolist() == [1, 1, 2, 1]
-    assert intervals["amount"].tolist()[2] == 20  # the amount covers both intervals of the gap
-
-
-def test_daily_completeness_and_monthly_deviation() -> None:
-    values = list(np.arange(96 * 2) * 10.0)
-    data = readings(values).assign(ts=lambda f: pd.to_datetime(f["ts"], utc=True))
-    data = data.drop(index=range(100, 120))  # day 2 loses 20 intervals: 76/96 = 79 % complete
-    daily = daily_quality(interval_consumption(data))
-    assert daily["complete"].tolist() == [True, False]
-    assert daily["intervals"].tolist()[0] == 95  # the first register reading opens the series
-    monthly = pd.DataFrame({"enterprise_id": ["GZHTZ-0001"], "period": ["2025-06"], "reported": [1910.0 * 1.10]})
-    compared = compare_with_monthly(daily.assign(enterprise_id="GZHTZ-0001"), monthly)
-    assert not compared["within_tolerance"].iat[0] and compared["deviation_pct"].iat[0] == pytest.approx(-9.09, 0.01)

@@ -1,6 +1,6 @@
 """Pull consumption records from an enterprise's HTTP JSON endpoint.
 
-:func:`get_json` fetches one URL with retries and parses the body like :func:`carbon.ingest.files.read_json`
+:func:`get_json` fetches one URL with retries and parses the body like :func:`carbon.ingest.readers.read_json`
 (a list of records, or ``{"enterprise_id": ..., "records": [...]}``) into canonical frames.
 :class:`HttpSource` is the stored description of such an endpoint.
 """
@@ -18,7 +18,7 @@ import httpx
 import pandas as pd
 
 from carbon.errors import CarbonError
-from carbon.ingest.files import UnreadableFile, _parse_json
+from carbon.ingest.readers import UnreadableFile, _parse_json
 
 __all__ = ["HttpSource", "SourceUnavailable", "get_json"]
 

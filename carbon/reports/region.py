@@ -1,24 +1,14 @@
-"""Reports: store queries combined with the pure indicators, ready for the API, the CLI and the dashboard.
-
-Each function reads what it needs through the store (scoped by the caller) and returns plain dictionaries
-whose numbers come from :mod:`carbon.indicators`; no arithmetic lives in the HTTP or CLI layers.
-"""
+"""Region reports: energy intensity against the target path, CO2 and peak status, and a year's overview."""
 
 from __future__ import annotations
 
-import functools
-import os
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from carbon.carriers import get_carrier
-from carbon.compliance import coverage, energy_per_output, quota_status
-from carbon.errors import CarbonError
+from carbon.compliance import report_deadline
 from carbon.indicators import (
     GdpForecast,
     IndicatorInputError,
@@ -28,72 +18,15 @@ from carbon.indicators import (
     lmdi_decomposition,
     peak_status,
 )
-from carbon.jsonable import jsonable, plain, records
+from carbon.jsonable import jsonable, records
+from carbon.reports.cache import cached_by_data_version
 from carbon.store import Scope, Store
-from carbon.units import Q_
 
 __all__ = [
-    "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry",
-    "intensity_target",
-    "region_carbon", "region_intensity", "region_overview",
+    "bottom_up_years", "intensity_target", "region_carbon", "region_intensity", "region_overview",
+    "report_completeness",
 ]
 
-REPORT_DEADLINE_DAY = 15  # monthly reports are due by this day of the following month
-
-_BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"], "month_carrier": ["period", "carrier"]}
-_SUMS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
-
-
-_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_CACHE_SIZE = 128
-_CACHE_LOCK = threading.Lock()
-
-
-def cached_by_data_version(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Reuse a report while the database's data version stands still (it moves on every committed write).
-
-    Reports are read-only results: callers must not mutate what they get. In-memory databases are not cached.
-    """
-
-    @functools.wraps(function)
-    def wrapper(store: Store, *args: Any, **kwargs: Any) -> Any:
-        if store.path == ":memory:":
-            return function(store, *args, **kwargs)
-        key = (function.__name__, os.path.realpath(store.path), store.data_version(), args,
-               tuple(sorted(kwargs.items())))
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
-        result = function(store, *args, **kwargs)
-        with _CACHE_LOCK:
-            _CACHE[key] = result
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-        return result
-
-    return wrapper
-
-
-def enterprise_energy(store: Store, scope: Scope, enterprise_id: str, *, by: str = "month",
-                      start: str | None = None, end: str | None = None) -> dict[str, Any]:
-    """Energy [GJ], tce on both bases and CO2 [t] of one enterprise, grouped by month, year or carrier."""
-    if by not in _BY:
-        raise ValueError(f"by must be one of {', '.join(_BY)}")
-    totals = store.consumption_totals(scope, by=_BY[by], enterprise_id=enterprise_id, start=start, end=end)
-    rows = [{"key": {name: plain(row[name]) for name in _BY[by]},
-             **{name: float(row[name] or 0.0) for name in _SUMS}, "rows": int(row["rows"])}
-            for row in totals.to_dict("records")]
-    if "carrier" in _BY[by]:
-        for row in rows:
-            row["key"]["carrier_zh"] = get_carrier(row["key"]["carrier"]).name_zh
-    total = None
-    if rows:
-        total = {"key": {}, **{name: float(totals[name].sum()) for name in _SUMS}, "rows": int(totals["rows"].sum())}
-    return {"enterprise_id": enterprise_id, "by": by, "start": start, "end": end, "rows": rows, "total": total}
-
-
-# -- regions ------------------------------------------------------------------------------------------------
 
 def intensity_target(region: dict[str, Any]) -> IntensityTarget:
     """The region's intensity target from its stored settings."""
@@ -232,13 +165,6 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
     })
 
 
-def _deadline(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7]) + 1
-    if month > 12:
-        year, month = year + 1, 1
-    return f"{year:04d}-{month:02d}-{REPORT_DEADLINE_DAY:02d}"
-
-
 def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
     """Reports expected, received, late and missing per month of a year.
 
@@ -257,7 +183,7 @@ def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
         rows = this_year[this_year["period"] == month]
         expected = int((first <= month).sum())
         submitted = rows["submitted_at"].fillna("").astype(str).str[:10]
-        late = int((submitted > _deadline(month)).sum())
+        late = int((submitted > report_deadline(month)).sum())
         by_month.append({"period": month, "expected": expected, "received": len(rows), "late": late,
                          "missing": max(expected - len(rows), 0)})
     totals = {key: sum(m[key] for m in by_month) for key in ("expected", "received", "late", "missing")}
@@ -297,136 +223,3 @@ def region_overview(store: Store, code: str, *, year: int | None = None, top: in
     completeness = report_completeness(store.reported_months(Scope.everything(), region=code), year=year)
     return {"region": code, "name": region["name"], "year": year, "total_tce": total, "top_enterprises": top_rows,
             "by_carrier": carrier_rows, "by_industry": industry_rows, "completeness": completeness}
-
-
-def _year_window(year: int) -> dict[str, str]:
-    return {"start": f"{year:04d}-01", "end": f"{year:04d}-12"}
-
-
-def enterprise_telemetry(store: Store, scope: Scope, enterprise_id: str, *, start: str | None = None,
-                         end: str | None = None) -> dict[str, Any]:
-    """Per meter: readings, the energy they add up to, and their quality (completeness, gaps, resets).
-
-    Days are Beijing days; a day is complete at 90 % of its 96 quarter-hours (GB/T 38692-2020).
-    """
-    from carbon.ingest.validate import daily_quality, interval_consumption
-
-    store.get_enterprise(enterprise_id, scope)
-    readings = store.readings(scope, enterprise_id=enterprise_id, start=start, end=end)
-    meters = []
-    if len(readings):
-        daily = daily_quality(interval_consumption(readings))
-        for meter_id, rows in readings.groupby("meter_id"):
-            days = daily[daily["meter_id"] == meter_id]
-            meters.append({
-                "meter_id": meter_id, "carrier": rows["carrier"].iloc[0], "unit": rows["unit"].iloc[0],
-                "kind": rows["kind"].iloc[0], "readings": len(rows), "first_ts": rows["ts"].min(),
-                "last_ts": rows["ts"].max(), "energy": float(days["amount"].sum()), "days": len(days),
-                "complete_days": int(days["complete"].sum()), "incomplete_days": int((~days["complete"]).sum()),
-                "lowest_completeness_pct": float(days["completeness"].min() * 100) if len(days) else None,
-                "resets": int(days["resets"].sum()), "gaps": int(days["gaps"].sum()),
-                "daily": [{"day": str(d["day"]), "amount": d["amount"], "completeness_pct": d["completeness"] * 100}
-                          for d in records(days[["day", "amount", "completeness"]])],
-            })
-    return jsonable({"enterprise_id": enterprise_id, "meters": meters})
-
-
-def enterprise_compliance(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:
-    """An enterprise's year: energy and CO2 with coverage, quota use and projection, energy per output value,
-    and unit-product energy against the 能耗限额 standards' limit, entry and advanced values."""
-    from carbon.screening import UnknownProduct, compare_unit_energy
-
-    enterprise = store.get_enterprise(enterprise_id, scope)
-    monthly = store.monthly_tce(scope, enterprise_id=enterprise_id, **_year_window(year)).set_index("period")
-    cover = coverage(monthly.index, year)
-    result: dict[str, Any] = {
-        "enterprise_id": enterprise_id, "name": enterprise["name"], "year": year,
-        "tce_equivalent": float(monthly["tce_equivalent"].sum()) if len(monthly) else 0.0,
-        "tce_equal": float(monthly["tce_equal"].sum()) if len(monthly) else 0.0,
-        "co2_t": float(monthly["co2_t"].sum()) if len(monthly) else 0.0,
-        "coverage": cover.to_dict(), "quota": None, "energy_per_output": None, "products": [], "notes": [],
-    }
-    if cover.gaps:
-        result["notes"].append(f"months without a report: {', '.join(cover.gaps)} — totals cover reported months only")
-    quota = store.quota(enterprise_id, year)
-    if quota:
-        column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
-        result["quota"] = {**quota_status(monthly[column], quota["quota_tce"], year).to_dict(),
-                           "basis": quota["basis"]}
-    output = store.output(scope, enterprise_id, **_year_window(year))
-    value = output[output["product"] == ""]
-    if len(value):
-        both = [p for p in value["period"] if p in monthly.index]
-        energy = float(monthly.loc[both, "tce_equivalent"].sum())
-        output_value = float(value[value["period"].isin(both)]["output_value"].sum())
-        if output_value > 0:
-            result["energy_per_output"] = {"tce_per_10k_yuan": energy_per_output(energy, output_value),
-                                           "energy_tce": energy, "output_value_10k_yuan": output_value,
-                                           "months": both}
-    products = output[output["product"] != ""]
-    for product, rows in products.groupby("product"):
-        months = [p for p in rows["period"] if p in monthly.index]
-        energy = float(monthly.loc[months, "tce_equivalent"].sum())
-        quantity = float(rows[rows["period"].isin(months)]["quantity"].sum())
-        entry: dict[str, Any] = {"product": product, "quantity": quantity, "quantity_unit": rows["unit"].iloc[0],
-                                 "months": months}
-        try:
-            compared = compare_unit_energy(product, energy, quantity, rows["unit"].iloc[0])
-            entry.update(compared.to_dict())
-        except (UnknownProduct, CarbonError, ValueError) as error:
-            entry["error"] = str(error)
-        if products["product"].nunique() > 1:
-            entry["note"] = "the enterprise's whole energy is attributed to each product (no split reported)"
-        result["products"].append(entry)
-    return result
-
-
-def enterprise_metrics(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:
-    """Screening metrics computed from an enterprise's stored data, with how much of the year is measured.
-
-    Annual figures are the reported months plus, when at least six are reported, the unreported months at the
-    reported mean (marked ``estimated``); with fewer, the months are ``missing`` and no annual metric is made.
-    """
-    store.get_enterprise(enterprise_id, scope)
-    by_carrier = store.consumption_totals(scope, by=["period", "carrier"], enterprise_id=enterprise_id,
-                                          **_year_window(year))
-    monthly = by_carrier.groupby("period")[["tce_equivalent", "co2_t"]].sum()
-    cover = coverage(monthly.index, year)
-    metrics: dict[str, Any] = {}
-    notes: list[str] = []
-    if cover.missing:
-        notes.append(f"only {len(cover.measured)} of 12 months reported: annual metrics are not computed")
-    else:
-        scale = 12 / len(cover.measured)
-        metrics["tce"] = float(monthly["tce_equivalent"].sum()) * scale
-        metrics["co2_t"] = float(monthly["co2_t"].sum()) * scale
-        if cover.estimated:
-            notes.append(f"{len(cover.estimated)} month(s) estimated at the mean of the reported ones: "
-                         f"{', '.join(cover.estimated)}")
-        electricity = by_carrier[by_carrier["carrier"].isin(["electricity", "electricity_renewable"])]
-        if electricity["tce_equivalent"].sum() > 0:
-            renewable = electricity[electricity["carrier"] == "electricity_renewable"]["tce_equivalent"].sum()
-            metrics["renewable_electricity_share_pct"] = float(renewable / electricity["tce_equivalent"].sum() * 100)
-        previous = store.monthly_tce(scope, enterprise_id=enterprise_id, **_year_window(year - 1))
-        if len(previous) == 12:
-            metrics["tce_change_pct"] = (float(monthly["tce_equivalent"].sum()) * scale
-                                         / float(previous["tce_equivalent"].sum()) - 1) * 100
-        output = store.output(scope, enterprise_id, **_year_window(year))
-        for product, rows in output[output["product"] != ""].groupby("product"):
-            months = [p for p in rows["period"] if p in monthly.index]
-            quantity = float(rows[rows["period"].isin(months)]["quantity"].sum())
-            unit = rows["unit"].iloc[0]
-            if quantity <= 0:
-                continue
-            energy = float(monthly.loc[months, "tce_equivalent"].sum())
-            co2 = float(monthly.loc[months, "co2_t"].sum())
-            name = "clinker" if product == "cement_clinker" else product
-            if unit in ("t", "吨"):
-                metrics[f"unit_energy_kgce_per_t_{name}"] = energy * 1000 / quantity
-                metrics[f"tco2e_per_t_{name}"] = co2 / quantity
-                notes.append(f"tco2e_per_t_{name} counts energy CO2 only (process emissions are not reported)")
-            elif product == "electricity":
-                kwh = Q_(quantity, unit).to("kWh").magnitude
-                metrics["direct_gco2e_per_kwh"] = co2 * 1e6 / kwh
-    return {"enterprise_id": enterprise_id, "year": year, "metrics": metrics, "coverage": cover.to_dict(),
-            "notes": notes}

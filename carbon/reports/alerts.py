@@ -10,7 +10,7 @@ region_off_track
 quota_exceeded
     An enterprise is projected to use more than its energy-use quota (用能权) for the year.
 missing_report
-    A monthly report is missing past its deadline (see :func:`carbon.ingest.jobs.flag_missing_reports`).
+    A monthly report is missing past its deadline (:func:`flag_missing_reports`).
 consumption_anomaly
     A month far above the enterprise's recent pattern (:func:`carbon.compliance.monthly_anomalies`).
 telemetry_incomplete
@@ -19,17 +19,20 @@ telemetry_incomplete
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
+from apscheduler.triggers.cron import CronTrigger
 
-from carbon.compliance import monthly_anomalies, quota_status
+from carbon.compliance import REPORT_DEADLINE_DAY, last_due_month, missing_reports, monthly_anomalies, quota_status
 from carbon.errors import CarbonError
-from carbon.ingest.validate import daily_quality, interval_consumption
+from carbon.indicators.telemetry import daily_quality, interval_consumption
+from carbon.jobs import TIMEZONE, job
 from carbon.reports import region_intensity
 from carbon.store import Scope, Store
 
-__all__ = ["KINDS", "refresh_alerts"]
+__all__ = ["KINDS", "flag_missing_reports", "refresh_alerts"]
 
 KINDS = ("region_off_track", "quota_exceeded", "missing_report", "consumption_anomaly", "telemetry_incomplete")
 RECENT_MONTHS = 3  # anomalies older than this many months of data are history, not alerts
@@ -134,6 +137,8 @@ def telemetry_alerts(store: Store) -> list[dict[str, Any]]:
     return alerts
 
 
+@job("refresh_alerts", lambda: CronTrigger(hour=8, minute=15, timezone=TIMEZONE),
+     "alert on regions off their intensity path, quotas, unusual months, incomplete telemetry")
 def refresh_alerts(store: Store) -> dict[str, Any]:
     """Recompute every alert kind but missing reports (their own job) and synchronise the stored alerts."""
     counts = {}
@@ -141,3 +146,21 @@ def refresh_alerts(store: Store) -> dict[str, Any]:
                          ("consumption_anomaly", anomaly_alerts), ("telemetry_incomplete", telemetry_alerts)):
         counts[kind] = store.sync_alerts(kind, finder(store))
     return counts
+
+
+@job("flag_missing_reports", lambda: CronTrigger(hour=8, minute=0, timezone=TIMEZONE),
+     "alert on monthly reports missing past their deadline")
+def flag_missing_reports(store: Store, *, today: date | None = None) -> dict[str, Any]:
+    """Open an alert for each missing monthly report past its deadline; resolve the ones since received."""
+    today = today or date.today()
+    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    missing = missing_reports(store.reported_months(Scope.everything()), regions, last_due=last_due_month(today))
+    alerts = [{
+        "fingerprint": f"missing_report|{row.enterprise_id}|{row.period}", "severity": "warning",
+        "region": row.region, "enterprise_id": row.enterprise_id, "period": row.period,
+        "message": f"{row.enterprise_id}: no energy report for {row.period} (due by day {REPORT_DEADLINE_DAY} of "
+                   "the following month); ask the enterprise to submit it",
+        "details": {"deadline_day": REPORT_DEADLINE_DAY},
+    } for row in missing.itertuples(index=False)]
+    result = store.sync_alerts("missing_report", alerts)
+    return {"missing": len(alerts), **result}
