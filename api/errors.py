@@ -13,8 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carbon.errors import CarbonError
-from carbon.store import Conflict, NotFound
+from carbon.errors import CarbonError, Conflict, NotFound
 
 log = logging.getLogger("carbon.api")
 

@@ -34,3 +34,19 @@ class UnitMismatch(CarbonError, ValueError):
 
 class InvalidQuantity(CarbonError, ValueError):
     """A quantity that is not a finite, non-negative number."""
+
+
+class InvalidInput(CarbonError, ValueError):
+    """A value a caller gave that cannot be used as it is (a field, an option, a combination)."""
+
+
+class NotFound(CarbonError, KeyError):
+    """The requested row does not exist (or is outside the caller's scope)."""
+
+
+class Conflict(CarbonError, ValueError):
+    """The row exists already, or refers to one that does not."""
+
+
+class Busy(CarbonError, RuntimeError):
+    """The service cannot take this write now (the database stays locked); try again shortly."""

@@ -24,7 +24,7 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from carbon.store import Store, default_db_path, is_postgresql, open_store
+from carbon.store import SchedulerLock, Store, default_db_path, is_postgresql, open_store
 
 __all__ = [
     "JOBS", "JobSpec", "create_scheduler", "ensure_jobs", "job", "list_jobs", "registered_jobs", "run_job",
@@ -110,48 +110,6 @@ def _jobstore_url(db: str) -> str:
     if is_postgresql(db):
         return "postgresql+psycopg://" + db.split("://", 1)[1]
     return f"sqlite:///{Path(db).resolve()}"
-
-
-class SchedulerLock:
-    """Only one instance of the service runs the scheduler: the one holding this lock.
-
-    PostgreSQL: a session-level advisory lock on a connection of its own (released if the instance dies);
-    SQLite: an exclusive ``flock`` on ``<database>.scheduler.lock`` (instances on one machine).
-    """
-
-    KEY = 7_241_003
-
-    def __init__(self, db: str) -> None:
-        self.db = db
-        self._handle: Any = None
-
-    def acquire(self) -> bool:
-        if self._handle is not None:
-            return True
-        if is_postgresql(self.db):
-            import psycopg
-
-            conn = psycopg.connect(self.db, autocommit=True)
-            if conn.execute("SELECT pg_try_advisory_lock(%s)", [self.KEY]).fetchone()[0]:
-                self._handle = conn
-                return True
-            conn.close()
-            return False
-        import fcntl
-
-        handle = open(f"{Path(self.db).resolve()}.scheduler.lock", "a+")  # noqa: SIM115 (held open while leading)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._handle = handle
-        return True
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the connection or the file releases the lock
-            self._handle = None
 
 
 class Scheduling:

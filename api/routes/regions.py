@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query, Response, status
 from api.deps import Analyst, DbDep, Overseer
 from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import RegionIn, RegionOut, StatisticsIn
+from carbon.errors import NotFound
 from carbon.jsonable import records
 from carbon.reports import region_carbon, region_intensity, region_overview
 from carbon.reports.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
-from carbon.store import NotFound
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 

@@ -77,7 +77,6 @@ import json
 import logging
 import queue
 import signal
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -88,7 +87,6 @@ from typing import Any
 import numpy as np
 import paho.mqtt.client as mqtt
 import pandas as pd
-import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -96,7 +94,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from carbon.errors import CarbonError
 from carbon.ingest.pipeline import ingest_readings
-from carbon.store import Store, now_iso
+from carbon.store import DATABASE_ERRORS, TRANSIENT_ERRORS, Store, now_iso
 
 __all__ = [
     "DEFAULT_PREFIX", "POINT_FIELDS", "BrokerUnavailable", "TelemetryMessage", "TelemetrySubscriber",
@@ -124,9 +122,6 @@ KEPT_PAYLOAD = 4_096  # [characters] of a malformed payload kept for inspection
 RECENT_REJECTIONS = 100  # rejected points remembered in stats()
 LISTED_PROBLEMS = 5  # problems of a list payload named in its malformed reason
 
-# Errors worth waiting out: the database is locked, busy, full or unreachable for now (SQLite or PostgreSQL).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError,
-                                                     psycopg.OperationalError)
 _WILDCARDS = ("+", "#")
 
 
@@ -805,7 +800,7 @@ class TelemetrySubscriber:
 
     def _close_store(self) -> None:
         if self._store is not None:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 self._store.close()
             self._store = None
 

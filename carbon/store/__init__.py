@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from carbon.errors import CarbonError
+from carbon.errors import Conflict, NotFound
 
 __all__ = [
-    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "READING_COLUMNS", "NotFound", "Scope", "Store", "default_db_path",
-    "open_store",
+    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "DATABASE_ERRORS", "READING_COLUMNS", "TRANSIENT_ERRORS", "Conflict",
+    "NotFound", "SchedulerLock", "Scope", "Store", "default_db_path", "is_postgresql", "now_iso", "open_store",
 ]
 
 DEFAULT_DB = Path("data") / "carbon.db"
@@ -53,14 +53,6 @@ READING_KEY: tuple[str, ...] = ("meter_id", "ts")
 READING_COLUMNS: tuple[str, ...] = (
     "meter_id", "ts", "enterprise_id", "value", "unit", "carrier", "kind", "batch_id", "source_row",
 )
-
-
-class NotFound(CarbonError, KeyError):
-    """The requested row does not exist (or is outside the caller's scope)."""
-
-
-class Conflict(CarbonError, ValueError):
-    """The row exists already, or refers to one that does not."""
 
 
 @dataclass(frozen=True)
@@ -372,12 +364,65 @@ _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 _MIGRATION_LOCK = 7_241_001  # advisory-lock keys of this service (PostgreSQL)
 _WRITE_LOCK = 7_241_002
+_SCHEDULER_LOCK = 7_241_003
 _PARTITION_LOCK = 7_241_004
 NUL_STANDIN = "\ufffd"
 
 
 def is_postgresql(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    return (sqlite3.OperationalError, OSError, psycopg.OperationalError)
+
+
+# Errors worth waiting out: the database is locked, busy, full or unreachable for now (SQLite or PostgreSQL).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = _transient_errors()
+# Errors of the database driver itself (either engine), for code that must tell them from its own.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, __import__("psycopg").Error)
+
+
+class SchedulerLock:
+    """Only one instance of the service runs the scheduler: the one holding this lock.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (released if the instance dies);
+    SQLite: an exclusive ``flock`` on ``<database>.scheduler.lock`` (instances on one machine).
+    """
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._handle: Any = None
+
+    def acquire(self) -> bool:
+        if self._handle is not None:
+            return True
+        if is_postgresql(self.db):
+            import psycopg
+
+            conn = psycopg.connect(self.db, autocommit=True)
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", [_SCHEDULER_LOCK]).fetchone()[0]:
+                self._handle = conn
+                return True
+            conn.close()
+            return False
+        import fcntl
+
+        handle = open(f"{Path(self.db).resolve()}.scheduler.lock", "a+")  # noqa: SIM115 (held open while leading)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the connection or the file releases the lock
+            self._handle = None
 
 
 def _connect(path: str) -> sqlite3.Connection:
