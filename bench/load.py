@@ -1,0 +1,306 @@
+"""Benchmark: the monthly-deadline mixed load — `carbon serve` against a minimal app on the same data, one run.
+
+Both servers run on copies of the demo database (SQLite) on this machine. A second process puts the same mixed
+load on each in turn: ``--clients`` keep-alive clients for ``--seconds``, each request drawn at random as
+20 % region intensity, 20 % region CO2, 30 % an enterprise's consumption (read), 30 % a submission of 5 monthly
+records for a month not reported before (write). The baseline is a minimal FastAPI app that does the same reads
+and writes with plain ``sqlite3`` (an aggregate over the region's monthly totals for each report, a select of the
+enterprise's rows, an insert of the five rows in one transaction) and nothing else.
+
+Printed: throughput, p50/p99 of reads and writes, errors, for both, and the ratios carbon / minimal; then each
+database is checked: every acknowledged write stored exactly once, nothing unacknowledged stored twice.
+Targets (issue "monthly-deadline load"): 0 errors; throughput >= 0.5x the minimal app's; read p99 <= 2x and
+write p99 <= 3x the minimal app's.
+
+Usage: python bench/load.py [--seconds 60] [--clients 20] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+# This file is bench/load.py: as a script its folder comes first on sys.path and would hide the `api` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+
+REGION = "gz-htz"
+MIX = (("intensity", 0.2), ("carbon", 0.2), ("read", 0.3), ("write", 0.3))
+CARRIERS = ("electricity", "natural_gas", "diesel", "gasoline", "heat")
+UNITS = {"electricity": "kWh", "natural_gas": "m3", "diesel": "t", "gasoline": "t", "heat": "GJ"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- the minimal app ----------------------------------------------------------------------------------------
+
+def minimal_app(db: str) -> Any:
+    """The baseline: the same routes, plain sqlite3, one connection per request, no validation or conversion."""
+    app = FastAPI()
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def yearly(column: str) -> list[dict[str, Any]]:
+        conn = connect()
+        try:
+            rows = conn.execute(f"SELECT substr(period, 1, 4), SUM({column}) FROM monthly_totals WHERE region = ? "
+                                "GROUP BY 1 ORDER BY 1", [REGION]).fetchall()
+        finally:
+            conn.close()
+        return [{"year": int(year), "value": value} for year, value in rows]
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/regions/{code}/intensity")
+    def intensity(code: str) -> dict[str, Any]:
+        return {"region": code, "years": yearly("tce_equivalent")}
+
+    @app.get("/v1/regions/{code}/carbon")
+    def carbon(code: str) -> dict[str, Any]:
+        return {"region": code, "years": yearly("co2_t")}
+
+    @app.get("/v1/enterprises/{enterprise_id}/consumption")
+    def consumption(enterprise_id: str) -> list[dict[str, Any]]:
+        conn = connect()
+        try:
+            rows = conn.execute("SELECT period, carrier, purpose, quantity, unit FROM consumption "
+                                "WHERE enterprise_id = ? ORDER BY period, carrier", [enterprise_id]).fetchall()
+        finally:
+            conn.close()
+        return [dict(zip(("period", "carrier", "purpose", "quantity", "unit"), row, strict=True)) for row in rows]
+
+    @app.post("/v1/enterprises/{enterprise_id}/consumption")
+    async def submit(enterprise_id: str, request: Request) -> dict[str, Any]:
+        records = (await request.json())["records"]
+        conn = connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO consumption (enterprise_id, period, carrier, purpose, quantity, unit) "
+                             "VALUES (?, ?, ?, 'fuel', ?, ?)",
+                             [[enterprise_id, r["period"], r["carrier"], r["quantity"], r["unit"]] for r in records])
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return {"accepted": len(records)}
+
+    return app
+
+
+# -- the load -----------------------------------------------------------------------------------------------
+
+def write_keys(client: int, clients: int, count: int, enterprises: list[str]) -> list[tuple[str, str]]:
+    """(enterprise, month) pairs no one reported: months from 2010 on, before the demo data begin; unique per
+    client and request, so each acknowledged write is five new rows."""
+    keys = []
+    for sequence in range(count):
+        serial = sequence * clients + client
+        enterprise = enterprises[serial % len(enterprises)]
+        month = serial // len(enterprises)
+        keys.append((enterprise, f"{2010 + month // 12:04d}-{month % 12 + 1:02d}"))
+    return keys
+
+
+def run_load(base: str, token: str, seconds: float, clients: int, enterprises: list[str]) -> dict[str, Any]:
+    """Keep ``clients`` connections busy with the mix for ``seconds``; latencies per kind and the writes done."""
+    stop = time.perf_counter() + seconds
+    results: list[dict[str, Any]] = [{"latency": {k: [] for k, _ in MIX}, "errors": [], "acknowledged": []}
+                                     for _ in range(clients)]
+    kinds, weights = zip(*MIX, strict=True)
+
+    def client(slot: int) -> None:
+        rng = random.Random(slot)
+        keys = iter(write_keys(slot, clients, 20_000, enterprises))
+        mine = results[slot]
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
+            while time.perf_counter() < stop:
+                kind = rng.choices(kinds, weights)[0]
+                enterprise = rng.choice(enterprises)
+                started = time.perf_counter()
+                try:
+                    if kind == "write":
+                        enterprise, period = next(keys)
+                        body = {"records": [{"period": period, "carrier": carrier, "quantity": 100.0 + i,
+                                             "unit": UNITS[carrier]} for i, carrier in enumerate(CARRIERS)]}
+                        response = http.post(f"/v1/enterprises/{enterprise}/consumption", json=body)
+                        if response.status_code in (200, 201):
+                            accepted = response.json().get("accepted")
+                            mine["acknowledged"].append([enterprise, period])
+                            if accepted != len(CARRIERS):
+                                mine["errors"].append(f"write accepted {accepted} of {len(CARRIERS)}")
+                    elif kind == "read":
+                        response = http.get(f"/v1/enterprises/{enterprise}/consumption")
+                    else:
+                        response = http.get(f"/v1/regions/{REGION}/{kind}")
+                    failed = response.status_code >= 400
+                    detail = f"{kind} {response.status_code}"
+                except httpx.HTTPError as error:
+                    failed, detail = True, f"{kind} {type(error).__name__}"
+                mine["latency"][kind].append(time.perf_counter() - started)
+                if failed:
+                    mine["errors"].append(detail)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latency = {kind: np.concatenate([np.array(r["latency"][kind]) for r in results]) * 1000 for kind, _ in MIX}
+    reads = np.concatenate([latency[k] for k in ("intensity", "carbon", "read")])
+    errors = [e for r in results for e in r["errors"]]
+    total = sum(len(v) for v in latency.values())
+    return {"requests": total, "rps": total / elapsed, "errors": len(errors), "error_kinds": sorted(set(errors)),
+            "read_p50_ms": float(np.percentile(reads, 50)), "read_p99_ms": float(np.percentile(reads, 99)),
+            "write_p50_ms": float(np.percentile(latency["write"], 50)) if len(latency["write"]) else None,
+            "write_p99_ms": float(np.percentile(latency["write"], 99)) if len(latency["write"]) else None,
+            "writes": len(latency["write"]), "acknowledged": [a for r in results for a in r["acknowledged"]]}
+
+
+def check_stored(db: str, acknowledged: list[list[str]]) -> dict[str, int]:
+    """Rows of the benchmark's months (before 2020) against the acknowledged writes: exactly five each."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT enterprise_id, period, COUNT(*) FROM consumption WHERE period < '2020-01' "
+                            "GROUP BY enterprise_id, period").fetchall()
+    finally:
+        conn.close()
+    stored = {(e, p): n for e, p, n in rows}
+    wanted = {tuple(a) for a in acknowledged}
+    return {"acknowledged": len(acknowledged), "missing": sum(1 for key in wanted if stored.get(key) != len(CARRIERS)),
+            "unacknowledged_stored": sum(1 for key in stored if key not in wanted),
+            "acknowledged_twice": len(acknowledged) - len(wanted)}
+
+
+# -- orchestration ------------------------------------------------------------------------------------------
+
+def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(f"the server at {base} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server at {base} did not answer")
+
+
+def measure(command: list[str], base: str, token: str, args: argparse.Namespace,
+            enterprises: list[str]) -> dict[str, Any]:
+    env = {**os.environ, "CARBON_SCHEDULER": "false"}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(base, server)
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", base, token, "--seconds", str(args.seconds), "--clients",
+             str(args.clients), "--enterprises", ",".join(enterprises)],
+            check=True, capture_output=True, text=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def prepare(folder: Path) -> tuple[str, str, str, list[str]]:
+    """The demo database, a bureau token, and a copy of it for the minimal app."""
+    from carbon.access import create_token
+    from carbon.demo import load_demo
+    from carbon.store import Store
+
+    db = str(folder / "carbon.db")
+    store = Store(db)
+    load_demo(store)
+    token = create_token(store, role="bureau", label="benchmark", days=1)[1]
+    enterprises = [row[0] for row in store.conn.execute("SELECT id FROM enterprises ORDER BY id").fetchall()]
+    store.close()
+    plain = str(folder / "minimal.db")
+    source = sqlite3.connect(db)
+    target = sqlite3.connect(plain)
+    source.backup(target)
+    source.close()
+    target.close()
+    return db, plain, token, enterprises
+
+
+def report(name: str, result: dict[str, Any], stored: dict[str, int]) -> None:
+    writes = (f"writes p50 {result['write_p50_ms']:8.1f} ms  p99 {result['write_p99_ms']:8.1f} ms"
+              if result["writes"] else "no writes")
+    print(f"{name:<8} {result['rps']:7.1f} req/s  reads p50 {result['read_p50_ms']:7.1f} ms  p99 "
+          f"{result['read_p99_ms']:7.1f} ms  {writes}  ({result['requests']:,} requests, {result['errors']} errors"
+          f"{': ' + ', '.join(result['error_kinds'][:5]) if result['errors'] else ''})")
+    print(f"{'':<8} stored: {stored['acknowledged']:,} acknowledged writes, {stored['missing']} not stored "
+          f"exactly once, {stored['unacknowledged_stored']} stored without an acknowledgement")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
+    parser.add_argument("--child", nargs=2, metavar=("BASE", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--enterprises", help=argparse.SUPPRESS)
+    parser.add_argument("--minimal", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = run_load(args.child[0], args.child[1], args.seconds, args.clients, args.enterprises.split(","))
+        print(json.dumps(result))
+        return
+    if args.minimal:
+        import uvicorn
+
+        uvicorn.run(minimal_app(args.minimal[0]), host="127.0.0.1", port=int(args.minimal[1]), log_level="warning")
+        return
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="carbon-bench-load-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db, plain, token, enterprises = prepare(folder)
+    results = {}
+    for name, command_for in (
+            ("carbon", lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port", str(port)]),
+            ("minimal", lambda port: [sys.executable, __file__, "--minimal", plain, str(port)])):
+        port = free_port()
+        results[name] = measure(command_for(port), f"http://127.0.0.1:{port}", token, args, enterprises)
+    print(f"mixed load: {args.clients} clients x {args.seconds:g} s, "
+          f"{', '.join(f'{k} {int(w * 100)} %' for k, w in MIX)}; SQLite, client in a second process")
+    checks = {"carbon": check_stored(db, results["carbon"]["acknowledged"]),
+              "minimal": check_stored(plain, results["minimal"]["acknowledged"])}
+    for name in ("carbon", "minimal"):
+        report(name, results[name], checks[name])
+    ours, base = results["carbon"], results["minimal"]
+    print(f"ratios carbon / minimal: throughput {ours['rps'] / base['rps']:.2f}x (aim >= 0.5x), "
+          f"read p99 {ours['read_p99_ms'] / base['read_p99_ms']:.2f}x (aim <= 2x), write p99 "
+          + (f"{ours['write_p99_ms'] / base['write_p99_ms']:.2f}x (aim <= 3x)" if ours["writes"] and base["writes"]
+             else "n/a"))
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
