@@ -43,18 +43,26 @@ from carbon.store.engine import (
     is_postgresql,
     now_iso,
 )
-from carbon.store.migrations import MIGRATIONS, Migration, Schema, migrate, migrate_once, migration
+from carbon.store.migrations import (
+    MIGRATIONS,
+    SCHEDULER_JOBS_TABLE,
+    Migration,
+    Schema,
+    migrate,
+    migrate_once,
+    migration,
+)
 from carbon.store.operations import OperationsMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.tokens import TokensMixin
 
-# The names this package offered before it was split.
+# The names this package offered before it was split, and the job store's table (for carbon.jobs).
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "DATABASE_ERRORS", "DEFAULT_DB", "MIGRATIONS",
-    "MONTHLY_TOTALS_REBUILD", "NUL_STANDIN", "READING_COLUMNS", "READING_KEY", "TRANSIENT_ERRORS", "Conflict",
-    "Migration", "NotFound", "SchedulerLock", "Schema", "Scope", "Store", "default_db_path", "is_postgresql",
-    "migrate", "migration", "now_iso", "open_store",
+    "MONTHLY_TOTALS_REBUILD", "NUL_STANDIN", "READING_COLUMNS", "READING_KEY", "SCHEDULER_JOBS_TABLE",
+    "TRANSIENT_ERRORS", "Conflict", "Migration", "NotFound", "SchedulerLock", "Schema", "Scope", "Store",
+    "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
 ]
 
 

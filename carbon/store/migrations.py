@@ -15,10 +15,12 @@ from carbon.store.consumption import CONSUMPTION_COLUMNS, CONSUMPTION_KEY, MONTH
 from carbon.store.engine import AdvisoryLocks, Engine, now_iso
 from carbon.store.readings import READING_KEY
 
-__all__ = ["MIGRATIONS", "Migration", "Schema", "migrate", "migrate_once", "migration"]
+__all__ = ["MIGRATIONS", "SCHEDULER_JOBS_TABLE", "Migration", "Schema", "migrate", "migrate_once", "migration"]
 
 Migration = Callable[["Schema"], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
+# The table of the scheduler's job store (APScheduler's SQLAlchemyJobStore, in carbon.jobs).
+SCHEDULER_JOBS_TABLE = "apscheduler_jobs"
 
 
 def migration(function: Migration) -> Migration:
@@ -289,3 +291,15 @@ def m006_monthly_totals(db: Schema) -> None:
     db["enterprise_months"].create_index(["region", "period"])
     for statement in MONTHLY_TOTALS_REBUILD:
         db.execute(sql=statement)
+
+
+@migration
+def m007_scheduler_jobs(db: Schema) -> None:
+    # The scheduler's job store, declared exactly as APScheduler 3's SQLAlchemyJobStore declares it (so the job
+    # store finds its table and issues no DDL itself). IF NOT EXISTS: before this migration the job store made
+    # the table at start-up, so older databases have it already.
+    blob, double = ("BLOB", "FLOAT") if db.dialect == "sqlite" else ("BYTEA", "FLOAT(25)")
+    db.execute(sql=f"CREATE TABLE IF NOT EXISTS {SCHEDULER_JOBS_TABLE} (id VARCHAR(191) NOT NULL, "
+                   f"next_run_time {double}, job_state {blob} NOT NULL, PRIMARY KEY (id))")
+    db.execute(sql=f"CREATE INDEX IF NOT EXISTS ix_{SCHEDULER_JOBS_TABLE}_next_run_time "
+                   f"ON {SCHEDULER_JOBS_TABLE} (next_run_time)")
