@@ -50,7 +50,7 @@ class RegistryMixin(Engine):
             raise InvalidInput(f"unknown region fields: {', '.join(sorted(unknown))}")
         existing = self._first("SELECT * FROM regions WHERE code = ?", [code])
         if existing is None and not fields.get("name"):
-            raise InvalidInput("a new region needs a name")
+            raise InvalidInput(f"the new region {code!r} needs a name")
         if fields.get("parent") and fields["parent"] != code:
             self.get_region(fields["parent"])  # the parent must exist
         stamp = now_iso()
@@ -70,7 +70,7 @@ class RegistryMixin(Engine):
         """The stored row of a region; :class:`NotFound` if there is none."""
         row = self._first("SELECT * FROM regions WHERE code = ?", [code])
         if row is None:
-            raise NotFound(f"no region {code!r}; create it first (carbon region add {code} --name ...)")
+            raise NotFound(f"no region {code!r}")
         return row
 
     def list_regions(self) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ class RegistryMixin(Engine):
                 if not str(row.get(field) or "").strip():
                     raise InvalidInput(f"enterprise {row.get('id')!r}: {field} is required")
             if row["region"] not in regions:
-                raise NotFound(f"enterprise {row['id']!r}: no region {row['region']!r}; create the region first")
+                raise NotFound(f"enterprise {row['id']!r}: no region {row['region']!r}")
             row.setdefault("created_at", stamp)
             row["synthetic"] = int(bool(row.get("synthetic") in _TRUE))
         sql = (upsert_sql("enterprises", ENTERPRISE_COLUMNS, ["id"]) if replace else
