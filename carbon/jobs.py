@@ -24,7 +24,7 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from carbon.store import SchedulerLock, Store, default_db_path, is_postgresql, open_store
+from carbon.store import SCHEDULER_JOBS_TABLE, SchedulerLock, Store, default_db_path, is_postgresql, open_store
 
 __all__ = [
     "JOBS", "JobSpec", "create_scheduler", "ensure_jobs", "job", "list_jobs", "registered_jobs", "run_job",
@@ -125,7 +125,8 @@ class Scheduling:
         self.poll_seconds = poll_seconds
         self.lock = SchedulerLock(db)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=_jobstore_url(db))},
+            # the table is made by the store's migrations: the job store finds it and creates nothing
+            jobstores={"default": SQLAlchemyJobStore(url=_jobstore_url(db), tablename=SCHEDULER_JOBS_TABLE)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone=TIMEZONE,
         )

@@ -1,0 +1,400 @@
+"""Connections, transactions and the SQL helpers every part of the store shares — the only place that opens one.
+
+Two engines behind one :class:`Engine`:
+
+- SQLite, the embedded default (``CARBON_DB`` a path, ``data/carbon.db``): WAL mode and a busy timeout, so
+  readers never block the writer and writers queue instead of failing;
+- PostgreSQL through psycopg (``CARBON_DB=postgresql://…``), for many API instances and hundreds of millions of
+  readings: the same ``?``-parameter SQL (see :class:`PostgresConnection`), bulk inserts by ``COPY``.
+
+Write transactions are serialised (SQLite's write lock taken at ``BEGIN IMMEDIATE``; a transaction-level advisory
+lock on PostgreSQL), so a batch classifies its rows against a database no other batch is changing, and each one
+bumps ``data_version`` so cached reports know the data moved. The keys of every advisory lock of the service are
+in :class:`AdvisoryLocks`.
+
+sqlite-utils declares the SQLite schema (see :mod:`carbon.store.migrations`); reads and writes are plain SQL that
+both engines run as written, because one statement for both cannot drift apart between them, and a column-wise
+``executemany`` (``COPY`` on PostgreSQL) is several times faster on the insert paths than sqlite-utils' row-dict
+``insert_all``/``upsert_all``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Self
+
+import numpy as np
+import pandas as pd
+import psycopg
+import sqlite_utils
+
+__all__ = [
+    "DATABASE_ERRORS", "DEFAULT_DB", "NUL_STANDIN", "TRANSIENT_ERRORS", "AdvisoryLocks", "Engine",
+    "PostgresConnection", "SchedulerLock", "Scope", "clean", "columns_as_lists", "conditions", "connect_sqlite",
+    "default_db_path", "int_years", "is_postgresql", "now_iso", "upsert_sql",
+]
+
+DEFAULT_DB = Path("data") / "carbon.db"
+# PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
+NUL_STANDIN = "\ufffd"
+
+# Errors worth waiting out: the database is locked, busy, full or unreachable for now (SQLite or PostgreSQL).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError, psycopg.OperationalError)
+# Errors of the database driver itself (either engine), for code that must tell them from its own.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
+
+
+class AdvisoryLocks:
+    """The keys of the service's PostgreSQL advisory locks, kept together so that no two uses share one."""
+
+    MIGRATION: Final = 7_241_001  # one instance applies a migration at a time (transaction level)
+    WRITE: Final = 7_241_002  # one write transaction at a time (transaction level)
+    SCHEDULER: Final = 7_241_003  # the instance that runs the schedule (session level, on its own connection)
+    PARTITION: Final = 7_241_004  # one connection makes a month's partition of readings at a time (session level)
+
+
+def is_postgresql(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database rather than a SQLite file."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def default_db_path() -> str:
+    """The database named by ``CARBON_DB``, else ``data/carbon.db``."""
+    return os.environ.get("CARBON_DB") or str(DEFAULT_DB)
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds, the timestamp format of every stored row."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which enterprises a caller may see: all of them, or one.
+
+    Examples
+    --------
+    >>> Scope.everything().allows("GZHTZ-0001"), Scope.only("GZHTZ-0002").allows("GZHTZ-0001")
+    (True, False)
+    """
+
+    enterprise_id: str | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(None)
+
+    @classmethod
+    def only(cls, enterprise_id: str) -> Scope:
+        return cls(enterprise_id)
+
+    @property
+    def is_limited(self) -> bool:
+        return self.enterprise_id is not None
+
+    def allows(self, enterprise_id: str) -> bool:
+        return self.enterprise_id is None or self.enterprise_id == enterprise_id
+
+    def where(self, column: str = "enterprise_id") -> tuple[str, list[Any]]:
+        """A SQL condition and its parameters that keep rows inside the scope."""
+        if self.enterprise_id is None:
+            return "1 = 1", []
+        return f"{column} = ?", [self.enterprise_id]
+
+
+# -- values and SQL fragments -------------------------------------------------------------------------------
+
+def clean(value: Any) -> Any:
+    """A value as the database stores it: numpy scalars as Python ones, NaN/NA as NULL, flags as 0/1.
+
+    Examples
+    --------
+    >>> clean(np.float64(1.5)), clean(float("nan")), clean(np.True_), clean(pd.NA)
+    (1.5, None, 1, None)
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return int(value)  # flags are 0/1 on both engines
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return clean(value.item())
+    return value
+
+
+def columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[Any]]:
+    """Frame columns as Python lists with NaN → None, column by column (fast), for ``executemany``.
+
+    Zip the lists (``zip(*lists, strict=True)``) for the rows.
+    """
+    return [_column_as_list(frame[name]) for name in columns]
+
+
+def _column_as_list(series: pd.Series) -> list[Any]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Build from the few categories, not from a million values.
+        categories = np.append(series.cat.categories.to_numpy(dtype=object), None)
+        return categories[series.cat.codes.to_numpy()].tolist()
+    values = series.to_numpy()
+    if values.dtype.kind in "fc":
+        missing = np.isnan(values)
+        return values.tolist() if not missing.any() else np.where(missing, None, values.astype(object)).tolist()
+    if values.dtype.kind == "b":
+        return values.astype(np.int64).tolist()  # flags are stored as 0/1 on both engines
+    if values.dtype.kind in "iu":
+        return values.tolist()
+    values = series.astype(object).to_numpy()
+    return np.where(pd.isna(values), None, values).tolist()
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …)``.
+
+    Examples
+    --------
+    >>> insert_sql("tokens", ["id", "role"])
+    'INSERT INTO tokens (id, role) VALUES (?, ?)'
+    """
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def upsert_sql(table: str, columns: Sequence[str], pk: Sequence[str]) -> str:
+    """INSERT … ON CONFLICT DO UPDATE for the columns given (SQLite ≥ 3.24 and PostgreSQL).
+
+    Examples
+    --------
+    >>> upsert_sql("quotas", ["id", "tce"], ["id"])
+    'INSERT INTO quotas (id, tce) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET tce = excluded.tce'
+    """
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in pk) or f"{pk[0]} = excluded.{pk[0]}"
+    return f"{insert_sql(table, columns)} ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
+
+
+def conditions(scope: Scope, scope_column: str, *, equal: Mapping[str, Any] | None = None,
+               since: tuple[str, Any] | None = None, until: tuple[str, Any] | None = None,
+               until_op: str = "<=") -> tuple[str, list[Any]]:
+    """A WHERE clause and its parameters: the caller's scope, equalities, and a range on one column.
+
+    Examples
+    --------
+    >>> conditions(Scope.only("E1"), "enterprise_id", equal={"carrier": "电力", "unit": None},
+    ...            since=("period", "2024-01"))
+    ('enterprise_id = ? AND carrier = ? AND period >= ?', ['E1', '电力', '2024-01'])
+    """
+    condition, params = scope.where(scope_column)
+    for column, value in (equal or {}).items():
+        if value is not None:
+            condition += f" AND {column} = ?"
+            params.append(value)
+    for (column, value), op in ((since or ("", None), ">="), (until or ("", None), until_op)):
+        if value is not None:
+            condition += f" AND {column} {op} ?"
+            params.append(value)
+    return condition, params
+
+
+def int_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """Years grouped by ``substr(period, 1, 4)`` come back as text: make them integers (in place)."""
+    if "year" in frame and len(frame):
+        frame["year"] = frame["year"].astype(int)
+    return frame
+
+
+# -- connections --------------------------------------------------------------------------------------------
+
+def connect_sqlite(path: str) -> sqlite3.Connection:
+    """A SQLite connection in autocommit mode, WAL (files), a 30 s busy timeout and foreign keys enforced."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit transactions; Engine.transaction() says where a batch begins and ends.
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class PostgresConnection:
+    """A psycopg connection that takes the same ``?``-parameter SQL the SQLite connection takes."""
+
+    def __init__(self, url: str) -> None:
+        self.raw = psycopg.connect(url, autocommit=True)  # transactions are opened by Engine.transaction()
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    @staticmethod
+    def _params(params: Sequence[Any]) -> list[Any]:
+        return [p.replace("\x00", NUL_STANDIN) if isinstance(p, str) and "\x00" in p else p for p in params]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        cursor = self.raw.cursor()
+        cursor.execute(self._sql(sql), self._params(params) if params else None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(self._sql(sql), [self._params(row) for row in rows])
+        return cursor
+
+    def copy_frame(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+        """Bulk insert with COPY, the frame written as CSV by pandas' C writer (NULL = empty, unquoted)."""
+        block = 200_000
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for start in range(0, len(frame), block):
+                text = frame.iloc[start:start + block].to_csv(header=False, index=False, lineterminator="\n")
+                copy.write(text.replace("\x00", NUL_STANDIN).encode("utf-8"))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class SchedulerLock:
+    """Only one instance of the service runs the scheduler: the one holding this lock.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (released if the instance dies);
+    SQLite: an exclusive ``flock`` on ``<database>.scheduler.lock`` (instances on one machine).
+    """
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._handle: Any = None
+
+    def acquire(self) -> bool:
+        """Take the lock unless another instance holds it; whether this instance holds it now."""
+        if self._handle is not None:
+            return True
+        if is_postgresql(self.db):
+            conn = psycopg.connect(self.db, autocommit=True)
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", [AdvisoryLocks.SCHEDULER]).fetchone()[0]:
+                self._handle = conn
+                return True
+            conn.close()
+            return False
+        import fcntl
+
+        handle = open(f"{Path(self.db).resolve()}.scheduler.lock", "a+")  # noqa: SIM115 (held open while leading)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the connection or the file releases the lock
+            self._handle = None
+
+
+class Engine:
+    """A connection to the carbon database (either engine), its transactions and query helpers.
+
+    The parts of :class:`carbon.store.Store` build on it; it knows no table but ``meta`` (the data version)
+    and ``_migrations`` (to answer :meth:`ping`).
+
+    Parameters
+    ----------
+    path : str
+        SQLite file (``":memory:"`` for a throw-away database) or a ``postgresql://`` URL.
+    """
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.dialect = "postgresql" if is_postgresql(path) else "sqlite"
+        self.conn: Any
+        self.db: sqlite_utils.Database | None
+        if self.dialect == "postgresql":
+            self.conn, self.db = PostgresConnection(path), None
+        else:
+            self.conn = connect_sqlite(path)
+            self.db = sqlite_utils.Database(self.conn)
+        self._depth = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer (or was never migrated)."""
+        self.conn.execute("SELECT 1 FROM _migrations LIMIT 1").fetchall()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """All writes inside happen together or not at all, one writer at a time; nested calls join the outer one.
+
+        SQLite's ``BEGIN IMMEDIATE`` takes the write lock at once; PostgreSQL takes the write advisory lock.
+        A commit bumps ``data_version``.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        if self.dialect == "postgresql":
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT pg_advisory_xact_lock(?)", [AdvisoryLocks.WRITE])
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+            self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def data_version(self) -> int:
+        """A number that changes whenever a write transaction commits (any connection, any process)."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The result as a list of dicts (column name → value)."""
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _first(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The first row of the result as a dict, or None."""
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """The result as a data frame with the query's column names."""
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+    def _count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def _insert(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+        """Many rows at once: COPY on PostgreSQL, one executemany on SQLite."""
+        if self.dialect == "postgresql":
+            flags = {c: frame[c].astype(np.int64) for c in columns if frame[c].dtype == bool}
+            self.conn.copy_frame(table, columns, frame[list(columns)].assign(**flags))
+        else:
+            self.conn.executemany(insert_sql(table, columns), zip(*columns_as_lists(frame, columns), strict=True))

@@ -1,0 +1,129 @@
+"""The engine: transactions, the data version, scopes, SQL helpers and values made storable."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbon.store import Scope, Store
+from carbon.store.engine import (
+    DEFAULT_DB,
+    AdvisoryLocks,
+    SchedulerLock,
+    clean,
+    columns_as_lists,
+    conditions,
+    default_db_path,
+    insert_sql,
+    int_years,
+    is_postgresql,
+    now_iso,
+    upsert_sql,
+)
+
+
+def _batches(store: Store) -> int:
+    return store.conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+
+
+def test_transaction_rolls_back_everything(fresh_store: Store) -> None:
+    with pytest.raises(RuntimeError), fresh_store.transaction():
+        fresh_store.start_batch("b1", kind="consumption", source="t", actor="test")
+        raise RuntimeError("crash")
+    assert _batches(fresh_store) == 0
+
+
+def test_a_nested_transaction_joins_the_outer_one(fresh_store: Store) -> None:
+    with pytest.raises(RuntimeError), fresh_store.transaction():
+        with fresh_store.transaction():
+            fresh_store.start_batch("b1", kind="consumption", source="t", actor="test")
+        fresh_store.start_batch("b2", kind="consumption", source="t", actor="test")
+        raise RuntimeError("crash after the inner block ended")
+    assert _batches(fresh_store) == 0  # the inner block's write went with the outer rollback
+    with fresh_store.transaction():
+        fresh_store.start_batch("b3", kind="consumption", source="t", actor="test")
+    assert _batches(fresh_store) == 1  # and the store is usable again
+
+
+def test_each_commit_bumps_the_data_version_once(fresh_store: Store) -> None:
+    before = fresh_store.data_version()
+    with fresh_store.transaction(), fresh_store.transaction():
+        fresh_store.start_batch("b1", kind="consumption", source="t", actor="test")
+    assert fresh_store.data_version() == before + 1  # one commit, however deep the nesting
+    with pytest.raises(RuntimeError), fresh_store.transaction():
+        raise RuntimeError("crash")
+    assert fresh_store.data_version() == before + 1  # a rollback changes nothing
+    fresh_store.put_quota("GZHTZ-0001", 2024, 100.0)
+    assert fresh_store.data_version() == before + 2
+
+
+def test_parameters_pass_percent_signs_and_question_marks_through(fresh_store: Store) -> None:
+    # PostgreSQL's adapter turns ? into %s: a literal % must survive, and a ? inside a value is just a value
+    row = fresh_store.conn.execute("SELECT ? || '%', ?", ["5", "why?"]).fetchone()
+    assert tuple(row) == ("5%", "why?")
+
+
+def test_scope_conditions() -> None:
+    assert Scope.everything().where() == ("1 = 1", [])
+    assert Scope.only("E1").where("c.enterprise_id") == ("c.enterprise_id = ?", ["E1"])
+    assert conditions(Scope.everything(), "enterprise_id") == ("1 = 1", [])
+    assert conditions(Scope.only("E1"), "e.id", equal={"carrier": None, "unit": "t"}, since=("ts", "a"),
+                      until=("ts", "b"), until_op="<") == ("e.id = ? AND unit = ? AND ts >= ? AND ts < ?",
+                                                           ["E1", "t", "a", "b"])
+    assert conditions(Scope.everything(), "x", until=("period", "2024-12")) == ("1 = 1 AND period <= ?",
+                                                                                ["2024-12"])
+    assert Scope.only("E1").is_limited and not Scope.everything().is_limited
+
+
+def test_values_are_cleaned_for_storage() -> None:
+    assert clean(np.int64(3)) == 3 and type(clean(np.int64(3))) is int
+    assert clean(np.float32(0.5)) == 0.5 and type(clean(np.float32(0.5))) is float
+    assert [clean(v) for v in (None, pd.NA, pd.NaT, float("nan"), np.float64("nan"))] == [None] * 5
+    assert [clean(v) for v in (True, np.False_)] == [1, 0]
+    assert clean("文本") == "文本"
+
+
+def test_frame_columns_become_lists_with_nulls() -> None:
+    frame = pd.DataFrame({
+        "f": [1.5, np.nan], "i": np.array([1, 2], dtype=np.int64), "b": [True, False],
+        "c": pd.Categorical(["电力", None]), "o": ["x", None], "na": pd.array(["y", pd.NA], dtype=object),
+    })
+    assert columns_as_lists(frame, ["f", "i", "b", "c", "o", "na"]) == [
+        [1.5, None], [1, 2], [1, 0], ["电力", None], ["x", None], ["y", None]]
+    assert type(columns_as_lists(frame, ["i"])[0][0]) is int  # Python ints, not numpy scalars
+
+
+def test_sql_fragments() -> None:
+    assert insert_sql("t", ["a", "b"]) == "INSERT INTO t (a, b) VALUES (?, ?)"
+    assert upsert_sql("t", ["k", "v"], ["k"]) == \
+        "INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+    assert upsert_sql("t", ["k"], ["k"]).endswith("DO UPDATE SET k = excluded.k")  # a key alone still upserts
+    assert int_years(pd.DataFrame({"year": ["2024", "2025"]}))["year"].tolist() == [2024, 2025]
+
+
+def test_names_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert is_postgresql("postgresql://h/db") and is_postgresql("postgres://h/db")
+    assert not is_postgresql("data/carbon.db")
+    monkeypatch.delenv("CARBON_DB", raising=False)
+    assert default_db_path() == str(DEFAULT_DB)
+    monkeypatch.setenv("CARBON_DB", "/tmp/x.db")
+    assert default_db_path() == "/tmp/x.db"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", now_iso())
+
+
+def test_advisory_lock_keys_are_distinct() -> None:
+    keys = [value for name, value in vars(AdvisoryLocks).items() if name.isupper()]
+    assert len(keys) == 4 and len(set(keys)) == 4
+
+
+def test_one_scheduler_lock_holder_per_database(tmp_path) -> None:
+    db = str(tmp_path / "carbon.db")
+    first, second = SchedulerLock(db), SchedulerLock(db)
+    assert first.acquire() and first.acquire()  # taking it again is harmless
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
