@@ -1,4 +1,4 @@
-"""The ingestion pipeline: read → validate → convert → store, one transaction per batch.
+"""The ingestion pipeline: read → validate and convert → store, one transaction per batch.
 
 A batch is one submission (a file, a JSON body, an HTTP pull). Its rows arrive in chunks so that a large file is
 never held whole; all chunks are written inside one transaction, so a failure anywhere leaves the database as it
@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.accounting import convert_frame
 from carbon.audit import ContentDigest, chain_entries, consumption_key
 from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
-from carbon.ingest.validate import validate_consumption, validate_readings
+from carbon.ingest.validate.consumption import validate_consumption
+from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
 from carbon.jsonable import records as jsonable_records
 from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
@@ -193,13 +193,10 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
         for chunk in chunks:
             summary.read += len(chunk)
             checked = validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
-                                           today=today, factors=factors)
+                                           today=today, factors=factors, grid_regions=grid)
             rejected = [checked.rejected]
-            good = checked.good
-            if not good.empty:
-                regions = good["enterprise_id"].map(grid).astype(object)
-                good = good.assign(region=regions.where(regions.notna(), None))
-                converted = convert_frame(good, factors=factors).drop(columns="region")
+            converted = checked.good  # converted by the validation, once
+            if not converted.empty:
                 new, revised, duplicates, unchanged = _classify(store, converted, batch_keys, stored_pairs,
                                                                 batch_pairs)
                 rejected.append(duplicates)

@@ -1,4 +1,4 @@
-"""MQTT telemetry: payload parsing on its own, and the subscriber against the local Mosquitto (127.0.0.1:1883).
+"""MQTT telemetry: the subscriber against the local Mosquitto (127.0.0.1:1883); parsing is test_telemetry.py.
 
 The broker tests skip when the broker is unreachable, unless ``CARBON_REQUIRE_SERVICES`` is set (then they fail).
 Every test listens under its own topic prefix and client id, and ends its persistent session afterwards.
@@ -26,12 +26,11 @@ import pandas as pd
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-import carbon.ingest.mqtt as telemetry
+import carbon.ingest.mqtt as subscriber_module
 from carbon.ingest.mqtt import (
     BrokerUnavailable,
     TelemetrySubscriber,
     discard_session,
-    parse_telemetry,
     telemetry_topic,
 )
 from carbon.store import Scope, Store
@@ -46,92 +45,7 @@ START = pd.Timestamp("2025-01-01T00:00:00+08:00")
 QUARTER = pd.Timedelta(minutes=15)
 
 
-# -- parsing, no broker ---------------------------------------------------------------------------------------
-
-def topic(enterprise: str = "GZHTZ-0001", meter: str = "M01", prefix: str = PREFIX) -> str:
-    return telemetry_topic(enterprise, meter, prefix=prefix)
-
-
-def test_parse_one_point_takes_enterprise_and_meter_from_the_topic() -> None:
-    payload = json.dumps({"ts": "2025-06-01T00:15:00+08:00", "value": 1234.5, "unit": "kWh",
-                          "carrier": "electricity", "kind": "cumulative"}).encode()
-    message = parse_telemetry(topic(), payload)
-    assert (message.enterprise_id, message.meter_id, message.problem) == ("GZHTZ-0001", "M01", None)
-    assert message.points == [("2025-06-01T00:15:00+08:00", 1234.5, "kWh", "electricity", "cumulative")]
-
-
-def test_parse_list_keeps_optional_fields_empty_and_passes_odd_values_on_as_text() -> None:
-    payload = json.dumps([{"ts": "2025-06-01T00:15:00", "value": 7},
-                          {"ts": "2025-06-01T00:30:00", "value": "n/a", "unit": "万千瓦时"},
-                          {"ts": 1748708100, "value": True}], ensure_ascii=False).encode()
-    message = parse_telemetry(topic(), payload)
-    assert message.problem is None
-    # Text and JSON literals go on to validation, which rejects them with a reason ("is not a number").
-    assert message.points == [("2025-06-01T00:15:00", 7, None, None, None),
-                              ("2025-06-01T00:30:00", "n/a", "万千瓦时", None, None),
-                              ("1748708100", "true", None, None, None)]
-
-
-@pytest.mark.parametrize(("topic_", "payload", "expected"), [
-    (f"{PREFIX}/GZHTZ-0001/M01", b"\xff\xfe{}", "not UTF-8"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"ts": "2025-06-01T00:15', "not JSON"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b"42", "payload is a JSON number"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'"1234.5"', "payload is a JSON string"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"ts": "2025-06-01T00:15:00+08:00"}', "no value"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"value": 1.0}', "no ts"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"ts": null, "value": null}', "no ts and no value"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"ts": "2025-06-01T00:15:00", "value": 1, "meter_id": "M02"}',
-     "meter_id 'M02' disagrees with the topic"),
-    (f"{PREFIX}/GZHTZ-0001/M01", b'{"ts": "2025-06-01T00:15:00", "value": 1, "enterprise_id": "GZHTZ-0002"}',
-     "enterprise_id 'GZHTZ-0002' disagrees"),
-    (f"{PREFIX}/GZHTZ-0001", b'{"ts": "2025-06-01T00:15:00", "value": 1}', "does not match"),
-    (f"{PREFIX}/GZHTZ-0001/M01/extra", b'{"ts": "2025-06-01T00:15:00", "value": 1}', "does not match"),
-    (f"{PREFIX}//M01", b'{"ts": "2025-06-01T00:15:00", "value": 1}', "does not match"),
-    ("other/GZHTZ-0001/M01", b'{"ts": "2025-06-01T00:15:00", "value": 1}', "does not match"),
-])
-def test_parse_malformed_messages_say_why(topic_: str, payload: bytes, expected: str) -> None:
-    message = parse_telemetry(topic_, payload)
-    assert message.points == []
-    assert expected in message.problem
-
-
-def test_parse_list_takes_the_good_points_and_names_the_bad_items() -> None:
-    items = [{"ts": "2025-06-01T00:15:00", "value": 1}, 5, {"ts": "2025-06-01T00:30:00"},
-             {"ts": "2025-06-01T00:45:00", "value": 3}]
-    message = parse_telemetry(topic(), json.dumps(items).encode())
-    assert [p[0] for p in message.points] == ["2025-06-01T00:15:00", "2025-06-01T00:45:00"]
-    assert message.problem == ("item 1: is a JSON number, not an object with ts and value; item 2: no value; "
-                               "every point needs ts and value (the other 2 points of the message were taken)")
-
-
-def test_an_empty_list_is_nothing_to_store_and_nothing_wrong() -> None:
-    assert parse_telemetry(topic(), b"[]") == telemetry.TelemetryMessage("GZHTZ-0001", "M01", [], None)
-
-
-@pytest.mark.parametrize(("enterprise", "meter"), [("GZHTZ/0001", "M01"), ("GZHTZ-0001", "M+"), ("", "M01"),
-                                                   ("GZHTZ-0001", "#")])
-def test_telemetry_topic_refuses_ids_that_are_not_one_topic_level(enterprise: str, meter: str) -> None:
-    with pytest.raises(ValueError, match="cannot be a topic level"):
-        telemetry_topic(enterprise, meter)
-
-
-def test_kept_payload_is_cut_and_escaped() -> None:
-    kept = telemetry._kept_payload(b"\xff" + b"x" * (telemetry.KEPT_PAYLOAD + 10))
-    # One undecodable byte becomes the 4 characters \xff, so 4 + 4106 - 4096 = 14 characters are cut.
-    assert kept.startswith("\\xffxxx") and kept.endswith("… (14 more characters)")
-
-
-def test_exact_repeats_are_dropped_and_corrections_go_in_order() -> None:
-    frame = pd.DataFrame({
-        "row": [1, 2, 3, 4, 5], "meter_id": ["M01"] * 5, "enterprise_id": ["E"] * 5,
-        "ts": ["t1", "t1", "t2", "t1", "t1"], "value": [1.0, 1.0, 2.0, 1.5, 1.0],
-        "unit": [None] * 5, "carrier": [None] * 5, "kind": [None] * 5,
-    })
-    steps = telemetry._ingest_steps(frame)
-    # Row 2 repeats row 1; row 4 corrects t1 (second step); row 5 goes back to the first value (third step),
-    # which must be stored last, so it is no repeat although row 1 holds the same value.
-    assert [step["row"].tolist() for step in steps] == [[1, 3], [4], [5]]
-
+# -- subscriber without a broker ---------------------------------------------------------------------------
 
 def test_start_fails_clearly_when_no_broker_listens(tmp_path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
@@ -514,8 +428,8 @@ def test_a_full_queue_blocks_the_network_thread_and_loses_nothing(subscribers, p
         release.wait(WAIT)  # the database is slow: the writer holds its first batch
         return original(*args, **kwargs)
 
-    original = telemetry.ingest_readings
-    monkeypatch.setattr(telemetry, "ingest_readings", held)
+    original = subscriber_module.ingest_readings
+    monkeypatch.setattr(subscriber_module, "ingest_readings", held)
     subscriber = subscribers(batch_size=1, queue_size=2)
     stamps = pd.date_range(START, periods=30, freq=QUARTER)
     meter = telemetry_topic("GZHTZ-0001", "M05", prefix=prefix)
@@ -536,9 +450,9 @@ def test_database_errors_are_retried_until_the_batch_is_stored(subscribers, publ
             raise failures.pop()
         return original(*args, **kwargs)
 
-    original = telemetry.ingest_readings
-    monkeypatch.setattr(telemetry, "ingest_readings", flaky)
-    monkeypatch.setattr(telemetry, "RETRY_MIN", 0.01)
+    original = subscriber_module.ingest_readings
+    monkeypatch.setattr(subscriber_module, "ingest_readings", flaky)
+    monkeypatch.setattr(subscriber_module, "RETRY_MIN", 0.01)
     subscriber = subscribers()
     stamps = pd.date_range(START, periods=20, freq=QUARTER)
     meter = telemetry_topic("GZHTZ-0002", "M08", prefix=prefix)
@@ -555,8 +469,8 @@ def test_an_unexpected_error_sets_the_batch_aside_and_the_stream_goes_on(subscri
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise TypeError("a bug in a later version")
 
-    monkeypatch.setattr(telemetry, "ingest_readings", broken)
-    monkeypatch.setattr(telemetry, "RETRY_MIN", 0.01)
+    monkeypatch.setattr(subscriber_module, "ingest_readings", broken)
+    monkeypatch.setattr(subscriber_module, "RETRY_MIN", 0.01)
     subscriber = subscribers()
     meter = telemetry_topic("GZHTZ-0002", "M09", prefix=prefix)
     publish(publisher, [(meter, json.dumps([point(START, 1.0), point(START + QUARTER, 2.0)]).encode())])
@@ -574,8 +488,8 @@ def test_stop_reports_what_a_failing_database_kept_it_from_storing(subscribers, 
     def down(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(telemetry, "ingest_readings", down)
-    monkeypatch.setattr(telemetry, "RETRY_MIN", 0.01)
+    monkeypatch.setattr(subscriber_module, "ingest_readings", down)
+    monkeypatch.setattr(subscriber_module, "RETRY_MIN", 0.01)
     subscriber = subscribers()
     meter = telemetry_topic("GZHTZ-0003", "M12", prefix=prefix)
     publish(publisher, [(meter, json.dumps([point(START + i * QUARTER, float(i)) for i in range(5)]).encode())])

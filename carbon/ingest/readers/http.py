@@ -1,7 +1,8 @@
 """Pull consumption records from an enterprise's HTTP JSON endpoint.
 
-:func:`get_json` fetches one URL with retries and parses the body like :func:`carbon.ingest.readers.read_json`
-(a list of records, or ``{"enterprise_id": ..., "records": [...]}``) into canonical frames.
+:func:`get_json` fetches one URL with retries and parses the body like
+:func:`carbon.ingest.readers.jsonfile.read_json` (a list of records, or ``{"enterprise_id": ..., "records": [...]}``)
+into canonical frames, through the same :func:`~carbon.ingest.readers.jsonfile.parse_json`.
 :class:`HttpSource` is the stored description of such an endpoint.
 """
 
@@ -18,7 +19,8 @@ import httpx
 import pandas as pd
 
 from carbon.errors import CarbonError
-from carbon.ingest.readers import UnreadableFile, _parse_json
+from carbon.ingest.readers.columns import UnreadableFile
+from carbon.ingest.readers.jsonfile import parse_json
 
 __all__ = ["HttpSource", "SourceUnavailable", "get_json"]
 
@@ -156,7 +158,7 @@ def get_json(url: str, *, timeout: float = 10.0, retries: int = 3, backoff: floa
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UnreadableFile(f"{url} did not answer with JSON ({response.headers.get('content-type', 'no type')}): "
                              f"{error}") from error
-    return _parse_json(document, enterprise_id=enterprise_id, source=url)
+    return parse_json(document, enterprise_id=enterprise_id, source=url)
 
 
 def _fetch(http_client: httpx.Client, url: str, *, timeout: float, retries: int, backoff: float,

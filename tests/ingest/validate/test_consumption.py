@@ -1,4 +1,4 @@
-"""Row-by-row validation: every bad row rejected with its row, field and reason; good rows kept."""
+"""Monthly consumption rows: every bad row rejected with its row, field and reason; good rows kept, converted."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carbon.ingest.validate import (
-    normalize_period,
-    validate_consumption,
-    validate_readings,
-)
+from carbon.accounting import OUTPUT_COLUMNS, convert_frame
+from carbon.ingest.validate.consumption import normalize_period, validate_consumption
 
 TODAY = date(2025, 7, 20)
 KNOWN = {"GZHTZ-0001", "GZHTZ-0002"}
@@ -135,39 +132,41 @@ def test_normalize_period(text: str, expected: str | None) -> None:
     assert normalize_period(text) == expected
 
 
-# -- telemetry ----------------------------------------------------------------------------------------------
-
-def readings(values: list[float], *, start: str = "2025-06-01T00:00:00+08:00", kind: str = "cumulative",
-             meter: str = "M1") -> pd.DataFrame:
-    stamps = pd.date_range(start, periods=len(values), freq="15min")
-    return pd.DataFrame({"row": range(2, 2 + len(values)), "meter_id": meter, "enterprise_id": "GZHTZ-0001",
-                         "ts": [s.isoformat() for s in stamps], "value": values, "unit": "kWh",
-                         "carrier": "电力", "kind": kind})
-
-
-def test_readings_grid_alignment_and_clock_tolerance() -> None:
-    data = readings([100, 110, 120])
-    data.loc[1, "ts"] = "2025-06-01T00:15:40+08:00"  # 40 s late: snapped onto :15
-    data.loc[2, "ts"] = "2025-06-01T00:37:00+08:00"  # not on the grid
-    checked = validate_readings(data, enterprises=KNOWN, now=pd.Timestamp("2025-07-01", tz="UTC"))
-    assert checked.good["ts"].tolist() == ["2025-05-31T16:00:00Z", "2025-05-31T16:15:00Z"]
-    assert checked.rejected[["row", "field"]].values.tolist() == [[4, "ts"]]
-
-
-def test_readings_rejections() -> None:
-    data = readings([100, -1, 120, 130])
-    data.loc[2, "unit"] = "m3"
-    data.loc[3, "ts"] = "2030-01-01T00:00:00+08:00"
-    checked = validate_readings(data, enterprises=KNOWN, meters={"M1": "GZHTZ-0001"},
-                                now=pd.Timestamp("2025-07-01", tz="UTC"))
-    assert checked.rejected["field"].tolist() == ["value", "unit", "ts"]
-    other = validate_readings(readings([1.0]), enterprises=KNOWN, meters={"M1": "GZHTZ-0002"},
-                              now=pd.Timestamp("2025-07-01", tz="UTC"))
-    assert "another enterprise" in other.rejected["reason"].iat[0]
+def test_good_rows_come_out_converted_as_convert_frame_converts_them() -> None:
+    data = frame(GOOD, ("GZHTZ-0001", "2024-04", "天然气", "3.5", "万立方米"),
+                 ("GZHTZ-0002", "2023-12", "电力", "1200", "kWh"), ("GZHTZ-0002", "2024-01", "原煤", "10", "吨"),
+                 ("GZHTZ-0002", "2024-02", "电力", "5", "MWh"))
+    data["ncv"] = ["", "", "", "21000", ""]
+    data["ncv_unit"] = ["", "", "", "kJ/kg", ""]
+    data["renewable"] = ["", "", "", "", "是"]
+    grid = {"GZHTZ-0001": "guangdong", "GZHTZ-0002": None}
+    good = validate_consumption(data, enterprises=KNOWN, today=TODAY, grid_regions=grid).good
+    assert good["row"].tolist() == [2, 3, 4, 5, 6]
+    inputs = good.drop(columns=list(OUTPUT_COLUMNS))
+    expected = convert_frame(inputs.assign(region=inputs["enterprise_id"].map(grid).astype(object)))
+    for name in OUTPUT_COLUMNS:  # the same values, to the last bit
+        assert good[name].astype(object).tolist() == expected[name].astype(object).tolist(), name
+    # the grid factor of the enterprise's grid region; the national average where it has none
+    factors = dict(zip(good["row"], good["co2_factor"].astype(str), strict=True))
+    assert ":guangdong:" in factors[2] and ":national:" in factors[4]
 
 
-def test_naive_timestamps_are_beijing_time() -> None:
-    data = readings([1.0])
-    data["ts"] = ["2025-06-01 08:00:00"]
-    checked = validate_readings(data, now=pd.Timestamp("2025-07-01", tz="UTC"))
-    assert checked.good["ts"].tolist() == ["2025-06-01T00:00:00Z"]
+def test_a_group_that_cannot_be_converted_is_rejected_on_its_unit() -> None:
+    data = frame(GOOD, ("GZHTZ-0001", "2024-03", "天然气", "3.5", "万立方米"))
+    checked = validate_consumption(data, enterprises=KNOWN, today=TODAY, grid_regions={"GZHTZ-0001": "atlantis"})
+    assert checked.good["row"].tolist() == [3]  # natural gas needs no grid factor
+    assert checked.rejected[["row", "field"]].values.tolist() == [[2, "unit"]]
+    assert "no grid_co2 factor for region 'atlantis'" in checked.rejected["reason"].iat[0]
+
+
+def test_without_an_enterprise_column_every_row_is_rejected() -> None:
+    checked = validate_consumption(frame(GOOD).drop(columns="enterprise_id"), enterprises=KNOWN, today=TODAY)
+    assert checked.good.empty
+    assert checked.rejected[["row", "field"]].values.tolist() == [[2, "enterprise_id"]]
+    assert "enterprise_id column is missing" in checked.rejected["reason"].iat[0]
+
+
+def test_an_empty_frame_has_the_good_columns() -> None:
+    checked = validate_consumption(frame(GOOD).iloc[:0], enterprises=KNOWN, today=TODAY)
+    assert checked.good.empty and checked.rejected.empty
+    assert {"row", "period", "carrier", "quantity", *OUTPUT_COLUMNS} <= set(checked.good.columns)
