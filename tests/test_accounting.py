@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import carbon.accounting
 from carbon import FactorFallbackWarning, convert, convert_frame, to_co2, to_tce
+from carbon.accounting import OUTPUT_COLUMNS, VALUE_COLUMNS
 from carbon.errors import InvalidQuantity, UnitMismatch, UnknownCarrier, UnknownFactor, UnknownUnit
 
 
@@ -255,3 +257,20 @@ def test_convert_frame_needs_its_columns() -> None:
 def test_convert_frame_empty() -> None:
     out = convert_frame(pd.DataFrame({"carrier": [], "unit": [], "quantity": []}))
     assert len(out) == 0 and "co2_t" in out
+
+
+def test_convert_frame_adds_exactly_the_output_columns() -> None:
+    frame = pd.DataFrame({"carrier": ["电力"], "unit": ["kWh"], "quantity": [10_000.0], "year": [2022]})
+    out = convert_frame(frame)
+    assert list(out.columns) == [*frame.columns, *OUTPUT_COLUMNS]
+    assert OUTPUT_COLUMNS[: len(VALUE_COLUMNS)] == VALUE_COLUMNS
+    one = convert(10_000.0, "kWh", "电力", year=2022)
+    assert [out[name].iat[0] for name in VALUE_COLUMNS] == pytest.approx([getattr(one, name) for name in VALUE_COLUMNS])
+
+
+def test_the_package_keeps_every_public_name() -> None:
+    # Callers import these from carbon.accounting; splitting it into modules keeps each one where it was.
+    names = {"BASES", "CO2_PER_CARBON", "GRID_SERIES", "METHODS", "OUTPUT_COLUMNS", "Coefficients", "Conversion",
+             "FactorFallbackWarning", "coefficients", "convert", "convert_frame", "to_co2", "to_tce"}
+    assert names <= set(carbon.accounting.__all__)
+    assert all(hasattr(carbon.accounting, name) for name in carbon.accounting.__all__)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.indicators.intensity import IndicatorInputError, _check_not_negative, _year, _yearly_frame
+from carbon.indicators._common import IndicatorInputError, as_year, check_not_negative, yearly_frame
 
 __all__ = ["EFFECTS", "FRAME_COLUMNS", "lmdi_decomposition", "logarithmic_mean"]
 
@@ -173,9 +173,9 @@ def lmdi_decomposition(frame: pd.DataFrame, *, cumulative: bool = False, base_ye
     ----------
     Ang (2004), Ang (2005), Ang and Liu (2007) — see the module docstring.
     """
-    data = _yearly_frame(frame, "the decomposition frame", FRAME_COLUMNS, aliases=FRAME_ALIASES)
+    data = yearly_frame(frame, "the decomposition frame", FRAME_COLUMNS, aliases=FRAME_ALIASES)
     for name in FRAME_COLUMNS:
-        _check_not_negative(data[name].dropna(), f"{name} (a logarithmic decomposition takes no negative value)")
+        check_not_negative(data[name].dropna(), f"{name} (a logarithmic decomposition takes no negative value)")
     yearly = _yearly_effects(data)
     if not cumulative:
         if base_year is not None:
@@ -183,7 +183,7 @@ def lmdi_decomposition(frame: pd.DataFrame, *, cumulative: bool = False, base_ye
         return yearly
     if data.empty:
         raise IndicatorInputError("the decomposition frame has no year")
-    base = int(data.index[0]) if base_year is None else _year(base_year, "base_year")
+    base = int(data.index[0]) if base_year is None else as_year(base_year, "base_year")
     if base not in data.index:
         raise IndicatorInputError(f"base year {base} is not in the frame (years {list(data.index)})")
     return _chained(yearly, base)

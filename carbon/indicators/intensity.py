@@ -1,15 +1,12 @@
-"""Energy intensity (万元GDP能耗) of a region against the target path of its plan.
+"""Energy intensity (万元GDP能耗) of a region against the target path of its plan, year by year, and what the
+years still open require.
 
-Energy intensity is total energy consumption [tce] per 10 000 yuan (万元) of regional GDP at constant
-(comparable) prices. Its annual change compounds: r_y = I_y / I_{y-1} - 1 = (1 + g_E) / (1 + g_GDP) - 1, and over
-several years Π(1 + r_y) - 1 = I_end / I_start - 1. A plan fixes a base-year and a target-year value; the path
-between them is the constant annual rate that joins the two.
+All functions are pure: statistics come in as a frame indexed by year, results go out as frames and a report. The
+target, its path and the annual changes are in :mod:`carbon.indicators.targets`.
 
 Two deductions may apply to the assessed energy, each a per-region setting of :class:`IntensityTarget`:
 feedstock energy use (原料用能), deducted in the base and in every later year with GDP unchanged, and the renewable
 electricity added above the base year. Raw and adjusted figures are always reported side by side.
-
-All functions are pure: statistics come in as a frame indexed by year, results go out as frames and a report.
 
 References
 ----------
@@ -25,23 +22,17 @@ References
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from carbon.errors import CarbonError
+from carbon.indicators._common import IndicatorInputError, as_positive, check_not_negative, yearly_frame
+from carbon.indicators.targets import INTENSITY_UNIT, IntensityTarget, annual_change, target_path
 from carbon.jsonable import jsonable, records
 
-__all__ = [
-    "INTENSITY_UNIT", "GdpForecast", "IndicatorInputError", "IntensityReport", "IntensityTarget", "annual_change",
-    "change_from_growth", "compound_change", "intensity_table", "target_path",
-]
-
-INTENSITY_UNIT = "tce/万元"
+__all__ = ["GdpForecast", "IntensityReport", "intensity_table"]
 
 # Cumulative changes are compared in percentage points; this absorbs float rounding only (0.15 x (0.13/0.15)^1
 # is not exactly 0.13 in binary), it is no policy tolerance.
@@ -50,163 +41,6 @@ _ROUNDING_PCT = 1e-9
 TREND_YEARS = 3
 
 OnTrackBasis = Literal["relative", "official"]
-
-
-class IndicatorInputError(CarbonError, ValueError):
-    """Statistics, a target or a parameter that an indicator cannot be computed from."""
-
-
-# --------------------------------------------------------------------------------------------------- inputs
-
-
-def _year(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise IndicatorInputError(f"{name} must be a year (an integer), got {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise IndicatorInputError(f"{name} must be a year (an integer), got {value!r}") from None
-
-
-def _positive(value: Any, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise IndicatorInputError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise IndicatorInputError(f"{name} must be a positive number, got {value!r}")
-    return number
-
-
-def _year_index(index: pd.Index, what: str) -> pd.Index:
-    """The index as int64 years, or an error naming the offending labels."""
-    numbers = pd.to_numeric(pd.Series(index, dtype=object), errors="coerce")
-    bad = index[numbers.isna().to_numpy() | (numbers.to_numpy() % 1 != 0)]
-    if len(bad):
-        raise IndicatorInputError(f"{what} must be indexed by year (integers); not a year: {list(bad)[:5]}")
-    years = pd.Index(numbers.astype("int64"), name="year")
-    duplicated = years[years.duplicated()].unique()
-    if len(duplicated):
-        raise IndicatorInputError(f"{what} has more than one row for year(s) {list(duplicated)}")
-    return years
-
-
-def _yearly_frame(frame: pd.DataFrame, what: str, required: Iterable[str], optional: Iterable[str] = (),
-                  aliases: dict[str, str] | None = None) -> pd.DataFrame:
-    """A copy indexed by int year (a ``year`` column is used when present), sorted, with float columns.
-
-    ``aliases`` maps other names of a column (the store's) to the canonical one, used when the canonical name is
-    absent.
-
-    Raises
-    ------
-    IndicatorInputError
-        When ``frame`` is not a DataFrame, lacks a required column, has non-year or repeated index labels, or
-        holds a value that is not a number.
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise IndicatorInputError(f"{what} must be a pandas DataFrame indexed by year, got {type(frame).__name__}")
-    required, optional = list(required), list(optional)
-    renames = {alias: name for alias, name in (aliases or {}).items()
-               if alias in frame.columns and name not in frame.columns}
-    if renames:
-        frame = frame.rename(columns=renames)
-    missing = [name for name in required if name not in frame.columns]
-    if missing:
-        raise IndicatorInputError(f"{what} lacks the column(s) {', '.join(missing)}; "
-                                  f"expected {', '.join(required)} (optional: {', '.join(optional) or 'none'})")
-    if "year" in frame.columns:
-        frame = frame.set_index("year")
-    columns = [name for name in (*required, *optional) if name in frame.columns]
-    out = pd.DataFrame(index=_year_index(frame.index, what))
-    for name in columns:
-        raw = frame[name].to_numpy()
-        values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").astype("float64")
-        unreadable = values.isna().to_numpy() & pd.notna(pd.Series(raw, dtype=object)).to_numpy()
-        if unreadable.any():
-            raise IndicatorInputError(f"{what}: {name} is not a number in year(s) "
-                                      f"{list(out.index[unreadable])} ({list(raw[unreadable])[:3]})")
-        out[name] = values.to_numpy()
-    return out.sort_index()
-
-
-def _yearly_series(series: pd.Series, what: str) -> pd.Series:
-    """A float copy indexed by int year, sorted."""
-    if not isinstance(series, pd.Series):
-        raise IndicatorInputError(f"{what} must be a pandas Series indexed by year, got {type(series).__name__}")
-    frame = _yearly_frame(series.to_frame("value"), what, ["value"])
-    return frame["value"].rename(series.name)
-
-
-def _check_not_negative(values: pd.Series, what: str, *, strictly: bool = False) -> None:
-    bad = values < 0 if not strictly else values <= 0
-    if bad.any():
-        relation = "positive" if strictly else "zero or more"
-        raise IndicatorInputError(f"{what} must be {relation}; year(s) {list(values.index[bad])}: "
-                                  f"{list(values[bad])[:3]}")
-
-
-# --------------------------------------------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True)
-class IntensityTarget:
-    """A plan's energy-intensity target and the deductions the region applies.
-
-    Attributes
-    ----------
-    base_year, target_year : int
-        Base year (2020 in the 14th plan) and target year (2025); ``base_year < target_year``.
-    base_value, target_value : float
-        Official intensity in those years [tce/万元].
-    deduct_feedstock : bool
-        Deduct feedstock energy use (原料用能) from total consumption, in every year (发改环资〔2022〕803号).
-    deduct_new_renewables : bool
-        Deduct renewable energy above the base year's (发改运行〔2022〕1258号).
-
-    Raises
-    ------
-    IndicatorInputError
-        When a year is not an integer, ``base_year >= target_year`` or a value is not positive.
-    """
-
-    base_year: int
-    base_value: float
-    target_year: int
-    target_value: float
-    deduct_feedstock: bool = True
-    deduct_new_renewables: bool = False
-
-    def __post_init__(self) -> None:
-        base_year, target_year = _year(self.base_year, "base_year"), _year(self.target_year, "target_year")
-        if base_year >= target_year:
-            raise IndicatorInputError(f"the target year ({target_year}) must come after the base year ({base_year})")
-        object.__setattr__(self, "base_year", base_year)
-        object.__setattr__(self, "target_year", target_year)
-        object.__setattr__(self, "base_value", _positive(self.base_value, "base_value [tce/万元]"))
-        object.__setattr__(self, "target_value", _positive(self.target_value, "target_value [tce/万元]"))
-        object.__setattr__(self, "deduct_feedstock", bool(self.deduct_feedstock))
-        object.__setattr__(self, "deduct_new_renewables", bool(self.deduct_new_renewables))
-
-    @property
-    def span(self) -> int:
-        """Years from base to target."""
-        return self.target_year - self.base_year
-
-    @property
-    def total_change_pct(self) -> float:
-        """Change from base to target value [%] (0.15 → 0.13: -13.33 %)."""
-        return (self.target_value / self.base_value - 1) * 100
-
-    @property
-    def annual_change_pct(self) -> float:
-        """The constant annual change that joins base and target [%/yr] (0.15 → 0.13 in 5 years: -2.82)."""
-        return ((self.target_value / self.base_value) ** (1 / self.span) - 1) * 100
-
-    def to_dict(self) -> dict[str, Any]:
-        """The target as plain JSON-ready values, with its derived rates."""
-        return {**asdict(self), "unit": INTENSITY_UNIT, "total_change_pct": self.total_change_pct,
-                "annual_change_pct": self.annual_change_pct}
 
 
 @dataclass(frozen=True)
@@ -228,7 +62,7 @@ class GdpForecast:
         if (self.gdp_constant is None) == (self.growth_pct is None):
             raise IndicatorInputError("a GDP forecast takes exactly one of gdp_constant [万元] or growth_pct [%]")
         if self.gdp_constant is not None:
-            object.__setattr__(self, "gdp_constant", _positive(self.gdp_constant, "gdp_constant [万元]"))
+            object.__setattr__(self, "gdp_constant", as_positive(self.gdp_constant, "gdp_constant [万元]"))
         else:
             growth = float(self.growth_pct)  # type: ignore[arg-type]
             if not math.isfinite(growth) or growth <= -100:
@@ -240,104 +74,6 @@ class GdpForecast:
         if self.gdp_constant is not None:
             return self.gdp_constant
         return previous_gdp * (1 + self.growth_pct / 100)  # type: ignore[operator]
-
-
-# --------------------------------------------------------------------------------------------------- rates
-
-
-def annual_change(intensity: pd.Series) -> pd.Series:
-    """Change of an intensity over the previous year, r_y = I_y / I_{y-1} - 1.
-
-    Parameters
-    ----------
-    intensity : Series
-        Intensity by year (any unit; the ratio is unit-free). NaN where unknown.
-
-    Returns
-    -------
-    Series
-        ``change_pct`` by year [%] (-2.7 means -2.7 %). NaN where the previous calendar year is absent, NaN or
-        zero: a gap is never bridged, so a missing year shows as a missing change.
-
-    References
-    ----------
-    FACTS §4: r_y = (E_y / G_y) / (E_{y-1} / G_{y-1}) - 1.
-    """
-    values = _yearly_series(intensity, "intensity")
-    _check_not_negative(values.dropna(), "intensity")
-    previous = values.reindex(values.index - 1).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.where(previous > 0, values.to_numpy() / previous - 1, np.nan) * 100
-    return pd.Series(change, index=values.index, name="change_pct")
-
-
-def change_from_growth(energy_growth_pct: Any, gdp_growth_pct: Any) -> Any:
-    """Intensity change from energy growth and real GDP growth: r = (1 + g_E) / (1 + g_GDP) - 1.
-
-    Parameters
-    ----------
-    energy_growth_pct : float, array or Series
-        Growth of energy consumption [%] (3.0 means +3 %).
-    gdp_growth_pct : float, array or Series
-        Real (constant-price) GDP growth [%], above -100.
-
-    Returns
-    -------
-    float, array or Series
-        Intensity change [%], of the inputs' type: energy +3 %, GDP +6 % gives 1.03 / 1.06 - 1 = -2.830 %.
-    """
-    if np.any(np.asarray(gdp_growth_pct, dtype=float) <= -100):
-        raise IndicatorInputError("real GDP growth must be above -100 % (GDP cannot vanish)")
-    if np.any(np.asarray(energy_growth_pct, dtype=float) < -100):
-        raise IndicatorInputError("energy growth cannot be below -100 % (energy cannot be negative)")
-    return ((1 + energy_growth_pct / 100) / (1 + gdp_growth_pct / 100) - 1) * 100
-
-
-def compound_change(changes_pct: Iterable[float]) -> float:
-    """Cumulative change of a run of annual changes, Π(1 + r_y) - 1 [%].
-
-    Parameters
-    ----------
-    changes_pct : iterable of float
-        Consecutive annual changes [%].
-
-    Raises
-    ------
-    IndicatorInputError
-        When a change is missing (NaN): a gap in the chain is reported, not skipped.
-    """
-    changes = np.asarray(list(changes_pct), dtype=float)
-    if np.isnan(changes).any():
-        raise IndicatorInputError("an annual change is missing: a cumulative change needs every year of the run")
-    return (float(np.prod(1 + changes / 100)) - 1) * 100
-
-
-def target_path(target: IntensityTarget, years: Iterable[int], *, extrapolate: bool = False) -> pd.Series:
-    """Intensity on the plan's path: base_value x (target_value / base_value)^((y - base_year) / span).
-
-    Parameters
-    ----------
-    target : IntensityTarget
-        Base and target year and value.
-    years : iterable of int
-        Years to evaluate.
-    extrapolate : bool
-        Continue the constant rate outside the plan period; by default those years are NaN.
-
-    Returns
-    -------
-    Series
-        ``target_path`` by year [tce/万元]: 0.15, 0.14577, 0.14166, 0.13767, 0.13379, 0.13 for 2020 … 2025.
-    """
-    index = _year_index(pd.Index(list(years)), "years")
-    elapsed = (index.to_numpy() - target.base_year) / target.span
-    path = target.base_value * (target.target_value / target.base_value) ** elapsed
-    if not extrapolate:
-        path = np.where((index >= target.base_year) & (index <= target.target_year), path, np.nan)
-    return pd.Series(path, index=index, name="target_path", dtype="float64")
-
-
-# --------------------------------------------------------------------------------------------------- report
 
 
 ON_TRACK_RULE = (
@@ -432,12 +168,12 @@ STATISTICS_ALIASES = {"energy_total_tce": "energy_tce"}
 
 
 def _statistics(stats: pd.DataFrame) -> pd.DataFrame:
-    frame = _yearly_frame(stats, "the statistics frame", ["energy_tce", "gdp_constant"],
+    frame = yearly_frame(stats, "the statistics frame", ["energy_tce", "gdp_constant"],
                           ["feedstock_tce", "renewable_tce"], STATISTICS_ALIASES)
-    _check_not_negative(frame["gdp_constant"].dropna(), "gdp_constant [万元]", strictly=True)
+    check_not_negative(frame["gdp_constant"].dropna(), "gdp_constant [万元]", strictly=True)
     for name in ("energy_tce", "feedstock_tce", "renewable_tce"):
         if name in frame:
-            _check_not_negative(frame[name].dropna(), f"{name} [tce]")
+            check_not_negative(frame[name].dropna(), f"{name} [tce]")
     return frame
 
 

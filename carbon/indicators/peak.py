@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from carbon.indicators.intensity import IndicatorInputError, _check_not_negative, _year, _yearly_series
+from carbon.indicators._common import IndicatorInputError, as_year, check_not_negative, yearly_series
 from carbon.jsonable import jsonable
 
 __all__ = ["MIN_YEARS", "PEAK_STATUSES", "PeakStatus", "co2_intensity", "peak_rule", "peak_status"]
@@ -221,15 +221,15 @@ def peak_status(emissions: pd.Series, *, band_pct: float = 2.0, confirm_years: i
     """
     if not (math.isfinite(band_pct) and 0 <= band_pct < 100):
         raise IndicatorInputError(f"band_pct must be between 0 and 100 [%], got {band_pct!r}")
-    confirm_years, trend_years = _year(confirm_years, "confirm_years"), _year(trend_years, "trend_years")
+    confirm_years, trend_years = as_year(confirm_years, "confirm_years"), as_year(trend_years, "trend_years")
     if confirm_years < 1 or trend_years < MIN_YEARS:
         raise IndicatorInputError(f"confirm_years must be 1 or more and trend_years {MIN_YEARS} or more, got "
                                   f"{confirm_years} and {trend_years}")
     if not 0 < alpha < 1:
         raise IndicatorInputError(f"alpha must lie between 0 and 1, got {alpha!r}")
-    aim_year = None if aim_year is None else _year(aim_year, "aim_year")
-    series = _yearly_series(emissions, "emissions").dropna()
-    _check_not_negative(series, "emissions [t CO2]")
+    aim_year = None if aim_year is None else as_year(aim_year, "aim_year")
+    series = yearly_series(emissions, "emissions").dropna()
+    check_not_negative(series, "emissions [t CO2]")
     rule = peak_rule(band_pct, confirm_years, trend_years, alpha)
     years, values = series.index.to_numpy(dtype="int64"), series.to_numpy(dtype="float64")
 
@@ -297,9 +297,9 @@ def co2_intensity(emissions: pd.Series, gdp_constant: pd.Series) -> pd.Series:
     Series
         ``co2_intensity`` by year [t CO2/万元], over the union of both series' years; NaN where either is missing.
     """
-    co2 = _yearly_series(emissions, "emissions")
-    gdp = _yearly_series(gdp_constant, "gdp_constant")
-    _check_not_negative(co2.dropna(), "emissions [t CO2]")
-    _check_not_negative(gdp.dropna(), "gdp_constant [万元]", strictly=True)
+    co2 = yearly_series(emissions, "emissions")
+    gdp = yearly_series(gdp_constant, "gdp_constant")
+    check_not_negative(co2.dropna(), "emissions [t CO2]")
+    check_not_negative(gdp.dropna(), "gdp_constant [万元]", strictly=True)
     years = co2.index.union(gdp.index).rename("year")
     return (co2.reindex(years) / gdp.reindex(years)).rename("co2_intensity")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carbon.indicators._common import IndicatorInputError
 from carbon.indicators.decomposition import EFFECTS, lmdi_decomposition, logarithmic_mean
-from carbon.indicators.intensity import IndicatorInputError
 
 # Two years by hand (Ang 2005, eq. for the additive LMDI-I):
 #   2020: G = 100 万元, E = 50 tce, C = 120 t;   2021: G = 110, E = 52, C = 118

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carbon.indicators.intensity import IndicatorInputError
+from carbon.indicators._common import IndicatorInputError
 from carbon.indicators.peak import PEAK_STATUSES, co2_intensity, peak_status
 
 

@@ -1,33 +1,16 @@
-"""Green-finance screening and unit-product energy limits: thresholds on both sides, any-of groups, sources, units."""
+"""Screening against the frameworks: thresholds on both sides, any-of groups, missing metrics, units, sources."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
-import shutil
-from importlib import resources
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from carbon.errors import CarbonError, UnitMismatch
-from carbon.screening import (
-    InvalidMetric,
-    RuleFileError,
-    RuleSet,
-    UnknownFramework,
-    UnknownProduct,
-    compare_unit_energy,
-    default_rules,
-    grade_unit_energy,
-    list_activities,
-    list_frameworks,
-    list_products,
-    screen,
-)
-from carbon.units import parse_unit
+from carbon.screening.frameworks import list_activities, list_frameworks, screen
+from carbon.screening.metrics import InvalidMetric
+from carbon.screening.rules import RuleSet, UnknownFramework, default_rules
 
 EU = "eu_taxonomy"
 CN = "cn_green_finance_2025"
@@ -270,147 +253,3 @@ def test_list_activities_for_a_form() -> None:
         "lifecycle_gco2e_per_kwh", "direct_gco2e_per_kwh", "direct_kgco2e_per_kw_year"]
     assert len(list_activities()) == len(eu) + len(list_activities(CN))
     assert list_frameworks() == [CN, EU]
-
-
-# ------------------------------------------------------------------------------------------ rule files
-
-
-def test_every_rule_is_traceable(rules: RuleSet) -> None:
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.[0-9a-f]{8}", rules.version)
-    for activities in rules.frameworks.values():
-        for activity in activities.values():
-            assert activity.source and activity.valid_from
-            for criterion in activity.criteria:
-                assert criterion.source and criterion.status in ("verified", "unverified"), criterion.id
-                assert criterion.note or criterion.status == "verified", criterion.id
-                if criterion.unit:
-                    parse_unit(criterion.unit)
-
-
-def _copy_rules(tmp_path: Path) -> Path:
-    for entry in resources.files("carbon.rules").iterdir():
-        if entry.name.endswith(".csv"):
-            (tmp_path / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
-    return tmp_path
-
-
-def _break(folder: Path, prefix: str, old: str, new: str) -> int:
-    """Replace the first ``old`` in the file starting with ``prefix``; return the line it is on."""
-    path = next(folder.glob(f"{prefix}*.csv"))
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return text[: text.index(old)].count("\n") + 1
-
-
-@pytest.mark.parametrize(("prefix", "old", "new", "message"), [
-    ("screening-eu", ",<,0.722,", ",=<,0.722,", "operator '=<' is not one of"),
-    ("screening-eu", ",0.469,tCO2e/t,", ",0.469,tCO2e/tonnes_of_nothing,", "unknown unit"),
-    ("screening-eu", ",2022-01-01,verified,\"'lower than 0,722", ",2022-01-01,maybe,\"'lower than 0,722", "status"),
-    ("screening-eu", ",<,0.722,", ",<,zero point seven,", "is not a number"),
-    ("screening-eu", "2022-01-01,verified,\"'at least 10 %", "2022-13-01,verified,\"'at least 10 %", "not a date"),
-    ("screening-eu", "eu_taxonomy,cement,水泥制造", "eu_taxonomie,cement,水泥制造", "differs from the file name"),
-    ("screening-eu", "eu.3.7.cement,", "eu.3.7.clinker,", "duplicate criterion id"),
-    ("screening-cn", "energy_limits:cement_clinker:advanced", "energy_limits:cement_kiln:advanced",
-     "names no product"),
-    ("energy_limits", ",100,107,117,", ",100,127,117,", "advanced <= entry <= limit"),
-    ("energy_limits", "kgce/t,kgce/t,100", "kgce/tt,kgce/t,100", "unknown unit"),
-])
-def test_a_broken_row_fails_at_load_with_its_line(tmp_path: Path, prefix: str, old: str, new: str,
-                                                  message: str) -> None:
-    folder = _copy_rules(tmp_path)
-    line = _break(folder, prefix, old, new)
-    with pytest.raises(RuleFileError, match=rf"{prefix}.*line {line}: .*{re.escape(message)}"):
-        RuleSet(folder)
-
-
-def test_an_unverified_rule_must_say_why(tmp_path: Path) -> None:
-    folder = _copy_rules(tmp_path)
-    path = next(folder.glob("screening-eu*.csv"))
-    lines = path.read_text(encoding="utf-8").splitlines()
-    index = next(i for i, text in enumerate(lines) if ",eu.7.2.major_renovation," in text)
-    lines[index] = lines[index][: lines[index].index(",unverified,") + len(",unverified,")]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(RuleFileError, match=rf"line {index + 1}: an unverified row says why"):
-        RuleSet(folder)
-
-
-def test_version_is_content_addressed_and_the_newest_edition_wins(tmp_path: Path, rules: RuleSet) -> None:
-    folder = _copy_rules(tmp_path)
-    assert RuleSet(folder).version == rules.version
-    newer = folder / "screening-eu_taxonomy-2099-01-01.csv"
-    shutil.copy(next(folder.glob("screening-eu_taxonomy-2023*.csv")), newer)
-    newer.write_text(newer.read_text(encoding="utf-8").replace(",<,0.722,", ",<,0.7,"), encoding="utf-8")
-    edited = RuleSet(folder)
-    assert edited.files["screening-eu_taxonomy"] == newer.name and edited.version.startswith("2099-01-01.")
-    assert not screen(EU, "cement_clinker", {"tco2e_per_t_clinker": 0.71}, rules=edited).aligned
-    assert screen(EU, "cement_clinker", {"tco2e_per_t_clinker": 0.71}).aligned
-
-
-# ------------------------------------------------------------------------------------------ energy limits
-
-# Published values (kgce/t; coal power in gce/kWh = kgce/MWh): GB 16780-2021 Table 2 clinker 100/107/117;
-# GB 21256-2025 Table 4 converter -30/-28/-12; GB 21258-2024 Table 1 ultra-supercritical 1000 MW 268/276/283.
-# Each case gives the unit energy v; energy and output are built so that energy / output = v after conversion.
-LIMIT_CASES = [
-    ("cement_clinker", [(99.9, "advanced"), (100, "advanced"), (100.1, "entry"), (107, "entry"), (107.1, "limit"),
-                        (117, "limit"), (117.1, "over_limit")]),
-    ("steel_converter", [(-30.1, "advanced"), (-30, "advanced"), (-29.9, "entry"), (-28, "entry"), (-27.9, "limit"),
-                         (-12, "limit"), (-11.9, "over_limit")]),
-    ("coal_power_usc_1000mw", [(267.9, "advanced"), (268, "advanced"), (268.1, "entry"), (276, "entry"),
-                               (276.1, "limit"), (283, "limit"), (283.1, "over_limit")]),
-]
-# v kgce/t over 1 万吨 (10 000 t) is 10 v tce; v kgce/MWh over 10 000 万千瓦时 (100 000 MWh) is 100 v tce.
-OUTPUT = {"cement_clinker": (1, "万吨", 10), "steel_converter": (1, "万吨", 10),
-          "coal_power_usc_1000mw": (10_000, "万千瓦时", 100)}
-
-
-@pytest.mark.parametrize(("product", "unit_energy", "grade"), [
-    pytest.param(product, value, grade, id=f"{product}-{value}")
-    for product, cases in LIMIT_CASES for value, grade in cases
-])
-def test_unit_energy_grades_both_sides_of_each_value(product: str, unit_energy: float, grade: str) -> None:
-    output, output_unit, tce_per_unit = OUTPUT[product]
-    result = compare_unit_energy(product, unit_energy * tce_per_unit, output, output_unit)
-    assert result.value == pytest.approx(unit_energy)
-    assert result.grade == grade
-    assert result.passed_limit is (grade != "over_limit")
-    assert result.edition.startswith("GB ") and result.table and result.source.startswith(result.edition)
-
-
-def test_unit_energy_converts_energy_and_output_units() -> None:
-    # 10 000 tce = 293 070 GJ (1 tce = 29.307 GJ, GB/T 2589-2020); over 100 000 t of clinker: 100 kgce/t.
-    result = compare_unit_energy("水泥熟料", "293070 GJ", 10, "万吨")
-    assert result.value == pytest.approx(100.0)
-    assert (result.grade, result.unit, result.edition, result.table) == ("advanced", "kgce/t", "GB 16780-2021", "表2")
-    assert "先进值" in result.grade_label and result.to_dict()["unit_energy"] == pytest.approx(100.0)
-    assert json.loads(json.dumps(result.to_dict(), ensure_ascii=False))["grade"] == "advanced"
-
-
-def test_unit_energy_errors_say_what_to_fix() -> None:
-    with pytest.raises(UnknownProduct, match="products: cement_clinker"):
-        compare_unit_energy("semiconductor_wafer", 1, 1, "t")
-    with pytest.raises(UnitMismatch, match="kgce/MWh"):
-        compare_unit_energy("coal_power_usc_1000mw", 100, 1000, "t")
-    with pytest.raises(InvalidMetric, match="output"):
-        compare_unit_energy("cement_clinker", 100, 0, "t")
-    with pytest.raises(InvalidMetric, match="energy_tce"):
-        compare_unit_energy("cement_clinker", "lots", 10, "t")
-
-
-def test_grade_unit_energy_is_vectorised_and_keeps_the_index() -> None:
-    values = pd.Series([95.0, 104.0, 110.0, 130.0, float("nan")], index=list("abcde"))
-    grades = grade_unit_energy("cement_clinker", values)
-    assert grades.tolist() == ["advanced", "entry", "limit", "over_limit", None]
-    assert list(grades.index) == list("abcde")
-
-
-def test_every_energy_limit_is_traceable_and_ordered() -> None:
-    products = list_products()
-    assert {"cement_clinker", "steel_blast_furnace", "coal_power_usc_1000mw"} <= {p["product"] for p in products}
-    for product in products:
-        parse_unit(product["unit"])
-        present = [product[level] for level in ("advanced", "entry", "limit") if product[level] is not None]
-        assert present == sorted(present), product["product"]
-        assert product["edition"] and product["source"] and product["status"] in ("verified", "unverified")
-        assert product["note"] or product["status"] == "verified"

@@ -1,0 +1,297 @@
+"""Screening an activity against a framework's criteria: each criterion, then the groups, then the verdict.
+
+A bank names a framework, an activity and its metrics; :func:`screen` answers whether the framework covers the
+activity (``eligible``) and whether it meets every criterion (``aligned``), criterion by criterion, with sources.
+Each criterion is evaluated on its own (:func:`evaluate_criterion`), the verdicts are combined into groups
+(:func:`combine_groups`: criteria sharing a group name pass when any of them passes, an ungrouped criterion is a
+group of its own), and the groups combine with AND.
+
+A criterion whose metric the request lacks is ``passed=None, missing=True`` and the verdict is not aligned: a
+missing metric never passes. Values are read and compared by :mod:`carbon.screening.metrics`.
+
+Frameworks
+----------
+``eu_taxonomy``
+    EU Taxonomy climate-mitigation criteria: Delegated Regulation (EU) 2021/2139, Annex I, as amended by
+    Delegated Regulations (EU) 2022/1214 and 2023/2485.
+``cn_green_finance_2025``
+    绿色金融支持项目目录(2025年版), in force 2025-10-01: an activity mapping (eligible = mapped) with quantitative
+    checks where a national standard gives a number.
+
+References
+----------
+.. [1] Commission Delegated Regulation (EU) 2021/2139, Annex I (technical screening criteria, climate change
+   mitigation); Delegated Regulation (EU) 2022/1214 (section 4.29).
+.. [2] 中国人民银行 金融监管总局 中国证监会, 绿色金融支持项目目录(2025年版).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from carbon.screening.metrics import as_bool, as_number, compare
+from carbon.screening.rules import Activity, Category, Criterion, RuleSet, default_rules
+
+__all__ = [
+    "CriterionResult", "GroupResult", "ScreeningResult", "combine_groups", "evaluate_criterion", "list_activities",
+    "list_frameworks", "screen",
+]
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """The verdict on one criterion: the value compared, the threshold and where it is published."""
+
+    id: str
+    name: str
+    metric: str
+    value: float | bool | str | None
+    threshold: float | bool | str
+    operator: str
+    unit: str
+    group: str
+    passed: bool | None
+    missing: bool
+    source: str
+    status: str
+    valid_from: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description of the verdict."""
+        return {
+            "id": self.id, "name": self.name, "metric": self.metric, "value": self.value,
+            "threshold": self.threshold, "operator": self.operator, "unit": self.unit, "group": self.group or None,
+            "passed": self.passed, "missing": self.missing, "source": self.source, "status": self.status,
+            "valid_from": self.valid_from, "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Criteria combined: ``all`` for a single criterion, ``any`` for an any-of group."""
+
+    group: str
+    mode: str
+    criteria: tuple[str, ...]
+    passed: bool | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "mode": self.mode, "criteria": list(self.criteria), "passed": self.passed}
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """The answer to a screening request.
+
+    Attributes
+    ----------
+    eligible : bool
+        The framework covers the activity.
+    aligned : bool
+        Eligible, and every group of criteria passes.
+    criteria, groups : tuple
+        Verdict per criterion, and per group (any-of groups pass when one member passes; groups combine with AND).
+    missing : tuple of str
+        Metrics some criterion needs and the request lacks.
+    ignored_metrics : tuple of str
+        Metrics of the request that no criterion reads (a misspelt name shows here).
+    reason : str
+        One sentence a person can act on.
+    """
+
+    framework: str
+    activity: str
+    eligible: bool
+    aligned: bool
+    reason: str
+    rules_version: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    category: Category | None = None
+    criteria: tuple[CriterionResult, ...] = ()
+    groups: tuple[GroupResult, ...] = ()
+    missing: tuple[str, ...] = ()
+    ignored_metrics: tuple[str, ...] = ()
+    source: str | None = None
+    status: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description of the answer."""
+        return {
+            "framework": self.framework, "activity": self.activity, "name_zh": self.name_zh, "name_en": self.name_en,
+            "category": self.category.to_dict() if self.category else None, "eligible": self.eligible,
+            "aligned": self.aligned, "reason": self.reason, "criteria": [item.to_dict() for item in self.criteria],
+            "groups": [group.to_dict() for group in self.groups], "missing": list(self.missing),
+            "ignored_metrics": list(self.ignored_metrics), "source": self.source, "status": self.status,
+            "rules_version": self.rules_version,
+        }
+
+
+def evaluate_criterion(criterion: Criterion, metrics: Mapping[str, object]) -> CriterionResult:
+    """Compare one metric of a request with its criterion.
+
+    Parameters
+    ----------
+    criterion : Criterion
+    metrics : mapping
+        The request's metrics by name: numbers in the criterion's unit, strings with a unit, or true/false.
+
+    Returns
+    -------
+    CriterionResult
+        ``passed=None, missing=True`` when the metric is absent (or None): never a pass by default.
+
+    Raises
+    ------
+    InvalidMetric
+        If the value is not a number (or a yes/no where one is needed); the message names the metric.
+    UnitMismatch
+        If its unit cannot be converted into the criterion's.
+    """
+    raw = metrics.get(criterion.metric)
+    value: float | bool | str | None = None
+    if raw is None:
+        passed, missing = None, True
+    else:
+        if isinstance(criterion.threshold, bool):
+            value = as_bool(criterion.metric, raw)
+        elif isinstance(criterion.threshold, str):
+            value = str(raw)
+        else:
+            value = as_number(criterion.metric, raw, criterion.unit)
+        passed, missing = compare(value, criterion.operator, criterion.threshold), False
+    return CriterionResult(
+        id=criterion.id, name=criterion.name, metric=criterion.metric, value=value, threshold=criterion.threshold,
+        operator=criterion.operator, unit=criterion.unit, group=criterion.group, passed=passed, missing=missing,
+        source=criterion.source, status=criterion.status, valid_from=criterion.valid_from, note=criterion.note,
+    )
+
+
+def combine_groups(results: Iterable[CriterionResult]) -> tuple[GroupResult, ...]:
+    """Combine criterion verdicts: any-of within a named group, each ungrouped criterion a group of its own.
+
+    A group passes (True) when one member passes, fails (False) when every member failed, and is undecided (None)
+    when none passed and a member's metric is missing.
+    """
+    members: dict[tuple[str, str], list[CriterionResult]] = {}
+    for result in results:
+        key = ("any", result.group) if result.group else ("all", result.id)
+        members.setdefault(key, []).append(result)
+    groups = []
+    for (mode, name), items in members.items():
+        passed = _group_verdict(mode, [item.passed for item in items])
+        groups.append(GroupResult(group=name, mode=mode, criteria=tuple(item.id for item in items), passed=passed))
+    return tuple(groups)
+
+
+def _group_verdict(mode: str, verdicts: list[bool | None]) -> bool | None:
+    """The members' verdicts combined by ``"any"`` (any-of) or ``"all"`` (all-of), in three values.
+
+    One pass settles an any-of group and one failure an all-of group; otherwise a missing verdict (None) leaves the
+    group undecided.
+    """
+    settling = mode == "any"
+    if settling in verdicts:
+        return settling
+    return None if None in verdicts else not settling
+
+
+def _reason(activity: Activity, groups: tuple[GroupResult, ...], results: tuple[CriterionResult, ...],
+            missing: tuple[str, ...]) -> str:
+    if not activity.criteria:
+        return ("eligible and aligned: the framework lists the activity and sets no quantitative criterion for it; "
+                "alignment follows from the activity mapping")
+    if all(group.passed is True for group in groups):
+        return "eligible and aligned: every criterion group passes"
+    failed = [result.id for result in results if result.passed is False]
+    parts = []
+    if failed:
+        parts.append(f"failed {', '.join(failed)}")
+    if missing:
+        parts.append(f"missing metrics {', '.join(missing)} (a missing metric never passes)")
+    return "eligible, not aligned: " + "; ".join(parts)
+
+
+def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bool],
+           *, rules: RuleSet | None = None) -> ScreeningResult:
+    """Screen an activity against a framework's criteria.
+
+    Parameters
+    ----------
+    framework : str
+        ``"eu_taxonomy"`` or ``"cn_green_finance_2025"`` (see :func:`list_frameworks`).
+    activity : str
+        The activity id, or its Chinese or English name (see :func:`list_activities`).
+    metrics : mapping
+        Metric values by name: a number in the criterion's unit (``{"direct_gco2e_per_kwh": 250}``), a string with
+        a unit (``"0.25 kg/kWh"``), or true/false for yes/no criteria.
+    rules : RuleSet, optional
+        Rules to use; the package's by default.
+
+    Returns
+    -------
+    ScreeningResult
+        ``eligible`` (the framework covers the activity) and ``aligned`` (eligible and every group passes), with
+        the verdict, source and status of each criterion. An activity the framework does not list gives
+        ``eligible=False`` with a reason listing the framework's activities.
+
+    Raises
+    ------
+    UnknownFramework
+        If the framework is unknown; the message lists the frameworks.
+    InvalidMetric, UnitMismatch
+        If a metric value is not a number or has a unit of the wrong dimension; the message names the metric.
+
+    References
+    ----------
+    .. [1] Delegated Regulation (EU) 2021/2139, Annex I, as amended by (EU) 2022/1214 and (EU) 2023/2485.
+    .. [2] 绿色金融支持项目目录(2025年版).
+    """
+    rules = rules if rules is not None else default_rules()
+    found = rules.find_activity(framework, activity)
+    if found is None:
+        listed = ", ".join(sorted(rules.framework(framework)))
+        return ScreeningResult(
+            framework=framework, activity=activity, eligible=False, aligned=False, rules_version=rules.version,
+            reason=f"not eligible: {activity!r} is not an activity of {framework}; its activities: {listed}",
+            ignored_metrics=tuple(metrics),
+        )
+    results = tuple(evaluate_criterion(criterion, metrics) for criterion in found.criteria)
+    groups = combine_groups(results)
+    missing = tuple(dict.fromkeys(result.metric for result in results if result.missing))
+    used = set(found.metrics)
+    return ScreeningResult(
+        framework=framework, activity=found.id, name_zh=found.name_zh, name_en=found.name_en,
+        category=found.category, eligible=True, aligned=all(group.passed is True for group in groups),
+        reason=_reason(found, groups, results, missing), rules_version=rules.version, criteria=results,
+        groups=groups, missing=missing, ignored_metrics=tuple(name for name in metrics if name not in used),
+        source=found.source, status=found.status,
+    )
+
+
+def list_frameworks(*, rules: RuleSet | None = None) -> list[str]:
+    """Ids of the frameworks the rule files define."""
+    rules = rules if rules is not None else default_rules()
+    return sorted(rules.frameworks)
+
+
+def list_activities(framework: str | None = None, *, rules: RuleSet | None = None) -> list[dict[str, Any]]:
+    """The activities of one framework (or of all), for a form or a dropdown.
+
+    Returns
+    -------
+    list of dict
+        Per activity: ``framework, activity, name_zh, name_en, category, metrics`` (the metric names its criteria
+        read), ``criteria`` (how many), ``source, status``.
+
+    Raises
+    ------
+    UnknownFramework
+        If the framework is unknown.
+    """
+    rules = rules if rules is not None else default_rules()
+    frameworks = [framework] if framework is not None else sorted(rules.frameworks)
+    return [activity.to_dict() for name in frameworks for activity in rules.framework(name).values()]
