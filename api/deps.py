@@ -1,15 +1,20 @@
-"""Dependencies shared by the routes: the database, the settings, the caller and their rights."""
+"""Dependencies shared by the routes: the database, the settings, the caller, their rights and the rows they name.
+
+Declare a role dependency (``Reader``, ``Submitter`` …) before ``EnterpriseDep`` or ``RegionDep`` in a route's
+parameters: dependencies run in that order, so a caller without the role hears 403 before anything is looked up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.settings import Settings
 from carbon.access import Principal, authenticate
+from carbon.errors import NotFound
 from carbon.store import Store, open_store
 
 
@@ -59,10 +64,50 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
+def _no_enterprise(enterprise_id: str) -> HTTPException:
+    # The same answer whether the enterprise does not exist or lies outside the caller's scope.
+    return HTTPException(404, f"no enterprise {enterprise_id!r}; GET /v1/enterprises lists the enterprises you may "
+                              "see (a bureau user registers one with POST /v1/enterprises)")
+
+
 def enterprise_scope(enterprise_id: str, principal: Principal) -> None:
-    """404 — never data, never a hint — when an enterprise token asks for another enterprise."""
+    """404 — never data, never a hint of its existence — when an enterprise token asks for another enterprise."""
     if not principal.scope.allows(enterprise_id):
-        raise HTTPException(404, f"no enterprise {enterprise_id!r}")
+        raise _no_enterprise(enterprise_id)
+
+
+def visible_enterprise(db: Store, principal: Principal, enterprise_id: str) -> dict[str, Any]:
+    """The enterprise's row when it exists and the caller may see it; 404 otherwise, alike in both cases."""
+    enterprise_scope(enterprise_id, principal)
+    try:
+        return db.get_enterprise(enterprise_id, principal.scope)
+    except NotFound:
+        raise _no_enterprise(enterprise_id) from None
+
+
+def path_enterprise(enterprise_id: Annotated[str, Path(description="enterprise id, e.g. GZHTZ-0001")],
+                    db: DbDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """The enterprise of an ``/v1/enterprises/{enterprise_id}/…`` route, checked once: in scope and registered."""
+    return visible_enterprise(db, principal, enterprise_id)
+
+
+EnterpriseDep = Annotated[dict[str, Any], Depends(path_enterprise)]
+
+
+def existing_region(db: Store, code: str) -> dict[str, Any]:
+    """The region's row; 404 saying how to create it otherwise."""
+    try:
+        return db.get_region(code)
+    except NotFound:
+        raise HTTPException(404, f"no region {code!r}; create it with POST /v1/regions") from None
+
+
+def path_region(code: Annotated[str, Path(description="region code, e.g. gz-htz")], db: DbDep) -> dict[str, Any]:
+    """The region of a ``/v1/regions/{code}/…`` route."""
+    return existing_region(db, code)
+
+
+RegionDep = Annotated[dict[str, Any], Depends(path_region)]
 
 
 Reader = Annotated[Principal, Depends(require("admin", "bureau", "finance", "enterprise"))]

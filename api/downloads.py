@@ -15,11 +15,10 @@ MEDIA = {
 }
 
 
-# Declared on export routes: what the 200 answer may be.
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the export (JSON, or a CSV/XLSX attachment)",
-          "content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}},
-}
+def export_responses(json_model: Any) -> dict[int | str, dict[str, Any]]:
+    """Declared on export routes: the 200 answer is JSON of ``json_model``, or a CSV/XLSX attachment."""
+    return {200: {"model": json_model, "description": "the export (JSON, or a CSV/XLSX attachment)",
+                  "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
 
 
 def download(content: bytes | None, kind: str, name: str, payload: Any = None) -> Response:

@@ -1,4 +1,8 @@
-"""Errors as RFC 9457 problem details (``application/problem+json``) with a ``detail`` a person can act on."""
+"""Errors as RFC 9457 problem details (``application/problem+json``) with a ``detail`` a person can act on.
+
+Domain errors say what is wrong; this layer maps each class to its status and, where the message alone does not
+say how to fix it, adds the HTTP way to do so. Anything else is a fault of the service: a logged 500.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +14,26 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carbon.errors import CarbonError, Conflict, NotFound
+from api.schemas.common import Problem
+from carbon.errors import Busy, CarbonError, Conflict, InvalidInput, NotFound
+from carbon.reports import MissingTarget
 
 log = logging.getLogger("carbon.api")
 
 PROBLEM = "application/problem+json"
+RETRY_AFTER_S = 2  # a locked database is released within a transaction's time
 
+# Status of each domain error class (the nearest class in the error's MRO wins); other CarbonErrors are 422.
+STATUS: dict[type[CarbonError], int] = {InvalidInput: 422, NotFound: 404, Conflict: 409, Busy: 503}
 
-class Problem(BaseModel):
-    """An error: RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
+# How to fix it, in HTTP terms, where the domain's message only says what is wrong.
+HINTS: dict[type[CarbonError], str] = {
+    MissingTarget: "set the targets with POST /v1/regions (code, name and targets: intensity_base_year, "
+                   "intensity_base_value, intensity_target_year, intensity_target_value)",
+    Busy: f"try again in {RETRY_AFTER_S} s",
+}
 
 
 def _problem_response(description: str) -> dict[str, Any]:
@@ -48,7 +52,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _problem_response("a file type the service does not read"),
     422: _problem_response("the request cannot be used as it is; detail and errors say what to change"),
     500: _problem_response("the service failed; report the request_id"),
+    503: _problem_response("the service cannot take this write now; try again after Retry-After seconds"),
 }
+
+
+def _nearest(table: dict[type[CarbonError], Any], error: CarbonError) -> Any:
+    return next((table[kind] for kind in type(error).__mro__ if kind in table), None)
+
+
+def domain_problem(error: CarbonError, request: Request | None = None) -> JSONResponse:
+    """The problem document of a domain error: its status, its message and, where known, how to fix it."""
+    status = _nearest(STATUS, error) or 422
+    hint = _nearest(HINTS, error)
+    detail = f"{error}; {hint}" if hint else str(error)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    return problem(status, detail, request, headers=headers)
 
 
 def problem(status: int, detail: str, request: Request | None = None, *, headers: dict[str, str] | None = None,
@@ -105,24 +123,14 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
         return problem(422, f"invalid request — {detail}", request, errors=errors[:50])
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, error: NotFound) -> JSONResponse:
-        return problem(404, str(error), request)
-
-    @app.exception_handler(Conflict)
-    async def conflict(request: Request, error: Conflict) -> JSONResponse:
-        return problem(409, str(error), request)
-
     @app.exception_handler(CarbonError)
     async def carbon_error(request: Request, error: CarbonError) -> JSONResponse:
-        return problem(422, str(error), request)
-
-    @app.exception_handler(ValueError)
-    async def value_error(request: Request, error: ValueError) -> JSONResponse:
-        return problem(422, str(error), request)
+        return domain_problem(error, request)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
+        # A programming error, never the client's: no ValueError or KeyError is taken for bad input here.
+        log.exception("unhandled error on %s %s request_id=%s", request.method, request.url.path,
+                      getattr(request.state, "request_id", None))
         return problem(500, "the service failed on this request; it has been logged — try again, and report the "
                             "request_id if it persists", request)

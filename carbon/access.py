@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from carbon.errors import InvalidInput
 from carbon.store import Scope, Store
 
 Role = Literal["admin", "bureau", "enterprise", "finance"]
 ROLES: tuple[str, ...] = ("admin", "bureau", "enterprise", "finance")
 TOKEN_PREFIX = "cbt_"
+
+
+class UnboundToken(InvalidInput):
+    """An enterprise token without its enterprise, or another role's token with one."""
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,23 @@ def hash_token(token: str) -> str:
 
 def create_token(store: Store, *, role: str, enterprise_id: str | None = None, label: str | None = None,
                  days: int | None = 365) -> tuple[str, str]:
-    """Create a token; returns (token id, token). The token is not stored and cannot be shown again."""
+    """Create a token; returns (token id, token). The token is not stored and cannot be shown again.
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown role, an enterprise token without its enterprise, or another role with one.
+    NotFound
+        If the enterprise of an enterprise token is not registered.
+    """
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role == "enterprise":
         if not enterprise_id:
-            raise ValueError("an enterprise token needs --enterprise ID (the enterprise it may act for)")
+            raise UnboundToken("an enterprise token acts for one enterprise, and none was given")
         store.get_enterprise(enterprise_id, Scope.everything())
     elif enterprise_id:
-        raise ValueError(f"a {role} token is not bound to an enterprise; leave out --enterprise")
+        raise UnboundToken(f"a {role} token is not bound to an enterprise, and {enterprise_id!r} was given")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(6)
     expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ") if days else None

@@ -68,3 +68,8 @@ def test_convert_errors(args: tuple[str, ...], message: str) -> None:
     code, _, err = run("convert", *args)
     assert code == 2
     assert message in err
+
+
+def test_convert_ncv_needs_its_unit() -> None:
+    code, _, err = run("convert", "1", "t", "原煤", "--ncv", "21500")
+    assert code == 2 and "--ncv-unit" in err

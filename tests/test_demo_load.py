@@ -72,3 +72,21 @@ def test_report_carbon_json(demo_db: str) -> None:
 def test_report_unknown_region_says_what_to_do(demo_db: str) -> None:
     result = CliRunner().invoke(main, ["report", "intensity", "--region", "atlantis", "--db", demo_db])
     assert result.exit_code == 2 and "carbon region add" in result.stderr
+
+
+def test_report_without_targets_says_how_to_set_them(tmp_path) -> None:
+    db = new_database(tmp_path, "bare")
+    assert CliRunner().invoke(main, ["region", "add", "bare", "--name", "no targets", "--db", db]).exit_code == 0
+    result = CliRunner().invoke(main, ["report", "intensity", "--region", "bare", "--db", db])
+    assert result.exit_code == 2 and "no intensity target" in result.stderr
+    assert "carbon region add bare" in result.stderr and "--base-year" in result.stderr
+
+
+def test_registry_errors_say_what_to_do(tmp_path) -> None:
+    db = new_database(tmp_path, "registry")
+    result = CliRunner().invoke(main, ["enterprise", "add", "E1", "--name", "n", "--region", "nowhere", "--db", db])
+    assert result.exit_code == 2 and "carbon region add nowhere" in result.stderr
+    result = CliRunner().invoke(main, ["token", "create", "--role", "enterprise", "--db", db])
+    assert result.exit_code == 2 and "--enterprise ID" in result.stderr
+    result = CliRunner().invoke(main, ["token", "create", "--role", "enterprise", "--enterprise", "E1", "--db", db])
+    assert result.exit_code == 2 and "carbon enterprise add E1" in result.stderr

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.deps import DbDep, Overseer, Submitter, enterprise_scope
-from api.schemas import AuditEntryOut, VerifyOut
+from api.schemas.operations import AuditEntryOut, VerifyOut
 from carbon.audit import verify
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.deps import Reader
-from api.schemas import ConvertIn, ConvertOut
+from api.schemas.convert import ConvertIn, ConvertOut, FactorsOut
 from carbon.accounting import convert
 from carbon.factors import default_factors
 
@@ -21,7 +21,7 @@ def convert_quantity(body: ConvertIn, principal: Reader) -> dict[str, Any]:
                    method=body.method, grid_series=body.grid_series, ncv=body.ncv, ncv_unit=body.ncv_unit).to_dict()
 
 
-@router.get("/factors")
+@router.get("/factors", response_model=FactorsOut, response_model_exclude_unset=True)
 def list_factors(principal: Reader, table: str | None = Query(default=None, max_length=64)) -> dict[str, Any]:
     """The factor tables with every row's value, unit, source, year or validity, status and note."""
     factors = default_factors()

@@ -8,11 +8,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field, model_validator
 
-from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
-from api.downloads import EXPORT_RESPONSES, download
-from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from api.deps import DbDep, EnterpriseDep, Overseer, Reader, SettingsDep, Submitter, existing_region
+from api.downloads import download, export_responses
+from api.schemas.consumption import ConsumptionExportRow, ConsumptionIn, IngestOut, ReadingsIn
+from api.schemas.enterprises import (
+    ComplianceOut,
+    EnergyOut,
+    EnterpriseIn,
+    EnterpriseOut,
+    OutputIn,
+    OutputOut,
+    QuotaIn,
+    QuotaOut,
+    TelemetryOut,
+)
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
@@ -24,6 +34,7 @@ UPLOAD_SUFFIXES = {".csv", ".xlsx", ".json", ".txt"}
 ISO_TIME = r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?)?$"
 From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")]
 To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
+Month = Annotated[str, PathParam(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
@@ -36,8 +47,10 @@ def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
 @router.post("", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
 def create_enterprise(body: EnterpriseIn, db: DbDep, principal: Overseer) -> dict[str, Any]:
     """Register an enterprise (bureau, admin); an existing id answers 409."""
+    existing_region(db, body.region)
     if not db.add_enterprises([body.model_dump()]):
-        raise HTTPException(409, f"enterprise {body.id!r} is already registered")
+        raise HTTPException(409, f"enterprise {body.id!r} is already registered; GET /v1/enterprises/{body.id} "
+                                 "shows it")
     return db.get_enterprise(body.id, principal.scope)
 
 
@@ -49,29 +62,25 @@ def list_enterprises(db: DbDep, principal: Reader,
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseOut)
-def get_enterprise(enterprise_id: str, db: DbDep, principal: Reader) -> dict[str, Any]:
-    enterprise_scope(enterprise_id, principal)
-    return db.get_enterprise(enterprise_id, principal.scope)
+def get_enterprise(principal: Reader, enterprise: EnterpriseDep) -> dict[str, Any]:
+    return enterprise
 
 
 @router.post("/{enterprise_id}/consumption", response_model=IngestOut)
-def submit_consumption(enterprise_id: str, body: ConsumptionIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+def submit_consumption(body: ConsumptionIn, db: DbDep, principal: Submitter,
+                       enterprise: EnterpriseDep) -> dict[str, Any]:
     """Monthly consumption records: validated, converted and stored as one batch; bad records are listed."""
-    enterprise_scope(enterprise_id, principal)
-    db.get_enterprise(enterprise_id, principal.scope)
-    records = [record.model_dump(exclude_none=True) for record in body.records]
-    summary = ingest_records(db, records, enterprise_id=enterprise_id, actor=principal.actor)
+    rows = [record.model_dump(exclude_none=True) for record in body.records]
+    summary = ingest_records(db, rows, enterprise_id=enterprise["id"], actor=principal.actor)
     return _ingest_out(summary)
 
 
 @router.post("/{enterprise_id}/uploads", response_model=IngestOut)
-def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter,
+def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
     from carbon.ingest.readers import UnreadableFile
 
-    enterprise_scope(enterprise_id, principal)
-    db.get_enterprise(enterprise_id, principal.scope)
     name = Path(file.filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -87,40 +96,35 @@ def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Subm
                                              "into several uploads")
                 handle.write(chunk)
         try:
-            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor, source=name)
+            summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name)
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
     return _ingest_out(summary)
 
 
 @router.post("/{enterprise_id}/readings", response_model=IngestOut)
-def submit_readings(enterprise_id: str, body: ReadingsIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+def submit_readings(body: ReadingsIn, db: DbDep, principal: Submitter, enterprise: EnterpriseDep) -> dict[str, Any]:
     """15-minute meter readings (register or interval values); stored once per meter and timestamp."""
     import pandas as pd
 
-    enterprise_scope(enterprise_id, principal)
-    db.get_enterprise(enterprise_id, principal.scope)
     frame = pd.DataFrame([reading.model_dump(exclude_none=True) for reading in body.readings])
     frame["row"] = range(len(frame))
-    summary = ingest_readings(db, [frame], source="api", actor=principal.actor, enterprise_id=enterprise_id)
+    summary = ingest_readings(db, [frame], source="api", actor=principal.actor, enterprise_id=enterprise["id"])
     return _ingest_out(summary)
 
 
 @router.get("/{enterprise_id}/energy", response_model=EnergyOut)
-def energy(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
+def energy(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: From = None, end: To = None,
            by: Literal["month", "year", "carrier", "month_carrier"] = "month") -> dict[str, Any]:
     """Energy, tce and CO2 of one enterprise by month, year or carrier, optionally between two months."""
-    enterprise_scope(enterprise_id, principal)
-    db.get_enterprise(enterprise_id, principal.scope)
-    return enterprise_energy(db, principal.scope, enterprise_id, by=by, start=start, end=end)
+    return enterprise_energy(db, principal.scope, enterprise["id"], by=by, start=start, end=end)
 
 
-@router.get("/{enterprise_id}/consumption", responses=EXPORT_RESPONSES)
-def consumption(enterprise_id: str, db: DbDep, principal: Reader, start: From = None, end: To = None,
+@router.get("/{enterprise_id}/consumption", responses=export_responses(list[ConsumptionExportRow]))
+def consumption(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: From = None, end: To = None,
                 format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
     """Stored monthly consumption with the statistics form's headers (readable back by `carbon ingest`)."""
-    enterprise_scope(enterprise_id, principal)
-    db.get_enterprise(enterprise_id, principal.scope)
+    enterprise_id = enterprise["id"]
     frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
     if format == "json":
         return download(None, "json", enterprise_id, records(frame))
@@ -129,60 +133,33 @@ def consumption(enterprise_id: str, db: DbDep, principal: Reader, start: From = 
     return download(to_xlsx_bytes({"consumption": frame}), "xlsx", f"{enterprise_id}-consumption")
 
 
-class QuotaIn(BaseModel):
-    quota_tce: float = Field(gt=0, le=1e9, description="energy-use quota (用能权) of the year [tce]")
-    basis: Literal["equivalent", "equal"] = "equivalent"
-    source: str | None = Field(default=None, max_length=200)
-
-
-class ProductOut(BaseModel):
-    product: str = Field(min_length=1, max_length=64, description="e.g. cement_clinker (see /v1/screenings/products)")
-    quantity: float = Field(ge=0, le=1e12)
-    unit: str = Field(min_length=1, max_length=32, description="e.g. t")
-
-
-class OutputIn(BaseModel):
-    output_value: float | None = Field(default=None, ge=0, le=1e12, description="output value of the month [万元]")
-    products: list[ProductOut] = Field(default_factory=list, max_length=50)
-
-    @model_validator(mode="after")
-    def _distinct_products(self) -> OutputIn:
-        names = [product.product for product in self.products]
-        if len(names) != len(set(names)):
-            raise ValueError("each product once per month; add up the quantities of a repeated product")
-        return self
-
-
-@router.put("/{enterprise_id}/quotas/{year}")
-def put_quota(enterprise_id: str, year: Annotated[int, PathParam(ge=2000, le=2100)], body: QuotaIn, db: DbDep,
-              principal: Overseer) -> dict[str, Any]:
+@router.put("/{enterprise_id}/quotas/{year}", response_model=QuotaOut)
+def put_quota(year: Annotated[int, PathParam(ge=2000, le=2100)], body: QuotaIn, db: DbDep, principal: Overseer,
+              enterprise: EnterpriseDep) -> dict[str, Any]:
     """Set the enterprise's energy-use quota for a year (bureau, admin)."""
-    return db.put_quota(enterprise_id, year, body.quota_tce, basis=body.basis, source=body.source)
+    return db.put_quota(enterprise["id"], year, body.quota_tce, basis=body.basis, source=body.source)
 
 
-@router.put("/{enterprise_id}/output/{period}")
-def put_output(enterprise_id: str, period: Annotated[str, PathParam(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
-               body: OutputIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
+@router.put("/{enterprise_id}/output/{period}", response_model=OutputOut)
+def put_output(period: Month, body: OutputIn, db: DbDep, principal: Submitter,
+               enterprise: EnterpriseDep) -> dict[str, Any]:
     """Report a month's output value and product output (for energy per output and unit-product energy)."""
-    enterprise_scope(enterprise_id, principal)
     rows = [{"product": "", "output_value": body.output_value}] if body.output_value is not None else []
     rows += [product.model_dump() for product in body.products]
-    return {"enterprise_id": enterprise_id, "period": period, "rows": db.put_output(enterprise_id, period, rows)}
+    return {"enterprise_id": enterprise["id"], "period": period, "rows": db.put_output(enterprise["id"], period, rows)}
 
 
-@router.get("/{enterprise_id}/compliance")
-def compliance(enterprise_id: str, db: DbDep, principal: Reader,
+@router.get("/{enterprise_id}/compliance", response_model=ComplianceOut, response_model_exclude_unset=True)
+def compliance(db: DbDep, principal: Reader, enterprise: EnterpriseDep,
                year: Annotated[int, Query(ge=2000, le=2100)]) -> dict[str, Any]:
     """Energy and CO2 with coverage, quota use and projection, energy per output, unit-product energy grades."""
-    enterprise_scope(enterprise_id, principal)
-    return enterprise_compliance(db, principal.scope, enterprise_id, year)
+    return enterprise_compliance(db, principal.scope, enterprise["id"], year)
 
 
-@router.get("/{enterprise_id}/telemetry")
-def telemetry(enterprise_id: str, db: DbDep, principal: Reader,
+@router.get("/{enterprise_id}/telemetry", response_model=TelemetryOut)
+def telemetry(db: DbDep, principal: Reader, enterprise: EnterpriseDep,
               start: Annotated[str | None, Query(alias="from", pattern=ISO_TIME, description="ISO date/time")] = None,
               end: Annotated[str | None, Query(alias="to", pattern=ISO_TIME, description="ISO date/time")] = None
               ) -> dict[str, Any]:
     """Per meter: readings, energy, and data quality (completeness per day, gaps, resets)."""
-    enterprise_scope(enterprise_id, principal)
-    return enterprise_telemetry(db, principal.scope, enterprise_id, start=start, end=end)
+    return enterprise_telemetry(db, principal.scope, enterprise["id"], start=start, end=end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import DbDep
-from api.schemas import HealthOut
+from api.schemas.common import HealthOut
 from carbon import __version__
 from carbon.factors import default_factors
 

@@ -6,9 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import Analyst, DbDep, Overseer
-from api.downloads import EXPORT_RESPONSES, download
-from api.schemas import RegionIn, RegionOut, StatisticsIn
+from api.deps import Analyst, DbDep, Overseer, RegionDep, existing_region
+from api.downloads import download, export_responses
+from api.schemas.regions import (
+    CarbonOut,
+    IntensityOut,
+    OverviewOut,
+    RegionIn,
+    RegionOut,
+    RegionReportOut,
+    StatisticsIn,
+    StatisticsOut,
+)
 from carbon.errors import NotFound
 from carbon.jsonable import records
 from carbon.reports import region_carbon, region_intensity, region_overview
@@ -38,6 +47,8 @@ def create_region(body: RegionIn, db: DbDep, principal: Overseer, response: Resp
         response.status_code = status.HTTP_200_OK
     except NotFound:
         pass
+    if body.parent and body.parent != body.code:
+        existing_region(db, body.parent)
     fields = body.model_dump(exclude={"code", "targets"}, exclude_none=True)
     if body.targets is not None:
         fields.update(body.targets.model_dump(exclude_none=True))
@@ -51,19 +62,19 @@ def list_regions(db: DbDep, principal: Analyst) -> list[dict[str, Any]]:
 
 
 @router.get("/{code}", response_model=RegionOut)
-def get_region(code: str, db: DbDep, principal: Analyst) -> dict[str, Any]:
-    return _region_out(db.get_region(code), records(db.statistics(code).reset_index()))
+def get_region(db: DbDep, principal: Analyst, region: RegionDep) -> dict[str, Any]:
+    return _region_out(region, records(db.statistics(region["code"]).reset_index()))
 
 
-@router.put("/{code}/statistics/{year}")
-def put_statistics(code: str, body: StatisticsIn, db: DbDep, principal: Overseer,
+@router.put("/{code}/statistics/{year}", response_model=StatisticsOut)
+def put_statistics(body: StatisticsIn, db: DbDep, principal: Overseer, region: RegionDep,
                    year: int = Year) -> dict[str, Any]:
     """Set a year's GDP (current and constant prices, 万元) and, optionally, official energy totals."""
-    return db.put_statistics(code, year, **body.model_dump(exclude_none=True))
+    return db.put_statistics(region["code"], year, **body.model_dump(exclude_none=True))
 
 
-@router.get("/{code}/intensity")
-def intensity(code: str, db: DbDep, principal: Analyst,
+@router.get("/{code}/intensity", response_model=IntensityOut, response_model_exclude_unset=True)
+def intensity(db: DbDep, principal: Analyst, region: RegionDep,
               gdp_growth_pct: float | None = Query(default=None, ge=-50, le=50,
                                                     description="real GDP growth of the next open year [%]"),
               gdp_forecast: float | None = Query(default=None, gt=0, le=1e12,
@@ -71,27 +82,28 @@ def intensity(code: str, db: DbDep, principal: Analyst,
               ) -> dict[str, Any]:
     """Per year: energy raw and adjusted, GDP, intensity, change, cumulative change, path value, on_track; plus
     the annual change still required, the projected target-year value and the next year's energy budget."""
-    return region_intensity(db, code, gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
+    return region_intensity(db, region["code"], gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
 
 
-@router.get("/{code}/carbon")
-def carbon(code: str, db: DbDep, principal: Analyst) -> dict[str, Any]:
+@router.get("/{code}/carbon", response_model=CarbonOut)
+def carbon(db: DbDep, principal: Analyst, region: RegionDep) -> dict[str, Any]:
     """CO2 per year, CO2 per GDP, the peak status by its documented rule, and the LMDI decomposition."""
-    return region_carbon(db, code)
+    return region_carbon(db, region["code"])
 
 
-@router.get("/{code}/overview")
-def overview(code: str, db: DbDep, principal: Analyst,
+@router.get("/{code}/overview", response_model=OverviewOut, response_model_exclude_unset=True)
+def overview(db: DbDep, principal: Analyst, region: RegionDep,
              year: int | None = Query(default=None, ge=1990, le=2100,
                                       description="default: the latest complete year")) -> dict[str, Any]:
     """A year: top enterprises by tce, tce and CO2 by carrier and industry, reports received, late, missing."""
-    return region_overview(db, code, year=year)
+    return region_overview(db, region["code"], year=year)
 
 
-@router.get("/{code}/report", responses=EXPORT_RESPONSES)
-def report(code: str, db: DbDep, principal: Analyst,
+@router.get("/{code}/report", responses=export_responses(RegionReportOut))
+def report(db: DbDep, principal: Analyst, region: RegionDep,
            format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
     """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON."""
+    code = region["code"]
     frames = region_report_frames(region_intensity(db, code), region_carbon(db, code))
     if format == "json":
         return download(None, "json", code, {name: records(frame) for name, frame in frames.items()})

@@ -6,6 +6,7 @@ whose numbers come from :mod:`carbon.indicators`; no arithmetic lives in the HTT
 
 from carbon.reports.enterprise import enterprise_compliance, enterprise_energy, enterprise_metrics, enterprise_telemetry
 from carbon.reports.region import (
+    MissingTarget,
     bottom_up_years,
     intensity_target,
     region_carbon,
@@ -15,6 +16,7 @@ from carbon.reports.region import (
 )
 
 __all__ = [
-    "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry",
-    "intensity_target", "region_carbon", "region_intensity", "region_overview", "report_completeness",
+    "MissingTarget", "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics",
+    "enterprise_telemetry", "intensity_target", "region_carbon", "region_intensity", "region_overview",
+    "report_completeness",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from carbon.carriers import get_carrier
 from carbon.compliance import coverage, energy_per_output, quota_status
-from carbon.errors import CarbonError
+from carbon.errors import CarbonError, InvalidInput
 from carbon.indicators.telemetry import daily_quality, interval_consumption
 from carbon.jsonable import jsonable, plain, records
 from carbon.store import Scope, Store
@@ -22,7 +22,7 @@ def enterprise_energy(store: Store, scope: Scope, enterprise_id: str, *, by: str
                       start: str | None = None, end: str | None = None) -> dict[str, Any]:
     """Energy [GJ], tce on both bases and CO2 [t] of one enterprise, grouped by month, year or carrier."""
     if by not in _BY:
-        raise ValueError(f"by must be one of {', '.join(_BY)}")
+        raise InvalidInput(f"by must be one of {', '.join(_BY)}, not {by!r}")
     totals = store.consumption_totals(scope, by=_BY[by], enterprise_id=enterprise_id, start=start, end=end)
     rows = [{"key": {name: plain(row[name]) for name in _BY[by]},
              **{name: float(row[name] or 0.0) for name in _SUMS}, "rows": int(row["rows"])}

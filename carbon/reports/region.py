@@ -23,18 +23,27 @@ from carbon.reports.cache import cached_by_data_version
 from carbon.store import Scope, Store
 
 __all__ = [
-    "bottom_up_years", "intensity_target", "region_carbon", "region_intensity", "region_overview",
+    "MissingTarget", "bottom_up_years", "intensity_target", "region_carbon", "region_intensity", "region_overview",
     "report_completeness",
 ]
 
 
+class MissingTarget(IndicatorInputError):
+    """The region has no intensity target (base and target year and value) to measure against yet."""
+
+
 def intensity_target(region: dict[str, Any]) -> IntensityTarget:
-    """The region's intensity target from its stored settings."""
+    """The region's intensity target from its stored settings.
+
+    Raises
+    ------
+    MissingTarget
+        If a base or target year or value is not set; the message names them.
+    """
     needed = ("intensity_base_year", "intensity_base_value", "intensity_target_year", "intensity_target_value")
     missing = [name for name in needed if region.get(name) is None]
     if missing:
-        raise IndicatorInputError(f"region {region['code']} has no intensity target yet ({', '.join(missing)}); "
-                                  "set it with POST /v1/regions (targets) or carbon region add --base-year ...")
+        raise MissingTarget(f"region {region['code']} has no intensity target yet ({', '.join(missing)} not set)")
     return IntensityTarget(
         base_year=int(region["intensity_base_year"]), base_value=float(region["intensity_base_value"]),
         target_year=int(region["intensity_target_year"]), target_value=float(region["intensity_target_value"]),

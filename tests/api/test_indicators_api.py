@@ -36,7 +36,7 @@ def test_statistics_writes_are_for_the_bureau(service: Service) -> None:
 
 def test_unknown_region_is_404(service: Service) -> None:
     response = service.get("/v1/regions/atlantis/carbon", "bureau")
-    assert response.status_code == 404 and "carbon region add" in response.json()["detail"]
+    assert response.status_code == 404 and "POST /v1/regions" in response.json()["detail"]
 
 
 def test_demo_region_over_http(demo_service: Service) -> None:
