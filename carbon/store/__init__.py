@@ -331,6 +331,8 @@ MONTHLY_TOTALS_REBUILD = (
     "e.region FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id",
 )
 
+from carbon.store.plans import PlansMixin  # noqa: E402  (registers its migrations after the core ones)
+
 
 def migrate(store: Store) -> list[str]:
     """Apply the registered migrations not yet applied, each in its own transaction; return their names."""
@@ -551,7 +553,7 @@ def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[
     return out
 
 
-class Store:
+class Store(PlansMixin):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters
