@@ -176,6 +176,9 @@ class RegionContext:
         That year's energy [tce], CO2 [t] and GDP at constant prices [万元].
     gdp_growth_pct : float, optional
         Real GDP growth assumed for the years after it [%/yr].
+    latest_values : mapping
+        Indicator kind → its value in the latest year, on the basis its plan is assessed (the adjusted energy
+        intensity, for instance), in the kind's unit.
     indicators : sequence of (plan, Indicator, base_value)
         The binding indicators of the plan in force, with the base value their path starts from.
     approved : sequence of mapping
@@ -188,6 +191,7 @@ class RegionContext:
     co2_t: float | None = None
     gdp_constant: float | None = None
     gdp_growth_pct: float | None = None
+    latest_values: Mapping[str, float] = field(default_factory=dict)
     indicators: Sequence[tuple[str, Indicator, float | None]] = ()
     approved: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
@@ -204,8 +208,9 @@ def room_left(indicator: Indicator, base_value: float | None, context: RegionCon
     """The room left under one indicator in ``year``, and the project's share of it.
 
     The allowed amount is the path's value in that year (times the GDP projected at the region's growth, for an
-    intensity); the region's own amount is held at its latest year's; approved projects count from their start
-    year on. room = allowed − latest − approved projects started by ``year``.
+    intensity); the region's own amount is held at its latest year's (for an intensity: its latest value times
+    its latest GDP, on the basis the plan is assessed); approved projects count from their start year on.
+    room = allowed − latest − approved projects started by ``year``.
 
     Returns
     -------
@@ -221,8 +226,12 @@ def room_left(indicator: Indicator, base_value: float | None, context: RegionCon
         out["assumption"] = "no room computed: " + ("the non-fossil share sets no amount" if amount is None
                                                      else "the region's base or latest figures are missing")
         return out
-    regional = context.energy_tce if amount == "energy" else context.co2_t
+    latest = context.latest_values.get(indicator.kind)
+    if latest is None or not math.isfinite(latest):
+        out["assumption"] = f"no room computed: no {indicator.kind} in {context.latest_year}"
+        return out
     path = float(indicator_path(indicator, base_value, [year]).iloc[0])
+    regional = latest * context.gdp_constant if indicator.kind.endswith("_intensity") else latest  # type: ignore
     if indicator.kind.endswith("_intensity"):
         growth = context.gdp_growth_pct or 0.0
         gdp = context.gdp_constant * (1 + growth / 100) ** (year - context.latest_year)  # type: ignore[operator]

@@ -24,7 +24,9 @@ from carbon.reports.region import bottom_up_years, region_carbon, region_intensi
 from carbon.store import Scope, Store
 from carbon.store.plans import INDICATOR_COLUMNS
 
-__all__ = ["GROWTH_YEARS", "assessment_frames", "carbon_position", "plan_assessment", "region_values"]
+__all__ = [
+    "GROWTH_YEARS", "assessment_frames", "carbon_position", "plan_assessment", "recent_growth_pct", "region_values",
+]
 
 COMPLETE_SHARE = 0.98  # a month counts as complete with this share of the year's most reporting enterprises
 GROWTH_YEARS = 3  # real GDP growth assumed for a projected year: the geometric mean of at most this many years
@@ -33,7 +35,7 @@ GROWTH_YEARS = 3  # real GDP growth assumed for a projected year: the geometric 
 # -- values per year ----------------------------------------------------------------------------------------
 
 
-def _growth_pct(gdp: pd.Series) -> float | None:
+def recent_growth_pct(gdp: pd.Series) -> float | None:
     """Geometric mean of the real GDP growth of the last ``GROWTH_YEARS`` consecutive years [%/yr]."""
     gdp = gdp.dropna()
     growth = (gdp / gdp.reindex(gdp.index - 1).to_numpy() - 1).dropna().tail(GROWTH_YEARS)
@@ -89,7 +91,7 @@ def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str
                      "earlier to compare, or no GDP of the year before)")
         return None
     energy_ratio, co2_ratio, months = ratio
-    growth = _growth_pct(values["gdp_constant"])
+    growth = recent_growth_pct(values["gdp_constant"])
     stated = values["gdp_constant"].get(year, np.nan)
     gdp = float(stated) if pd.notna(stated) else previous["gdp_constant"] * (1 + (growth or 0) / 100)
     gdp_factor = gdp / previous["gdp_constant"]
