@@ -64,15 +64,17 @@ def _complete_month_ratio(store: Store, code: str, year: int) -> tuple[float, fl
             float(complete["co2_t"].sum() / earlier["co2_t"].sum()), list(complete["period"]))
 
 
-def _energy_intensity(store: Store, code: str, frame: pd.DataFrame, notes: list[str]) -> pd.Series:
+def _intensity_years(store: Store, code: str, notes: list[str]) -> pd.DataFrame:
+    """Energy, GDP and energy intensity by year as the intensity report gives them (empty without a target)."""
     try:
         report = region_intensity(store, code)
     except IndicatorInputError:
         notes.append("energy intensity: raw (the region has no intensity target, hence no deduction settings)")
-        return frame["energy_tce"] / frame["gdp_constant"]
-    rows = pd.DataFrame(report["years"]).set_index("year")
+        return pd.DataFrame(columns=["energy_tce", "gdp_constant", "intensity_adjusted"],
+                            index=pd.Index([], name="year"), dtype=float)
     notes.append("energy intensity: adjusted by the region's deductions, as in the intensity report")
-    return rows["intensity_adjusted"].astype(float)
+    rows = pd.DataFrame(report["years"]).set_index("year")
+    return rows[["energy_tce", "gdp_constant", "intensity_adjusted"]].astype(float)
 
 
 def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str]) -> int | None:
@@ -120,14 +122,19 @@ def region_values(store: Store, code: str) -> tuple[pd.DataFrame, list[str]]:
     """
     notes: list[str] = []
     carbon = pd.DataFrame(region_carbon(store, code)["years"])
-    frame = carbon.set_index("year") if len(carbon) else pd.DataFrame(
-        columns=["energy_tce", "co2_t", "gdp_constant", "co2_per_gdp"], index=pd.Index([], name="year"))
-    values = pd.DataFrame(index=frame.index.astype(int))
-    values["energy_total"] = frame["energy_tce"].astype(float)
-    values["co2_total"] = frame["co2_t"].astype(float)
-    values["gdp_constant"] = frame["gdp_constant"].astype(float)
-    values["co2_intensity"] = frame["co2_per_gdp"].astype(float)
-    values["energy_intensity"] = _energy_intensity(store, code, frame, notes).reindex(values.index)
+    frame = carbon.set_index("year")[["energy_tce", "co2_t", "gdp_constant", "co2_per_gdp"]].astype(float) \
+        if len(carbon) else pd.DataFrame(columns=["energy_tce", "co2_t", "gdp_constant", "co2_per_gdp"],
+                                         index=pd.Index([], name="year"), dtype=float)
+    intensity = _intensity_years(store, code, notes)
+    years = frame.index.union(intensity.index[intensity["energy_tce"].notna()]).astype(int)
+    values = pd.DataFrame(index=pd.Index(years, name="year"))
+    values["energy_total"] = frame["energy_tce"].combine_first(intensity["energy_tce"]).reindex(years)
+    values["co2_total"] = frame["co2_t"].reindex(years)
+    values["gdp_constant"] = frame["gdp_constant"].combine_first(intensity["gdp_constant"]).reindex(years)
+    values["co2_intensity"] = frame["co2_per_gdp"].reindex(years)
+    adjusted = intensity["intensity_adjusted"].reindex(years)
+    values["energy_intensity"] = adjusted if adjusted.notna().any() else \
+        values["energy_total"] / values["gdp_constant"]
     values["non_fossil_share"] = np.nan
     values["projected"] = False
     _project_year(store, code, values, notes)
