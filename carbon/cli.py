@@ -411,14 +411,19 @@ def print_carbon(report: dict[str, Any]) -> None:
 
 
 @main.command("report")
-@click.argument("kind", type=click.Choice(["intensity", "carbon"]))
+@click.argument("kind", type=click.Choice(["intensity", "carbon", "assessment"]))
 @click.option("--region", "code", required=True, help="Region code, e.g. gz-htz.")
 @click.option("--gdp-growth", type=float, help="Real GDP growth of the next open year [%], for its energy budget.")
+@click.option("--plan", help="The plan to assess (assessment), e.g. 14th-fyp.")
 @db_option
 @click.option("--json", "as_json", is_flag=True)
-def report_command(kind: str, code: str, gdp_growth: float | None, db_path: str | None, as_json: bool) -> None:
-    """A region's energy intensity against its target path, or its CO2 and peak status."""
+def report_command(kind: str, code: str, gdp_growth: float | None, plan: str | None, db_path: str | None,
+                   as_json: bool) -> None:
+    """A region's energy intensity against its target path, its CO2 and peak status, or a plan's assessment."""
     from carbon.reports import region_carbon, region_intensity
+
+    if kind == "assessment":
+        return cli_plans.assessment_report(db_path, code, plan, as_json)
 
     with _store(db_path) as store:
         try:
@@ -528,6 +533,7 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
                       highlight=False)
         print_intensity(region_intensity(store, DEMO_REGION))
         print_carbon(region_carbon(store, DEMO_REGION))
+        cli_plans.print_plans_summary(store, DEMO_REGION)
         if no_serve:
             return
         from carbon.access import create_token
@@ -543,6 +549,10 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
         console.print(f"  {role:<10} {token}{who}", highlight=False, soft_wrap=True)
     _serve(path, host, port)
 
+
+from carbon import cli_plans  # noqa: E402  (its commands join the groups above)
+
+region_group.add_command(cli_plans.plan_command)
 
 if __name__ == "__main__":
     main()

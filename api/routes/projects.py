@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from api.deps import Analyst, DbDep, Overseer
 from api.plan_schemas import DecisionIn, ProjectIn, ProjectOut, ReviewOut, ThresholdsIn, ThresholdsOut
@@ -12,6 +12,8 @@ from carbon.projects import review_thresholds
 from carbon.reports.projects import decide_project, project_review, save_project
 
 router = APIRouter(prefix="/v1", tags=["projects"])
+
+ProjectId = Path(ge=1, le=2**62, description="the id POST /v1/projects answered")
 
 
 @router.post("/projects/review", response_model=ReviewOut)
@@ -36,12 +38,12 @@ def list_projects(db: DbDep, principal: Analyst, region: str | None = Query(defa
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, db: DbDep, principal: Analyst) -> dict[str, Any]:
+def get_project(db: DbDep, principal: Analyst, project_id: int = ProjectId) -> dict[str, Any]:
     return db.get_project(project_id)
 
 
 @router.post("/projects/{project_id}/decision", response_model=ProjectOut)
-def decide(project_id: int, body: DecisionIn, db: DbDep, principal: Overseer) -> dict[str, Any]:
+def decide(body: DecisionIn, db: DbDep, principal: Overseer, project_id: int = ProjectId) -> dict[str, Any]:
     """Record the decision (approved, approved_with_conditions, rejected) with its reason; audited. Approved
     projects count against the region's room in later reviews from their start year."""
     return decide_project(db, project_id, decision=body.decision, reason=body.reason, actor=principal.actor)

@@ -9,7 +9,8 @@ from tests.api.conftest import Service
 
 PROJECT = {
     "region": "gz-htz", "name": "示范数据中心", "industry": "I6450", "kind": "new", "start_year": 2027,
-    "energy": [{"carrier": "电力", "quantity": 1000, "unit": "万千瓦时"}, {"carrier": "原煤", "quantity": 1000, "unit": "吨"}],
+    "energy": [{"carrier": "电力", "quantity": 1000, "unit": "万千瓦时"},
+               {"carrier": "原煤", "quantity": 1000, "unit": "吨"}],
     "output_value": 60_000, "value_added": 20_000,
     "products": [{"product": "cement_clinker", "quantity": 100_000, "unit": "t", "unit_energy": 104}],
 }
