@@ -77,21 +77,23 @@ def _intensity_years(store: Store, code: str, notes: list[str]) -> pd.DataFrame:
     return rows[["energy_tce", "gdp_constant", "intensity_adjusted"]].astype(float)
 
 
-def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str]) -> int | None:
-    """Fill in the latest incomplete year from its complete months; returns that year (None when nothing is)."""
+def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The values with the latest incomplete year filled in from its complete months (marked ``projected``)."""
     bottom = bottom_up_years(store, code)
     if bottom.empty:
-        return None
+        return values
     year = int(bottom.index.max())
     if bool(bottom.loc[year, "complete"]) or year - 1 not in values.index or \
             (year in values.index and values.loc[year, ["energy_total", "co2_total"]].notna().all()):
-        return None
+        return values
     ratio = _complete_month_ratio(store, code, year)
     previous = values.loc[year - 1]
     if ratio is None or pd.isna(previous["gdp_constant"]):
         notes.append(f"{year} is incomplete and cannot be projected (no complete month with a month a year "
                      "earlier to compare, or no GDP of the year before)")
-        return None
+        return values
+    values = values.reindex(values.index.union([year]))
+    values["projected"] = values["projected"].astype("boolean").fillna(False).astype(bool)
     energy_ratio, co2_ratio, months = ratio
     growth = recent_growth_pct(values["gdp_constant"])
     stated = values["gdp_constant"].get(year, np.nan)
@@ -107,7 +109,7 @@ def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str
     notes.append(f"{year} projected: {year - 1}'s totals x the change of its complete months ({months[0]} to "
                  f"{months[-1]}, {len(months)} months) over the same months of {year - 1} (energy "
                  f"{(energy_ratio - 1) * 100:+.2f} %, CO2 {(co2_ratio - 1) * 100:+.2f} %); GDP {gdp_basis}")
-    return year
+    return values
 
 
 def region_values(store: Store, code: str) -> tuple[pd.DataFrame, list[str]]:
@@ -137,7 +139,7 @@ def region_values(store: Store, code: str) -> tuple[pd.DataFrame, list[str]]:
         values["energy_total"] / values["gdp_constant"]
     values["non_fossil_share"] = np.nan
     values["projected"] = False
-    _project_year(store, code, values, notes)
+    values = _project_year(store, code, values, notes)
     notes.append("non-fossil share: not in the region's statistics, so no year has data")
     values = values.sort_index()
     values["projected"] = values["projected"].fillna(False).astype(bool)
