@@ -408,6 +408,7 @@ def print_carbon(report: dict[str, Any]) -> None:
     projected = f", projected peak {peak['projected_peak_year']}" if peak.get("projected_peak_year") else ""
     console.print(f"Peak status: [bold]{peak['status']}[/] (highest year {peak.get('peak_year')}{projected}{aim}).",
                   highlight=False)
+    cli_plans.print_co2_intensity(report.get("co2_intensity"))
 
 
 @main.command("report")

@@ -15,7 +15,10 @@ from rich.table import Table
 from carbon.errors import CarbonError
 from carbon.store import Store, default_db_path, open_store
 
-__all__ = ["DEMO_15TH_PLAN", "assessment_report", "plan_command", "print_assessment", "print_plans_summary"]
+__all__ = [
+    "DEMO_15TH_PLAN", "assessment_report", "plan_command", "print_assessment", "print_co2_intensity",
+    "print_plans_summary",
+]
 
 console = Console()
 if not console.is_terminal:
@@ -133,6 +136,20 @@ def assessment_report(db_path: str | None, code: str, plan: str | None, as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print_assessment(report)
+
+
+def print_co2_intensity(position: dict[str, Any] | None) -> None:
+    """CO2 intensity on its plan's path, after the carbon report's table: the rate of the path and what is required."""
+    if not position or position.get("plan") is None:
+        return
+    latest = position["years"][-1] if position.get("years") else None
+    on_track = {True: "[green]on the path[/]", False: "[red]above the path[/]"}.get(latest.get("on_track")) \
+        if latest else None
+    console.print(f"CO2 intensity, plan {position['plan']}: path {_fmt(position['path_annual_change_pct'], '{:+.2f}')}"
+                  f" %/yr; still required {_fmt(position['required_annual_change_pct'], '{:+.2f}')} %/yr"
+                  + (f"; {latest['year']}: {on_track}" if on_track else "") + ".", highlight=False)
+    for note in position.get("notes", []):
+        console.print(f"[dim]note: {note}[/]", highlight=False)
 
 
 def print_plans_summary(store: Store, code: str) -> None:
