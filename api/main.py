@@ -21,6 +21,8 @@ from api.routes import (
     enterprises,
     health,
     jobs,
+    plans,
+    projects,
     regions,
     screenings,
     session,
@@ -125,6 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, screenings, alerts, audit, jobs, tokens,
-                   dashboard):
+                   plans, projects, dashboard):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

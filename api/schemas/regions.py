@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from api.schemas.common import JsonObject, Text
+from api.schemas.plans import IndicatorOut
 from carbon.indicators.intensity import OnTrackBasis
 from carbon.indicators.peak import PeakStatusName
 
@@ -216,6 +217,26 @@ class CarrierCo2(BaseModel):
     tce_equivalent: float
 
 
+class IntensityPositionYear(BaseModel):
+    year: int
+    value: float
+    change_pct: float | None = Field(description="against the year before [%]")
+    path: float | None = Field(description="the plan's constant-rate path in this year")
+    cumulative_change_pct: float | None = Field(description="since the plan's base year [%]")
+    on_track: bool | None
+
+
+class IntensityPositionOut(BaseModel):
+    """An intensity year by year on the constant-rate path of the plan in force, and the change still required."""
+
+    plan: str | None
+    indicator: IndicatorOut | None
+    path_annual_change_pct: float | None = Field(description="the plan's constant rate [%/yr]")
+    required_annual_change_pct: float | None = Field(description="still required from the latest year [%/yr]")
+    notes: list[str]
+    years: list[IntensityPositionYear]
+
+
 class CarbonOut(BaseModel):
     region: str
     name: str
@@ -225,6 +246,7 @@ class CarbonOut(BaseModel):
     peak: PeakOut
     decomposition: list[DecompositionRow]
     by_carrier: list[CarrierCo2]
+    co2_intensity: IntensityPositionOut = Field(description="CO2 per 万元 of GDP [t CO2/万元] on its plan's path")
 
 
 class TopEnterprise(BaseModel):

@@ -8,6 +8,7 @@ from carbon.cli.common import console, db_option, err_console
 from carbon.cli.convert import convert_command
 from carbon.cli.ingest import ingest_command
 from carbon.cli.jobs import jobs_group
+from carbon.cli.plans import plan_command
 from carbon.cli.registry import enterprise_group, region_group, token_group
 from carbon.cli.reports import print_carbon, print_intensity, report_command
 from carbon.cli.serve import demo_command, mqtt_command, serve_command
@@ -28,3 +29,4 @@ def main() -> None:
 for _command in (convert_command, ingest_command, enterprise_group, region_group, token_group, jobs_group,
                  report_command, mqtt_command, serve_command, demo_command):
     main.add_command(_command)
+region_group.add_command(plan_command)

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from carbon.cli.common import console, db_option, fail, fail_on, open_db, print_json
+from carbon.cli.plans import assessment_report, print_co2_intensity
 from carbon.errors import CarbonError, NotFound
 
 __all__ = ["print_carbon", "print_intensity", "report_command"]
@@ -72,17 +73,24 @@ def print_carbon(report: dict[str, Any]) -> None:
     projected = f", projected peak {peak['projected_peak_year']}" if peak.get("projected_peak_year") else ""
     console.print(f"Peak status: [bold]{peak['status']}[/] (highest year {peak.get('peak_year')}{projected}{aim}).",
                   highlight=False)
+    print_co2_intensity(report.get("co2_intensity"))
 
 
 @click.command("report")
-@click.argument("kind", type=click.Choice(["intensity", "carbon"]))
+@click.argument("kind", type=click.Choice(["intensity", "carbon", "assessment"]))
 @click.option("--region", "code", required=True, help="Region code, e.g. gz-htz.")
 @click.option("--gdp-growth", type=float, help="Real GDP growth of the next open year [%], for its energy budget.")
+@click.option("--plan", help="The plan to assess (assessment), e.g. 14th-fyp.")
 @db_option
 @click.option("--json", "as_json", is_flag=True)
-def report_command(kind: str, code: str, gdp_growth: float | None, db_path: str | None, as_json: bool) -> None:
-    """A region's energy intensity against its target path, or its CO2 and peak status."""
+def report_command(kind: str, code: str, gdp_growth: float | None, plan: str | None, db_path: str | None,
+                   as_json: bool) -> None:
+    """A region's energy intensity against its target path, its CO2 and peak status, or a plan's assessment."""
     from carbon.reports import MissingTarget, region_carbon, region_intensity
+
+    if kind == "assessment":
+        assessment_report(db_path, code, plan, as_json)
+        return
 
     with open_db(db_path) as store:
         try:

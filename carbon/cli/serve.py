@@ -13,6 +13,7 @@ import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
 from carbon.cli.common import console, db_option, open_db, print_json
+from carbon.cli.plans import print_plans_summary
 from carbon.cli.reports import print_carbon, print_intensity
 from carbon.store import default_db_path
 
@@ -66,6 +67,7 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
                       highlight=False)
         print_intensity(region_intensity(store, DEMO_REGION))
         print_carbon(region_carbon(store, DEMO_REGION))
+        print_plans_summary(store, DEMO_REGION)
         if no_serve:
             return
         from carbon.access import create_token

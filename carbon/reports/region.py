@@ -18,8 +18,10 @@ from carbon.indicators import (
     lmdi_decomposition,
     peak_status,
 )
+from carbon.indicators.plans import intensity_position
 from carbon.jsonable import jsonable, records
 from carbon.reports.cache import cached_by_data_version
+from carbon.reports.plan_targets import region_indicators
 from carbon.store import Scope, Store
 
 __all__ = [
@@ -171,6 +173,9 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
                     "years only)"},
         "peak": peak.to_dict(), "decomposition": records(decomposition),
         "by_carrier": records(carriers[["year", "carrier", "co2_t", "tce_equivalent"]]) if len(carriers) else [],
+        # CO2 per GDP with its change, the constant-rate path of the plan in force and the change still required
+        "co2_intensity": intensity_position(region_indicators(store, code, kind="co2_intensity"),
+                                            rows.set_index("year")["co2_per_gdp"]),
     })
 
 

@@ -15,4 +15,7 @@ screening-<framework>
 energy_limits
     Limit (限定值, grade 3), entry (准入值, grade 2) and advanced (先进值, grade 1) values of unit-product energy
     consumption under the national 能耗限额 standards, with edition, table, unit, source, status and note.
+review_thresholds
+    Thresholds of the energy review of fixed-asset investment projects (节能审查): ``name, value, unit, level,
+    source, valid_from, status, note``; read by :func:`carbon.projects.review_thresholds`.
 """

@@ -53,6 +53,7 @@ from carbon.store.migrations import (
     migration,
 )
 from carbon.store.operations import OperationsMixin
+from carbon.store.plans import PlansMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.tokens import TokensMixin
@@ -67,7 +68,7 @@ __all__ = [
 
 
 class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, ReadingsMixin, AuditLogMixin, OperationsMixin,
-            TokensMixin, Engine):
+            TokensMixin, PlansMixin, Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters
