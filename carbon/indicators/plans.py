@@ -371,7 +371,7 @@ def intensity_position(indicators: Sequence[tuple[str, Indicator]], values: pd.S
         ``years`` (year, value, change_pct, path, cumulative_change_pct, on_track), ``plan``, ``indicator``,
         ``path_annual_change_pct``, ``required_annual_change_pct`` and ``notes``.
     """
-    values = pd.Series(values, dtype="float64").dropna()
+    values = pd.Series(values, dtype="float64").replace([np.inf, -np.inf], np.nan).dropna()  # no GDP: no value
     values.index = values.index.astype(int)
     previous = values.reindex(values.index - 1).to_numpy()
     change = (values.to_numpy() / previous - 1) * 100
