@@ -1,51 +1,11 @@
 """Real-time meter telemetry over MQTT: a subscriber that feeds 15-minute readings into the pipeline.
 
-Meters publish to ``{prefix}/{enterprise}/{meter}``; what a message holds, how it is read and what makes it
-malformed is :mod:`carbon.ingest.telemetry`. This module receives the messages and writes them.
-
-How a message travels
----------------------
-The network thread (paho's loop) puts each message on a bounded in-memory queue and acknowledges it (QoS 1).
-A writer thread reads the queue, parses the messages and hands the points to
-:func:`carbon.ingest.pipeline.ingest_readings` in batches of ``batch_size`` points or every ``flush_seconds``,
-whichever comes first: one transaction per batch. *Malformed* messages are counted and kept in the database with
-their reason (:meth:`carbon.store.Store.add_malformed_messages`); *invalid* points are rejected by the pipeline,
-kept with the batch like any other rejection.
-
-Delivery
---------
-The subscription is QoS 1 in a persistent MQTT 5 session (a fixed client id, ``clean_start`` false, a session
-expiry), so points published while the subscriber is briefly away are delivered when it comes back, and the
-network loop reconnects with backoff (1 s doubling to 60 s) when the broker goes away. Redeliveries are harmless:
-the store is keyed by meter and timestamp, so a repeated point is *unchanged*, and within one batch repeats are
-dropped and corrections kept in arrival order (:func:`carbon.ingest.telemetry.ingest_steps`).
-
-A message is acknowledged once it is on the queue, not once it is stored: the broker (Mosquitto's default
-``max_inflight_messages 20``) sends only a handful of unacknowledged messages per client, so holding the
-acknowledgement until a batch commits would throttle the stream to a few messages per flush. The price: if the
-*process dies* (not a clean :meth:`TelemetrySubscriber.stop`), the messages on the queue and in the unflushed
-batch — at most ``queue_size`` messages plus ``batch_size`` points — are lost and must be re-sent by the edge
-devices (which keep at least six months of history, FACTS §6).
-
-Back-pressure
--------------
-When the queue is full the network thread *blocks* until the writer makes room (``stalls`` counts the messages
-that had to wait) instead of dropping anything. While it waits it reads nothing from the socket, so the broker
-keeps the messages in the session queue. That queue is bounded by the broker (Mosquitto's
-``max_queued_messages``, 1000 by default) and what overflows it is dropped *by the broker*; the broker-wide
-count of such drops is watched through ``$SYS/broker/publish/messages/dropped`` and reported as
-``broker_dropped``. For sustained bursts larger than that, raise ``max_queued_messages`` on the broker.
-
-When the database fails
------------------------
-A batch that cannot be written is kept and retried with backoff (0.5 s doubling to 30 s) for as long as the
-error is an operational one (database locked or busy, disk full, file unreachable: ``sqlite3.OperationalError``,
-``OSError``); ``last_error`` says why and ``retries`` counts the attempts. Meanwhile the writer takes nothing
-more from the queue, so memory stays bounded (one batch plus the queue) and back-pressure takes over as above.
-Any other error is retried three times; then the batch's points are kept as malformed messages, one per topic,
-with the error as the reason, so that nothing is lost silently and the stream moves on. When
-:meth:`TelemetrySubscriber.stop` runs out of time while the database is still failing, what could not be stored
-is counted in ``unsaved`` and logged as an error.
+Meters publish to ``{prefix}/{enterprise}/{meter}``; what a message holds and how it is read is
+:mod:`carbon.ingest.telemetry`. This module receives the messages (QoS 1, a persistent MQTT 5 session), queues
+them with back-pressure, and writes them in batches through :func:`carbon.ingest.pipeline.ingest_readings`,
+retrying while the database is transiently unavailable and keeping what cannot be stored as malformed messages.
+How a message travels, what is acknowledged when, and what happens when the broker or the database fails:
+``docs/telemetry.md``.
 
 References
 ----------
@@ -73,7 +33,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from carbon.errors import CarbonError
+from carbon.ingest.broker import KEEPALIVE, BrokerUnavailable, discard_session
 from carbon.ingest.pipeline import ingest_readings
 from carbon.ingest.telemetry import (
     DEFAULT_PREFIX,
@@ -98,7 +58,6 @@ log = logging.getLogger(__name__)
 DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 
 # Operational settings (not published values).
-KEEPALIVE = 60  # [s] between pings to the broker
 RECONNECT_MIN, RECONNECT_MAX = 1, 60  # [s] reconnect backoff, doubling
 SESSION_EXPIRY = 86_400  # [s] the broker keeps the session (and queues messages) this long while we are away
 QUEUE_SIZE = 10_000  # [messages] between the network thread and the writer
@@ -107,10 +66,6 @@ ABANDON_GRACE = 5.0  # [s] for a thread to notice that stop() gave up on it
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # [s] backoff of a failing database write, doubling
 UNEXPECTED_ATTEMPTS = 3  # attempts at a batch failing with a non-operational error before it is set aside
 RECENT_REJECTIONS = 100  # rejected points remembered in stats()
-
-
-class BrokerUnavailable(CarbonError, ConnectionError):
-    """The MQTT broker could not be reached, or refused the connection or the subscription."""
 
 
 # -- the subscriber -----------------------------------------------------------------------------------------
@@ -543,25 +498,3 @@ class TelemetrySubscriber:
     def _set_count(self, name: str, value: int) -> None:
         with self._lock:
             self._counts[name] = value
-
-
-def discard_session(client_id: str, *, host: str = "127.0.0.1", port: int = 1883, timeout: float = 5.0) -> None:
-    """End a subscriber's persistent session on the broker, dropping what the broker holds for it.
-
-    For retiring a subscriber (or a test's session). Raises :class:`BrokerUnavailable` when the broker does not
-    answer within ``timeout`` [s].
-    """
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    connected = threading.Event()
-    client.on_connect = lambda *args: connected.set()
-    try:
-        client.connect(host, port, keepalive=KEEPALIVE, clean_start=True)  # session expiry 0: ends on disconnect
-    except OSError as error:
-        raise BrokerUnavailable(f"cannot reach the broker at {host}:{port}: {error}") from error
-    client.loop_start()
-    try:
-        if not connected.wait(timeout):
-            raise BrokerUnavailable(f"the broker at {host}:{port} did not answer within {timeout:g} s")
-    finally:
-        client.disconnect()
-        client.loop_stop()
