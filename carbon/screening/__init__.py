@@ -56,9 +56,9 @@ import pandas as pd
 import pint
 
 from carbon.editions import content_version, newest_editions
-from carbon.errors import CarbonError, UnitMismatch
+from carbon.errors import CarbonError, UnitMismatch, UnknownUnit
 from carbon.text import fold
-from carbon.units import Q_, parse_unit
+from carbon.units import Q_, parse_quantity, parse_unit
 
 __all__ = [
     "OPERATORS", "Activity", "Category", "Criterion", "CriterionResult", "EnergyLimit", "GroupResult",
@@ -91,7 +91,7 @@ _FALSE = frozenset({"false", "no", "n", "0", "否", "不符合", "不达标"})
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
 _QUANTITY_ERRORS = (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError,
-                    ValueError, SyntaxError, AssertionError)
+                    ValueError, SyntaxError, AssertionError, UnknownUnit)
 
 
 class UnknownFramework(CarbonError, KeyError):
@@ -643,7 +643,7 @@ def _as_number(metric: str, raw: object, unit: str) -> float:
             value = float(raw.strip())
         except ValueError:
             try:
-                quantity = Q_(raw)
+                quantity = parse_quantity(raw)
             except _QUANTITY_ERRORS:
                 example = f"12.5 {unit}" if unit else "12.5"
                 raise InvalidMetric(f"metric {metric!r}: {raw!r} is not a number nor a quantity with a unit "
