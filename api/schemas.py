@@ -7,8 +7,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbon.access import Role
+from carbon.identifiers import IDENTIFIER_PATTERN, MAX_IDENTIFIER_LENGTH
 
-Identifier = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+Identifier = Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN)
+Finite = ConfigDict(allow_inf_nan=False)  # JSON from Python clients may carry Infinity and NaN
 MAX_RECORDS = 10_000
 
 
@@ -20,8 +22,8 @@ class HealthOut(BaseModel):
 
 
 class ConvertIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 12, "unit": "万千瓦时", "carrier": "电力",
-                                                               "year": 2024}]})
+    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra={"examples": [
+        {"quantity": 12, "unit": "万千瓦时", "carrier": "电力", "year": 2024}]})
     quantity: float | str = Field(description="amount consumed, in `unit`")
     unit: str = Field(min_length=1, max_length=64, description="e.g. kWh, 万千瓦时, t, 吨, 万立方米")
     carrier: str = Field(min_length=1, max_length=64, description="e.g. electricity, 电力, diesel, 柴油")
@@ -71,6 +73,7 @@ class ConvertOut(BaseModel):
 
 
 class TargetsIn(BaseModel):
+    model_config = Finite
     intensity_base_year: int | None = Field(default=None, ge=1990, le=2100)
     intensity_base_value: float | None = Field(default=None, gt=0, le=100)
     intensity_target_year: int | None = Field(default=None, ge=1990, le=2100)
@@ -79,11 +82,11 @@ class TargetsIn(BaseModel):
     deduct_feedstock: bool | None = None
     deduct_new_renewables: bool | None = None
     gdp_target_year: int | None = Field(default=None, ge=1990, le=2100)
-    gdp_target_current: float | None = Field(default=None, gt=0)
+    gdp_target_current: float | None = Field(default=None, gt=0, le=1e12)
 
 
 class RegionIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    code: str = Identifier
     name: str = Field(min_length=1, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     parent: str | None = Field(default=None, max_length=64)
@@ -103,6 +106,7 @@ class RegionOut(BaseModel):
 
 
 class StatisticsIn(BaseModel):
+    model_config = Finite
     gdp_current: float = Field(gt=0, le=1e12, description="GDP at current prices [10 000 yuan]")
     gdp_constant: float = Field(gt=0, le=1e12, description="GDP at constant prices [10 000 yuan]")
     energy_total_tce: float | None = Field(default=None, ge=0, le=1e12)
@@ -134,7 +138,7 @@ class ConsumptionRecord(BaseModel):
     """One monthly figure. Values are checked by the same validation as files: a bad one is rejected with
     its index and reason, while the good records of the same request are kept."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     period: str | None = Field(default=None, max_length=32, description="YYYY-MM")
     carrier: str | None = Field(default=None, max_length=64)
     quantity: float | str | None = None
@@ -171,7 +175,7 @@ class IngestOut(BaseModel):
 
 
 class ReadingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     meter_id: str | None = Field(default=None, max_length=64)
     ts: str | None = Field(default=None, max_length=40, description="ISO 8601, e.g. 2025-06-01T00:15:00+08:00")
     value: float | str | None = None

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
 from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from carbon.errors import InvalidInput, UnknownUnit
+from carbon.ingest.free_text import is_product_name
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
 from carbon.reports.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
+from carbon.units import parse_unit
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 UPLOAD_SUFFIXES = {".csv", ".xlsx", ".json", ".txt"}
 ISO_TIME = r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?)?$"
-From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")]
-To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
+MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+From = Annotated[str | None, Query(alias="from", pattern=MONTH, description="first month, YYYY-MM")]
+To = Annotated[str | None, Query(alias="to", pattern=MONTH, description="last month, YYYY-MM")]
 
 
 def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
@@ -130,18 +135,38 @@ def consumption(enterprise_id: str, db: DbDep, principal: Reader, start: From = 
 
 
 class QuotaIn(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     quota_tce: float = Field(gt=0, le=1e9, description="energy-use quota (用能权) of the year [tce]")
     basis: Literal["equivalent", "equal"] = "equivalent"
     source: str | None = Field(default=None, max_length=200)
 
 
 class ProductOut(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     product: str = Field(min_length=1, max_length=64, description="e.g. cement_clinker (see /v1/screenings/products)")
     quantity: float = Field(ge=0, le=1e12)
     unit: str = Field(min_length=1, max_length=32, description="e.g. t")
 
+    @field_validator("product")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        if not is_product_name(value):
+            raise ValueError("a product name starts with a letter or digit and holds letters, digits, spaces and "
+                             ". ( ) / · + % - only")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _a_unit(cls, value: str) -> str:
+        try:
+            parse_unit(value)
+        except UnknownUnit as error:
+            raise ValueError(str(error)) from None
+        return value
+
 
 class OutputIn(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     output_value: float | None = Field(default=None, ge=0, le=1e12, description="output value of the month [万元]")
     products: list[ProductOut] = Field(default_factory=list, max_length=50)
 
@@ -165,6 +190,8 @@ def put_output(enterprise_id: str, period: Annotated[str, PathParam(pattern=r"^(
                body: OutputIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
     """Report a month's output value and product output (for energy per output and unit-product energy)."""
     enterprise_scope(enterprise_id, principal)
+    if period > date.today().strftime("%Y-%m"):
+        raise InvalidInput(f"period {period} is in the future; report output for past months")
     rows = [{"product": "", "output_value": body.output_value}] if body.output_value is not None else []
     rows += [product.model_dump() for product in body.products]
     return {"enterprise_id": enterprise_id, "period": period, "rows": db.put_output(enterprise_id, period, rows)}

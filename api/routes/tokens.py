@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from api.deps import Admin, DbDep
 from api.schemas import TokenIn, TokenOut
 from carbon.access import create_token
+from carbon.errors import NotFound
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -28,4 +29,7 @@ def tokens(db: DbDep, principal: Admin) -> list[dict[str, Any]]:
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke(token_id: str, db: DbDep, principal: Admin) -> None:
+    """Revoke a token; an id that is not a token answers 404."""
+    if not any(row["id"] == token_id for row in db.list_tokens()):
+        raise NotFound(f"no token {token_id!r}; GET /v1/tokens lists them")
     db.revoke_token(token_id)

@@ -25,7 +25,9 @@ from carbon.accounting import coefficients
 from carbon.carriers import get_carrier
 from carbon.errors import CarbonError
 from carbon.factors import FactorSet, default_factors
+from carbon.identifiers import is_identifier
 from carbon.indicators.telemetry import CST, INTERVAL
+from carbon.ingest.free_text import MAX_READING_VALUE, bad_submitted_at, implausible_readings
 from carbon.units import Q_, parse_unit, ureg
 
 __all__ = [
@@ -237,6 +239,7 @@ def validate_consumption(frame: pd.DataFrame, *, enterprises: Container[str] | N
                "not a month; write it as YYYY-MM, e.g. 2024-03 (2024/3, 202403 and 2024年3月 are read too)")
     future = np.array([p is not None and p > this_month for p in periods], dtype=bool)
     out.reject(future[period_codes], "period", f"is in the future (after {this_month}); check the year")
+    out.reject(bad_submitted_at(frame), "submitted_at", "is not a date; write it as YYYY-MM-DD (or ISO 8601)")
 
     carrier_codes, carriers = _per_value(frame["carrier"], _carrier_id) if "carrier" in frame else \
         (np.zeros(n, dtype=np.intp), [None])
@@ -421,6 +424,9 @@ def validate_readings(frame: pd.DataFrame, *, meters: Mapping[str, str] | None =
         out.reject((owner.notna() & (owner != enterprise)).to_numpy(), "meter_id",
                    "this meter belongs to another enterprise")
 
+    if "meter_id" in frame:
+        out.reject(~frame["meter_id"].map(is_identifier).to_numpy(dtype=bool) & ~_blank_mask(frame["meter_id"]),
+                   "meter_id", "is not an identifier: ASCII letters and digits joined by single . _ or -")
     stamps = _parse_stamps(frame["ts"])
     out.reject(stamps.isna().to_numpy(), "ts", "is not a timestamp; use ISO 8601, e.g. 2025-06-01T00:15:00+08:00")
     snapped = stamps.dt.round(INTERVAL)
@@ -433,6 +439,9 @@ def validate_readings(frame: pd.DataFrame, *, meters: Mapping[str, str] | None =
     value = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     out.reject(~np.isfinite(value), "value", "is not a number")
     out.reject(value < 0, "value", "is negative; meter readings and interval amounts are never below zero")
+    early, large = implausible_readings(stamps, value)
+    out.reject(early, "ts", "is before 2000; check the meter clock")
+    out.reject(large, "value", f"is larger than {MAX_READING_VALUE:g}; check the unit and the decimal point")
 
     kind = _per_value_array(frame["kind"], lambda k: str(k).strip().lower())
     out.reject(~np.isin(kind, KINDS), "kind", "kind must be cumulative (register reading) or interval")

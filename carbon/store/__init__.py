@@ -33,6 +33,7 @@ import pandas as pd
 import sqlite_utils
 
 from carbon.errors import Conflict, NotFound
+from carbon.identifiers import check_identifier
 
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "DATABASE_ERRORS", "READING_COLUMNS", "TRANSIENT_ERRORS", "Conflict",
@@ -647,6 +648,8 @@ class Store:
         existing = self._rows("SELECT * FROM regions WHERE code = ?", [code])
         if not existing and not fields.get("name"):
             raise ValueError("a new region needs a name")
+        if not existing:
+            check_identifier("region code", code)
         if fields.get("parent") and fields["parent"] != code:
             self.get_region(fields["parent"])  # the parent must exist
         stamp = now_iso()
@@ -707,6 +710,7 @@ class Store:
             for field in ("id", "name", "region"):
                 if not str(row.get(field) or "").strip():
                     raise ValueError(f"enterprise {row.get('id')!r}: {field} is required")
+            check_identifier("enterprise id", row["id"])
             if row["region"] not in regions:
                 raise NotFound(f"enterprise {row['id']!r}: no region {row['region']!r}; create the region first")
             row.setdefault("created_at", stamp)
