@@ -7,13 +7,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
 from api.downloads import EXPORT_RESPONSES, download
 from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from api.upload_checks import one_file_part
 from carbon.errors import InvalidInput, UnknownUnit
 from carbon.ingest.free_text import is_product_name
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
@@ -69,11 +70,12 @@ def submit_consumption(enterprise_id: str, body: ConsumptionIn, db: DbDep, princ
     return _ingest_out(summary)
 
 
-@router.post("/{enterprise_id}/uploads", response_model=IngestOut)
+@router.post("/{enterprise_id}/uploads", response_model=IngestOut, dependencies=[Depends(one_file_part)])
 def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter,
                 settings: SettingsDep) -> dict[str, Any]:
     """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
     from carbon.ingest.readers import UnreadableFile
+    from carbon.ingest.readers.limits import LimitExceeded
 
     enterprise_scope(enterprise_id, principal)
     db.get_enterprise(enterprise_id, principal.scope)
@@ -93,6 +95,8 @@ def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Subm
                 handle.write(chunk)
         try:
             summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor, source=name)
+        except LimitExceeded as error:
+            raise HTTPException(413, f"{error}") from error
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
     return _ingest_out(summary)
