@@ -81,7 +81,8 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
     Text that a spreadsheet would evaluate as a formula is quoted (:func:`neutralise_formulas`).
     """
-    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+    # CRLF ends records (RFC 4180), so that a field holding a carriage return is quoted too
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
