@@ -544,5 +544,7 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
     _serve(path, host, port)
 
 
+main.add_command(__import__("carbon.cli_audit", fromlist=["audit_group"]).audit_group)
+
 if __name__ == "__main__":
     main()

@@ -440,7 +440,8 @@ def _reading_revisions(changed: pd.DataFrame, batch_id: str, source: str, actor:
     return [{
         "ts": stamp, "actor": actor, "action": "revise", "entity": "readings",
         "entity_key": f"{row['meter_id']}|{row['ts']}", "enterprise_id": row["enterprise_id"],
-        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"]},
+        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"],
+                                                   "batch_id": row.get("old_batch_id")},
         "new": {"value": plain(row["value"]), "unit": row["unit"], "source": source},
         "content_count": None, "content_hash": None,
     } for row in changed.to_dict("records")]

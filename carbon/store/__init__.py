@@ -34,6 +34,7 @@ import sqlite_utils
 
 from carbon.errors import Conflict, NotFound
 from carbon.identifiers import check_identifier
+from carbon.store.audit_checks import AuditChecks
 
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "DATABASE_ERRORS", "READING_COLUMNS", "TRANSIENT_ERRORS", "Conflict",
@@ -552,7 +553,7 @@ def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[
     return out
 
 
-class Store:
+class Store(AuditChecks):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters
