@@ -31,9 +31,12 @@ def assert_problem(response: Any, *statuses: int) -> None:
 
 
 def timed(call: Any) -> Any:
-    started = time.perf_counter()
+    """The call's answer, after checking it took under 2 s of this process's CPU (the app runs in it) — wall time
+    on two shared cores says more about the neighbours — and under 10 s on the clock (nothing hangs)."""
+    started, cpu = time.perf_counter(), time.process_time()
     response = call()
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - cpu < 2.0
+    assert time.perf_counter() - started < 10.0
     return response
 
 

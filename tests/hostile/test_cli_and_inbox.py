@@ -33,9 +33,9 @@ def db(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("unit", ["9**9**8", "1/0", "0**-1", "kWh)", "kWh{", "=kWh", "k" * 80])
 def test_convert_refuses_an_evaluated_unit_with_exit_2(unit: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     result = CliRunner().invoke(main, ["convert", "1", unit, "electricity"])
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0  # CPU of this process: the command runs in it
     assert result.exit_code == 2, result.output
     assert "unknown unit" in result.stderr and "Traceback" not in result.output
 
@@ -47,9 +47,9 @@ def test_convert_refuses_an_evaluated_unit_with_exit_2(unit: str) -> None:
 def test_ingest_refuses_a_hostile_file_clearly(db: str, tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    started = time.perf_counter()
+    started = time.process_time()
     result = CliRunner().invoke(main, ["ingest", str(path), "--db", db])
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0  # CPU of this process: the command runs in it
     assert result.exit_code == 1, result.output  # the contract: 1 when a file cannot be read at all
     assert "Traceback" not in result.output and name in result.output
 

@@ -21,10 +21,10 @@ HOSTILE = ["9**9**8", "7**9**7", "1/0", "0**-1", "kWh)", "kWh{", "(kWh", "=kWh",
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_unit_text_is_refused_quickly(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(UnknownUnit):
         parse_unit(text)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1  # CPU time: the neighbours on the machine do not count
 
 
 @pytest.mark.parametrize(("text", "target", "expected"), [
@@ -57,7 +57,7 @@ def test_registry_itself_refuses_a_power_tower() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=80) | st.text(alphabet="0123456789*/^()-+.kWhm万吨²³·{} ", max_size=30))
 def test_random_text_is_a_unit_or_unknown_within_bounded_time(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with contextlib.suppress(UnknownUnit):
         parse_unit(text)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1  # CPU time: the neighbours on the machine do not count
