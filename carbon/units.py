@@ -119,16 +119,24 @@ def _canonical_name(name: str) -> str | None:
         return None
 
 
-def _resolve(name: str) -> tuple[str, int] | None:
-    """One unit name and its implied power: ``m2`` is m² when ``m2`` itself is not a name."""
+_MULTIPLIERS = {"万": "ten_thousand", "亿": "hundred_million"}
+
+
+def _resolve(name: str) -> list[tuple[str, int]] | None:
+    """The registry names (and powers) one name stands for: ``m2`` is m² when ``m2`` itself is not a name,
+    ``万kWh`` is 10⁴·kWh (pint takes one prefix only)."""
     canonical = _canonical_name(name)
     if canonical is not None:
-        return canonical, 1
+        return [(canonical, 1)]
     trailing = _TRAILING_POWER.fullmatch(name)
     if trailing:
         canonical = _canonical_name(trailing["base"])
         if canonical is not None:
-            return canonical, int(trailing["power"])
+            return [(canonical, int(trailing["power"]))]
+    if len(name) > 1 and name[0] in _MULTIPLIERS:
+        rest = _resolve(name[1:])
+        if rest is not None:
+            return [(_MULTIPLIERS[name[0]], 1), *rest]
     return None
 
 
@@ -188,12 +196,13 @@ def parse_unit(text: str) -> pint.Unit:
         resolved = _resolve(name)
         if resolved is None:
             raise _unknown(cleaned) if len(terms) == 1 else _unknown(cleaned, f" ({name!r} is not a unit)")
-        canonical, implied = resolved
-        # pint's rule: an offset unit (°C) in a product or a power means a temperature difference
-        if canonical and (len(terms) > 1 or power * implied != 1) and not ureg._units[canonical].is_multiplicative:
-            canonical = "delta_" + canonical
-        if canonical:
-            container = container.add(canonical, power * implied)
+        for canonical, implied in resolved:
+            # pint's rule: an offset unit (°C) in a product or a power means a temperature difference
+            if canonical and (len(terms) > 1 or power * implied != 1) and \
+                    not ureg._units[canonical].is_multiplicative:
+                canonical = "delta_" + canonical
+            if canonical:
+                container = container.add(canonical, power * implied)
     return ureg.Unit(container)
 
 

@@ -33,7 +33,7 @@ def test_hostile_unit_text_is_refused_quickly(text: str) -> None:
     ("kgce/kWh", "kgce/MWh", 1e3), ("tCO2/MWh", "kgCO2/kWh", 1),
     ("gCO2e/kWh", "tCO2/MWh", 1e-3), ("kgCO2e/kW/yr", "kgCO2/kW/year", 1), ("m²", "m^2", 1), ("m2", "m**2", 1),
     ("kg·m^2", "kg*m**2", 1), ("m^-1", "1/m", 1), ("万 千瓦时", "kWh", 1e4), ("kgce／kg", "kgce/kg", 1),
-    ("%", "dimensionless", 0.01),
+    ("%", "dimensionless", 0.01), ("万kWh", "kWh", 1e4), ("亿kWh", "万千瓦时", 1e4), ("万t", "t", 1e4),
 ])
 def test_units_in_use_keep_working(text: str, target: str, expected: float) -> None:
     assert Q_(1, parse_unit(text)).to(target).magnitude == pytest.approx(expected)
