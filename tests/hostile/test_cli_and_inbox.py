@@ -114,3 +114,14 @@ def test_the_inbox_sits_beside_the_database_of_the_job(db: str, tmp_path: Path,
     assert inbox_path(db) == Path(db).resolve().parent / "inbox"
     assert inbox_path() == (tmp_path / "elsewhere" / "inbox").resolve()
     shutil.rmtree(tmp_path / "elsewhere", ignore_errors=True)
+
+
+@pytest.mark.parametrize("payload", [b"[" * 100_000 + b"]" * 100_000, b'{"ts": "2025-06-01T00:15:00+08:00", '
+                                     b'"value": 1, "unit": "9**9**8"}', b"\xff\xfe", b"{" * 50_000])
+def test_a_hostile_telemetry_payload_is_a_problem_not_a_crash(payload: bytes) -> None:
+    from carbon.ingest.mqtt import DEFAULT_PREFIX, parse_telemetry
+
+    started = time.process_time()
+    message = parse_telemetry(f"{DEFAULT_PREFIX}/E1/M1", payload)
+    assert time.process_time() - started < 2.0
+    assert message.problem or message.points  # a unit is judged later, by the grammar, when the point is validated
