@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carbon.errors import CarbonError, Conflict, NotFound
+from carbon.errors import Busy, CarbonError, Conflict, NotFound
+from carbon.store import TRANSIENT_ERRORS
 
 log = logging.getLogger("carbon.api")
 
@@ -48,6 +49,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _problem_response("a file type the service does not read"),
     422: _problem_response("the request cannot be used as it is; detail and errors say what to change"),
     500: _problem_response("the service failed; report the request_id"),
+    503: _problem_response("the database is busy with another write; retry after the Retry-After seconds"),
 }
 
 
@@ -120,6 +122,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValueError)
     async def value_error(request: Request, error: ValueError) -> JSONResponse:
         return problem(422, str(error), request)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> JSONResponse:
+        return problem(503, str(error), request, headers={"Retry-After": "5"})
+
+    async def transient(request: Request, error: Exception) -> JSONResponse:
+        if any(word in str(error).lower() for word in ("locked", "busy")):
+            # another writer held the database longer than the busy timeout: the client's request was fine
+            return problem(503, "the database is busy with another write; send the request again in a few seconds",
+                           request, headers={"Retry-After": "5"})
+        return await unexpected(request, error)
+
+    for kind in TRANSIENT_ERRORS:
+        app.add_exception_handler(kind, transient)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -245,3 +245,16 @@ def test_big_text_file_is_refused(roomy: Service, case: str, content: bytes) -> 
     response = timed(lambda: roomy.post("/v1/enterprises/E1/uploads", "enterprise",
                                         files={"file": ("big.csv", content)}))
     assert_problem(response, 413, 422)
+
+
+def test_a_locked_database_is_503_not_500(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"database is locked" is the neighbours' doing, not the client's: 503 with Retry-After, never 500."""
+    import sqlite3
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr("api.routes.enterprises.ingest_records", locked)
+    response = service.post("/v1/enterprises/E1/consumption", "enterprise", json={"records": [GOOD]})
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "5"
