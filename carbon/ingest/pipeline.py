@@ -500,7 +500,7 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
                               enterprise_id=enterprise_id, today=today, progress=progress)
 
 
-PARSE_FIRST_BYTES = 64 * 1024 * 1024
+PARSE_FIRST_BYTES = 32 * 1024 * 1024
 """Files up to this size are parsed whole before the write transaction opens, so that parsing an upload never
 holds the database's write lock; larger files (bulk loads from the command line) stream through it [bytes]."""
 
