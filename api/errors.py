@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.schemas.common import Problem
 from carbon.errors import Busy, CarbonError, Conflict, InvalidInput, NotFound
 from carbon.reports import MissingTarget
+from carbon.store import TRANSIENT_ERRORS
 
 log = logging.getLogger("carbon.api")
 
@@ -126,6 +127,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CarbonError)
     async def carbon_error(request: Request, error: CarbonError) -> JSONResponse:
         return domain_problem(error, request)
+
+    async def transient(request: Request, error: Exception) -> JSONResponse:
+        if any(word in str(error).lower() for word in ("locked", "busy")):
+            # another writer held the database longer than the busy timeout: the client's request was fine
+            return domain_problem(Busy("the database is busy with another write"), request)
+        return await unexpected(request, error)
+
+    for kind in TRANSIENT_ERRORS:
+        app.add_exception_handler(kind, transient)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,6 +30,7 @@ from api.routes import (
 )
 from api.settings import Settings, get_settings
 from carbon import __version__
+from carbon.ingest.readers.limits import configure_limits
 from carbon.store import open_store
 
 log = logging.getLogger("carbon.api")
@@ -51,28 +52,30 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                return  # the app's answer to a body it could not finish reading (400 …) gives way to the 413
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with suppress(_TooLarge):
             await self.app(scope, counted, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, send)
+        if exceeded and not started:
+            await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         from starlette.requests import Request
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="carbon", version=__version__, lifespan=lifespan,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
     app.state.settings = settings
+    configure_limits(settings.reader_limits)
     app.state.scheduler = None
     errors.install(app)
 

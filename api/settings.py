@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carbon.ingest.readers.limits import DEFAULT_LIMITS, ReaderLimits
+
 
 class Settings(BaseSettings):
     """Configuration of the HTTP service (environment variables prefixed ``CARBON_``)."""
@@ -19,6 +21,19 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, gt=0, le=1024, description="largest accepted request body [MB]")
     scheduler: bool = Field(default=True, description="run the scheduled jobs inside the API process")
     token_days: int = Field(default=365, gt=0, le=3650, description="lifetime of new tokens [days]")
+    max_file_rows: int = Field(default=DEFAULT_LIMITS.max_rows, gt=0, description="records per file")
+    max_file_columns: int = Field(default=DEFAULT_LIMITS.max_columns, gt=0, description="columns per file")
+    max_line_kb: int = Field(default=DEFAULT_LIMITS.max_line_bytes // 1024, gt=0, le=100_000,
+                             description="longest line of a text file [KiB]")
+    max_json_depth: int = Field(default=DEFAULT_LIMITS.max_json_depth, gt=1, le=500,
+                                description="nesting depth of a JSON file")
+    max_unpacked_mb: float = Field(default=DEFAULT_LIMITS.max_unpacked_bytes / 2**20, gt=0,
+                                   description="unpacked size of a workbook [MiB]")
+    max_compression_ratio: float = Field(default=DEFAULT_LIMITS.max_compression_ratio, gt=1,
+                                         description="unpacked / packed size of a workbook part")
+    max_shared_strings: int = Field(default=DEFAULT_LIMITS.max_shared_strings, gt=0,
+                                    description="distinct texts of a workbook")
+    max_read_seconds: float = Field(default=DEFAULT_LIMITS.max_seconds, gt=0, description="reading one file [s]")
 
     @field_validator("admin_token")
     @classmethod
@@ -31,6 +46,15 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def reader_limits(self) -> ReaderLimits:
+        """The bounds of every file reader (``CARBON_MAX_FILE_ROWS``, ``CARBON_MAX_UNPACKED_MB`` …)."""
+        return ReaderLimits(max_rows=self.max_file_rows, max_columns=self.max_file_columns,
+                            max_line_bytes=self.max_line_kb * 1024, max_json_depth=self.max_json_depth,
+                            max_unpacked_bytes=int(self.max_unpacked_mb * 2**20),
+                            max_compression_ratio=self.max_compression_ratio,
+                            max_shared_strings=self.max_shared_strings, max_seconds=self.max_read_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from carbon.errors import InvalidInput
+from carbon.audit import chain_entries
+from carbon.audit_coverage import token_entry
+from carbon.errors import InvalidInput, NotFound
 from carbon.store import Scope, Store
 
 Role = Literal["admin", "bureau", "enterprise", "finance"]
@@ -48,8 +50,9 @@ def hash_token(token: str) -> str:
 
 
 def create_token(store: Store, *, role: str, enterprise_id: str | None = None, label: str | None = None,
-                 days: int | None = 365) -> tuple[str, str]:
-    """Create a token; returns (token id, token). The token is not stored and cannot be shown again.
+                 days: int | None = 365, actor: str = "cli") -> tuple[str, str]:
+    """Create a token; returns (token id, token). The token is not stored and cannot be shown again; the audit
+    log records the token row's digest, so a role or enterprise edited behind the service's back shows.
 
     Raises
     ------
@@ -69,9 +72,33 @@ def create_token(store: Store, *, role: str, enterprise_id: str | None = None, l
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(6)
     expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ") if days else None
-    store.add_token(token_id=token_id, token_hash=hash_token(token), role=role, enterprise_id=enterprise_id,
-                    label=label, expires_at=expires)
+    with store.transaction():
+        store.add_token(token_id=token_id, token_hash=hash_token(token), role=role, enterprise_id=enterprise_id,
+                        label=label, expires_at=expires)
+        audit_token(store, token_id, "created", actor)
     return token_id, token
+
+
+def revoke_token(store: Store, token_id: str, *, actor: str = "cli") -> None:
+    """Revoke a token and record it in the audit log.
+
+    Raises
+    ------
+    NotFound
+        If there is no token ``token_id``.
+    """
+    if not any(row["id"] == token_id for row in store.token_rows()):
+        raise NotFound(f"no token {token_id!r}")
+    with store.transaction():
+        store.revoke_token(token_id)
+        audit_token(store, token_id, "revoked", actor)
+
+
+def audit_token(store: Store, token_id: str, event: str, actor: str) -> None:
+    """Chain an entry holding the digest of the token row as it now is (an edited role or enterprise shows)."""
+    row = next(row for row in store.token_rows() if row["id"] == token_id)
+    entry = token_entry(row, action=event, actor=actor, ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    store.append_audit(chain_entries([entry], store.last_audit()))
 
 
 def authenticate(store: Store, token: str, *, admin_token: str | None = None) -> Principal | None:

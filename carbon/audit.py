@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from carbon.audit_coverage import verify_coverage
+
 if TYPE_CHECKING:
     from carbon.store import Store
 
@@ -155,7 +157,7 @@ def _verify_chain(entries: Iterable[Mapping[str, Any]], result: Verification) ->
             result.fail(seq, f"entry {seq}: its fields were changed after it was written (hash mismatch)")
         prev = entry["hash"]
         expected_seq = seq + 1
-        if entry["action"] in ("batch", "revise"):
+        if entry["action"] in ("batch", "revise", "token"):
             kept.append(entry)
     return kept
 
@@ -163,11 +165,15 @@ def _verify_chain(entries: Iterable[Mapping[str, Any]], result: Verification) ->
 def verify(store: Store) -> Verification:
     """Check the hash chain, then re-compute every batch's content and every revision from the stored rows.
 
+    Then :func:`carbon.audit_coverage.verify_coverage` recomputes derived values and monthly totals from the rows,
+    re-digests each batch of meter readings and compares each token row with its entry.
+
     Returns
     -------
     Verification
         ``ok`` and, when not, the first broken entry and what is wrong (an edited entry, a removed entry, a row
-        edited outside the service, a revision that does not match the row).
+        edited outside the service, a revision that does not match the row, an edited derived value or total, an
+        edited or deleted reading, an edited token).
     """
     result = Verification()
     entries = _verify_chain(store.iter_audit(), result)
@@ -203,6 +209,7 @@ def verify(store: Store) -> Verification:
         if not _same_values(latest, row):
             result.fail(history[-1]["seq"], f"{consumption_key(row)}: stored values differ from its latest "
                                             f"revision entry {history[-1]['seq']} (edited outside the service)")
+    verify_coverage(store, result, entries)  # derived values, totals, readings, tokens
     return result
 
 

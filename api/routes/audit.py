@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from api.deps import DbDep, Overseer, Submitter, enterprise_scope
 from api.schemas.operations import AuditEntryOut, VerifyOut
 from carbon.audit import verify
+from carbon.audit_coverage import check_against
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get("", response_model=list[AuditEntryOut])
 def audit_entries(db: DbDep, principal: Submitter,
                   enterprise: str | None = Query(default=None, max_length=64),
-                  action: str | None = Query(default=None, pattern="^(batch|revise|recompute)$"),
+                  action: str | None = Query(default=None, pattern="^(batch|revise|recompute|token)$"),
                   after: int = Query(default=0, ge=0, le=2**62, description="entries after this sequence number"),
                   limit: int = Query(default=500, ge=1, le=5000)) -> list[dict[str, Any]]:
     """Audit entries, oldest first; an enterprise token sees the entries about itself only."""
@@ -32,6 +33,13 @@ def audit_entries(db: DbDep, principal: Submitter,
 
 
 @router.get("/verify", response_model=VerifyOut)
-def verify_chain(db: DbDep, principal: Overseer) -> dict[str, Any]:
-    """Re-compute the hash chain and every batch's content; report the first broken link."""
-    return verify(db).to_dict()
+def verify_chain(db: DbDep, principal: Overseer,
+                 seq: int | None = Query(default=None, ge=1, le=2**62, description="checkpoint: sequence number"),
+                 hash: str | None = Query(default=None, pattern="^[0-9a-f]{64}$", description="checkpoint: its hash"),
+                 ) -> dict[str, Any]:
+    """Re-compute the hash chain, every batch's content, derived values, monthly totals, readings and tokens;
+    with a checkpoint (``seq``, ``hash`` from `carbon audit checkpoint`), also check the tail was not cut."""
+    result = verify(db)
+    if seq is not None:
+        check_against(db, {"seq": seq, "hash": hash}, result)
+    return result.to_dict()

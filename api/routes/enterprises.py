@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
 
 from api.deps import DbDep, EnterpriseDep, Overseer, Reader, SettingsDep, Submitter, existing_region
@@ -23,6 +24,8 @@ from api.schemas.enterprises import (
     QuotaOut,
     TelemetryOut,
 )
+from api.upload_checks import one_file_part
+from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
@@ -32,9 +35,10 @@ router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 UPLOAD_SUFFIXES = {".csv", ".xlsx", ".json", ".txt"}
 ISO_TIME = r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?)?$"
-From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")]
-To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
-Month = Annotated[str, PathParam(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+From = Annotated[str | None, Query(alias="from", pattern=MONTH, description="first month, YYYY-MM")]
+To = Annotated[str | None, Query(alias="to", pattern=MONTH, description="last month, YYYY-MM")]
+Month = Annotated[str, PathParam(pattern=MONTH, description="YYYY-MM")]
 
 
 def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
@@ -75,11 +79,12 @@ def submit_consumption(body: ConsumptionIn, db: DbDep, principal: Submitter,
     return _ingest_out(summary)
 
 
-@router.post("/{enterprise_id}/uploads", response_model=IngestOut)
+@router.post("/{enterprise_id}/uploads", response_model=IngestOut, dependencies=[Depends(one_file_part)])
 def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
     from carbon.ingest.readers import UnreadableFile
+    from carbon.ingest.readers.limits import LimitExceeded
 
     name = Path(file.filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
@@ -97,6 +102,8 @@ def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: E
                 handle.write(chunk)
         try:
             summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name)
+        except LimitExceeded as error:
+            raise HTTPException(413, f"{error}") from error
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
     return _ingest_out(summary)
@@ -144,6 +151,8 @@ def put_quota(year: Annotated[int, PathParam(ge=2000, le=2100)], body: QuotaIn, 
 def put_output(period: Month, body: OutputIn, db: DbDep, principal: Submitter,
                enterprise: EnterpriseDep) -> dict[str, Any]:
     """Report a month's output value and product output (for energy per output and unit-product energy)."""
+    if period > date.today().strftime("%Y-%m"):
+        raise InvalidInput(f"period {period} is in the future; report output for past months")
     rows = [{"product": "", "output_value": body.output_value}] if body.output_value is not None else []
     rows += [product.model_dump() for product in body.products]
     return {"enterprise_id": enterprise["id"], "period": period, "rows": db.put_output(enterprise["id"], period, rows)}

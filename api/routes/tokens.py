@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Admin, DbDep, visible_enterprise
 from api.schemas.access import TokenIn, TokenInfoOut, TokenOut
-from carbon.access import create_token
+from carbon.access import create_token, revoke_token
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -19,7 +19,7 @@ def new_token(body: TokenIn, db: DbDep, principal: Admin) -> dict[str, Any]:
     if body.enterprise_id:
         visible_enterprise(db, principal, body.enterprise_id)
     token_id, token = create_token(db, role=body.role, enterprise_id=body.enterprise_id, label=body.label,
-                                   days=body.days)
+                                   days=body.days, actor=principal.actor)
     return {"id": token_id, "token": token, "role": body.role, "enterprise_id": body.enterprise_id}
 
 
@@ -31,5 +31,5 @@ def tokens(db: DbDep, principal: Admin) -> list[dict[str, Any]]:
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke(token_id: str, db: DbDep, principal: Admin) -> None:
-    """Revoke a token: it stops working at once (an unknown id changes nothing)."""
-    db.revoke_token(token_id)
+    """Revoke a token: it stops working at once; an id that is not a token answers 404."""
+    revoke_token(db, token_id, actor=principal.actor)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["MAX_RECORDS", "Coverage", "HealthOut", "Identifier", "JsonObject", "Problem", "Text"]
+from carbon.identifiers import IDENTIFIER_PATTERN, MAX_IDENTIFIER_LENGTH
+
+__all__ = ["MAX_RECORDS", "Coverage", "Finite", "HealthOut", "Identifier", "JsonObject", "Problem", "Text"]
 
 MAX_RECORDS = 10_000
 
-# An id a person typed: printable, and more than blanks (the store refuses an id that is only spaces).
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+# An id of an enterprise, a region or a meter: the one pattern of carbon.identifiers.
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN)]
+# Numbers of a request are finite: JSON from Python clients may carry Infinity and NaN.
+Finite = ConfigDict(allow_inf_nan=False)
 # A name or label: at least one character that is not blank.
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 

@@ -17,7 +17,7 @@ class ConsumptionRecord(BaseModel):
     """One monthly figure. Values are checked by the same validation as files: a bad one is rejected with
     its index and reason, while the good records of the same request are kept."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     period: str | None = Field(default=None, max_length=32, description="YYYY-MM")
     carrier: str | None = Field(default=None, max_length=64)
     quantity: float | str | None = None
@@ -54,7 +54,7 @@ class IngestOut(BaseModel):
 
 
 class ReadingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     meter_id: str | None = Field(default=None, max_length=64)
     ts: str | None = Field(default=None, max_length=40, description="ISO 8601, e.g. 2025-06-01T00:15:00+08:00")
     value: float | str | None = None

@@ -10,8 +10,8 @@ __all__ = ["ConvertIn", "ConvertOut", "FactorOut", "FactorRow", "FactorsOut"]
 
 
 class ConvertIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 12, "unit": "万千瓦时", "carrier": "电力",
-                                                               "year": 2024}]})
+    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra={"examples": [
+        {"quantity": 12, "unit": "万千瓦时", "carrier": "电力", "year": 2024}]})
     quantity: float | str = Field(description="amount consumed, in `unit`")
     unit: str = Field(min_length=1, max_length=64, description="e.g. kWh, 万千瓦时, t, 吨, 万立方米")
     carrier: str = Field(min_length=1, max_length=64, description="e.g. electricity, 电力, diesel, 柴油")

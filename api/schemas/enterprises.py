@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from api.schemas.common import Coverage, Identifier, Text
+from api.schemas.common import Coverage, Finite, Identifier, Text
+from carbon.errors import UnknownUnit
+from carbon.ingest.free_text import is_product_name
+from carbon.units import parse_unit
 
 __all__ = [
     "ComplianceOut", "DayQuality", "EnergyOut", "EnergyPerOutput", "EnergyRow", "EnterpriseIn", "EnterpriseOut",
@@ -52,6 +55,7 @@ class EnergyOut(BaseModel):
 
 
 class QuotaIn(BaseModel):
+    model_config = Finite
     quota_tce: float = Field(gt=0, le=1e9, description="energy-use quota (用能权) of the year [tce]")
     basis: Literal["equivalent", "equal"] = "equivalent"
     source: str | None = Field(default=None, max_length=200)
@@ -67,12 +71,31 @@ class QuotaOut(BaseModel):
 
 
 class ProductOutputIn(BaseModel):
+    model_config = Finite
     product: str = Field(min_length=1, max_length=64, description="e.g. cement_clinker (see /v1/screenings/products)")
     quantity: float = Field(ge=0, le=1e12)
     unit: str = Field(min_length=1, max_length=32, description="e.g. t")
 
+    @field_validator("product")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        if not is_product_name(value):
+            raise ValueError("a product name starts with a letter or digit and holds letters, digits, spaces and "
+                             ". ( ) / · + % - only")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _a_unit(cls, value: str) -> str:
+        try:
+            parse_unit(value)
+        except UnknownUnit as error:
+            raise ValueError(str(error)) from None
+        return value
+
 
 class OutputIn(BaseModel):
+    model_config = Finite
     output_value: float | None = Field(default=None, ge=0, le=1e12, description="output value of the month [万元]")
     products: list[ProductOutputIn] = Field(default_factory=list, max_length=50)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import JsonObject, Text
+from api.schemas.common import Finite, Identifier, JsonObject, Text
 from api.schemas.plans import IndicatorOut
 from carbon.indicators.intensity import OnTrackBasis
 from carbon.indicators.peak import PeakStatusName
@@ -20,6 +20,7 @@ __all__ = [
 
 
 class TargetsIn(BaseModel):
+    model_config = Finite
     intensity_base_year: int | None = Field(default=None, ge=1990, le=2100)
     intensity_base_value: float | None = Field(default=None, gt=0, le=100, description="[tce/万元]")
     intensity_target_year: int | None = Field(default=None, ge=1990, le=2100)
@@ -28,7 +29,7 @@ class TargetsIn(BaseModel):
     deduct_feedstock: bool | None = None
     deduct_new_renewables: bool | None = None
     gdp_target_year: int | None = Field(default=None, ge=1990, le=2100)
-    gdp_target_current: float | None = Field(default=None, gt=0, description="[万元]")
+    gdp_target_current: float | None = Field(default=None, gt=0, le=1e12, description="[万元]")
 
 
 class TargetsOut(BaseModel):
@@ -46,7 +47,7 @@ class TargetsOut(BaseModel):
 
 
 class RegionIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    code: Identifier
     name: Text
     name_en: str | None = Field(default=None, max_length=200)
     parent: str | None = Field(default=None, max_length=64)
@@ -56,6 +57,7 @@ class RegionIn(BaseModel):
 
 
 class StatisticsIn(BaseModel):
+    model_config = Finite
     gdp_current: float = Field(gt=0, le=1e12, description="GDP at current prices [10 000 yuan]")
     gdp_constant: float = Field(gt=0, le=1e12, description="GDP at constant prices [10 000 yuan]")
     energy_total_tce: float | None = Field(default=None, ge=0, le=1e12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from carbon.cli.audit import audit_group
 from carbon.cli.common import console, db_option, err_console
 from carbon.cli.convert import convert_command
 from carbon.cli.ingest import ingest_command
@@ -27,6 +28,6 @@ def main() -> None:
 
 
 for _command in (convert_command, ingest_command, enterprise_group, region_group, token_group, jobs_group,
-                 report_command, mqtt_command, serve_command, demo_command):
+                 report_command, mqtt_command, serve_command, demo_command, audit_group):
     main.add_command(_command)
 region_group.add_command(plan_command)

@@ -437,7 +437,8 @@ def _reading_revisions(changed: pd.DataFrame, batch_id: str, source: str, actor:
     return [{
         "ts": stamp, "actor": actor, "action": "revise", "entity": "readings",
         "entity_key": f"{row['meter_id']}|{row['ts']}", "enterprise_id": row["enterprise_id"],
-        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"]},
+        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"],
+                                                   "batch_id": row.get("old_batch_id")},
         "new": {"value": plain(row["value"]), "unit": row["unit"], "source": source},
         "content_count": None, "content_hash": None,
     } for row in changed.to_dict("records")]
@@ -481,12 +482,25 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
         When the file cannot be read at all (nothing is stored then).
     """
     from carbon.ingest.readers import read_file  # the readers pull in openpyxl; import on use
+    from carbon.ingest.readers.limits import bounded, check_file, reading_guard
 
     path = Path(path)
     source = source or path.name
-    if format in ("auto", "readings") and _is_readings_csv(path):
-        return ingest_readings(store, read_readings_csv(path, chunksize=chunksize), source=source, actor=actor,
-                               enterprise_id=enterprise_id, progress=progress)
-    chunks = read_file(path, format=format, enterprise_id=enterprise_id, chunksize=chunksize)
-    return ingest_consumption(store, chunks, source=source, actor=actor, enterprise_id=enterprise_id,
-                              today=today, progress=progress)
+    check_file(path, source)  # bombs, endless lines and deep nesting are refused before a reader starts
+    with reading_guard(source):
+        if format in ("auto", "readings") and _is_readings_csv(path):
+            return ingest_readings(store, _parsed(bounded(read_readings_csv(path, chunksize=chunksize), source),
+                                                  path), source=source, actor=actor, enterprise_id=enterprise_id,
+                                   progress=progress)
+        chunks = read_file(path, format=format, enterprise_id=enterprise_id, chunksize=chunksize)
+    return ingest_consumption(store, _parsed(bounded(chunks, source), path), source=source, actor=actor,
+                              enterprise_id=enterprise_id, today=today, progress=progress)
+
+
+PARSE_FIRST_BYTES = 32 * 1024 * 1024
+"""Files up to this size are parsed whole before the write transaction opens, so that parsing an upload never
+holds the database's write lock; larger files (bulk loads from the command line) stream through it [bytes]."""
+
+
+def _parsed(chunks: Iterator[pd.DataFrame], path: Path) -> Iterable[pd.DataFrame]:
+    return list(chunks) if path.stat().st_size <= PARSE_FIRST_BYTES else chunks

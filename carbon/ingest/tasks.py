@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -22,27 +23,36 @@ from carbon.store import Store, default_db_path, is_postgresql, now_iso
 
 __all__ = ["inbox_path", "ingest_inbox", "pull_http", "refresh_aggregates"]
 
+log = logging.getLogger("carbon.ingest")
+
 # A file younger than this may still be being written by whoever drops it into the inbox.
 INBOX_SETTLE_SECONDS = 2.0
 
 
-def inbox_path() -> Path:
-    """The inbox folder: ``CARBON_INBOX``, else ``inbox/`` beside the SQLite database (``data/inbox``)."""
+def inbox_path(database: str | None = None) -> Path:
+    """The inbox folder: ``CARBON_INBOX``, else ``inbox/`` beside the SQLite database (``data/inbox``).
+
+    ``database`` is the database the job runs against (the server's ``--db``); by default ``CARBON_DB``.
+    """
     configured = os.environ.get("CARBON_INBOX")
     if configured:
         return Path(configured)
-    database = default_db_path()
+    database = database or default_db_path()
     return (Path("data") if is_postgresql(database) else Path(database).resolve().parent) / "inbox"
 
 
 @job("ingest_inbox", lambda: IntervalTrigger(minutes=5, timezone=TIMEZONE),
      "ingest files dropped into the inbox folder")
 def ingest_inbox(store: Store) -> dict[str, Any]:
-    """Ingest every settled file in the inbox; move it to processed/ or failed/ with a JSON report beside it."""
+    """Ingest every settled file in the inbox; move it to processed/ or failed/ with a JSON report beside it.
+
+    A file that fails for any reason (unreadable, over a limit, or a fault while ingesting it) is quarantined in
+    failed/ with its report, and the next file is read: one poison file never stops the inbox.
+    """
     from carbon.ingest.pipeline import ingest_file
     from carbon.ingest.readers import UnreadableFile
 
-    inbox = inbox_path()
+    inbox = inbox_path(getattr(store, "path", None))
     processed, failed = inbox / "processed", inbox / "failed"
     for folder in (inbox, processed, failed):
         folder.mkdir(parents=True, exist_ok=True)
@@ -53,8 +63,11 @@ def ingest_inbox(store: Store) -> dict[str, Any]:
         counts["files"] += 1
         try:
             summary = ingest_file(store, path, actor="job:ingest_inbox")
-        except (UnreadableFile, CarbonError, ValueError, OSError) as error:
-            report: dict[str, Any] = {"file": path.name, "status": "failed", "error": str(error),
+        except Exception as error:  # quarantine whatever the file caused: the next file still runs
+            if not isinstance(error, UnreadableFile | CarbonError | ValueError | OSError):
+                log.exception("inbox file %s failed", path.name)
+            report: dict[str, Any] = {"file": path.name, "status": "failed", "error": str(error)[:2000],
+                                      "error_type": type(error).__name__,
                                       "what_next": "fix the file and drop it into the inbox again"}
             target = failed
             counts["failed"] += 1

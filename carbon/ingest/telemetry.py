@@ -136,7 +136,7 @@ def parse_telemetry(topic: str, payload: bytes, *, prefix: str = DEFAULT_PREFIX)
                                 problem=f"payload is not UTF-8 text (byte {error.start}); send JSON as UTF-8")
     try:
         data = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # a payload nested too deep is as unreadable as bad JSON
         return TelemetryMessage(enterprise, meter, problem=f"payload is not JSON ({error}); {_SHAPE_HINT}")
     if isinstance(data, dict):
         items, single = [data], True

@@ -10,7 +10,7 @@ from carbon.errors import CarbonError, InvalidInput
 from carbon.indicators.telemetry import daily_quality, interval_consumption
 from carbon.jsonable import jsonable, plain, records
 from carbon.store import Scope, Store
-from carbon.units import Q_
+from carbon.units import Q_, parse_unit
 
 __all__ = ["enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry"]
 
@@ -162,7 +162,7 @@ def enterprise_metrics(store: Store, scope: Scope, enterprise_id: str, year: int
                 metrics[f"tco2e_per_t_{name}"] = co2 / quantity
                 notes.append(f"tco2e_per_t_{name} counts energy CO2 only (process emissions are not reported)")
             elif product == "electricity":
-                kwh = Q_(quantity, unit).to("kWh").magnitude
+                kwh = Q_(quantity, parse_unit(unit)).to("kWh").magnitude
                 metrics["direct_gco2e_per_kwh"] = co2 * 1e6 / kwh
     return {"enterprise_id": enterprise_id, "year": year, "metrics": metrics, "coverage": cover.to_dict(),
             "notes": notes}

@@ -16,7 +16,11 @@ import pandas as pd
 from carbon.carriers import get_carrier
 from carbon.store import Scope, Store
 
-__all__ = ["CONSUMPTION_HEADERS", "consumption_frame", "region_report_frames", "to_csv_bytes", "to_xlsx_bytes"]
+__all__ = ["CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "neutralise_formulas", "region_report_frames",
+           "to_csv_bytes", "to_xlsx_bytes"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet read a text cell as a formula (OWASP, CSV injection)."""
 
 # Stored column → form header. The first six are what the readers map back (VARIABLE_MAP).
 CONSUMPTION_HEADERS: dict[str, str] = {
@@ -55,15 +59,41 @@ def region_report_frames(intensity: Mapping[str, Any], carbon: Mapping[str, Any]
     return {"by_year": years, "summary": pd.DataFrame(summary), "decomposition": decomposition}
 
 
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would evaluate, quoted as text with a leading ``'``; numbers stay numbers.
+
+    References
+    ----------
+    OWASP, CSV Injection: prefix cells that begin with ``=``, ``+``, ``-``, ``@``, tab or carriage return.
+    """
+    out = frame.copy()
+    for column in out.select_dtypes(include=["object", "string"]).columns:
+        values = out[column]
+        text = values.where(values.map(lambda value: isinstance(value, str)), "").astype(str)
+        risky = text.str.startswith(FORMULA_STARTS)
+        if risky.any():
+            out[column] = values.mask(risky, "'" + text)
+    return out
+
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese headers right."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese headers right.
+
+    Text that a spreadsheet would evaluate as a formula is quoted (:func:`neutralise_formulas`).
+    """
+    # CRLF ends records (RFC 4180), so that a field holding a carriage return is quoted too
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """An XLSX workbook with one sheet per frame."""
+    """An XLSX workbook with one sheet per frame; every text cell is a string cell, never a formula."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
+        for sheet in writer.book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # openpyxl reads any text starting with "=" as a formula
+                        cell.data_type = "s"
     return buffer.getvalue()

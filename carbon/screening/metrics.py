@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pint
 
-from carbon.errors import CarbonError, UnitMismatch
+from carbon.errors import CarbonError, UnitMismatch, UnknownUnit
 from carbon.text import fold
-from carbon.units import Q_, parse_unit
+from carbon.units import parse_quantity, parse_unit
 
 __all__ = ["ABS_TOL", "OPERATORS", "REL_TOL", "InvalidMetric", "as_bool", "as_number", "at_most", "compare"]
 
@@ -27,7 +27,7 @@ ABS_TOL = 1e-12
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "符合", "达标"})
 _FALSE = frozenset({"false", "no", "n", "0", "否", "不符合", "不达标"})
 _QUANTITY_ERRORS = (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError,
-                    ValueError, SyntaxError, AssertionError)
+                    ValueError, SyntaxError, AssertionError, UnknownUnit)
 
 
 class InvalidMetric(CarbonError, ValueError):
@@ -88,7 +88,7 @@ def as_number(metric: str, raw: object, unit: str) -> float:
             value = float(raw.strip())
         except ValueError:
             try:
-                quantity = Q_(raw)
+                quantity = parse_quantity(raw)
             except _QUANTITY_ERRORS:
                 example = f"12.5 {unit}" if unit else "12.5"
                 raise InvalidMetric(f"metric {metric!r}: {raw!r} is not a number nor a quantity with a unit "

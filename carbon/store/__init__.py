@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carbon.errors import Conflict, NotFound
+from carbon.store.audit_checks import AuditChecks
 from carbon.store.audit_log import AuditLogMixin
 from carbon.store.batches import BatchesMixin
 from carbon.store.consumption import (
@@ -68,7 +69,7 @@ __all__ = [
 
 
 class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, ReadingsMixin, AuditLogMixin, OperationsMixin,
-            TokensMixin, PlansMixin, Engine):
+            TokensMixin, PlansMixin, AuditChecks, Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters

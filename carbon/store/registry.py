@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from carbon.errors import InvalidInput, NotFound
+from carbon.identifiers import check_identifier
 from carbon.store.engine import Engine, Scope, clean, insert_sql, now_iso, upsert_sql
 
 __all__ = ["ENTERPRISE_COLUMNS", "REGION_FIELDS", "STATISTICS_FIELDS", "RegistryMixin"]
@@ -51,6 +52,8 @@ class RegistryMixin(Engine):
         existing = self._first("SELECT * FROM regions WHERE code = ?", [code])
         if existing is None and not fields.get("name"):
             raise InvalidInput(f"the new region {code!r} needs a name")
+        if existing is None:
+            check_identifier("region code", code)
         if fields.get("parent") and fields["parent"] != code:
             self.get_region(fields["parent"])  # the parent must exist
         stamp = now_iso()
@@ -121,6 +124,7 @@ class RegistryMixin(Engine):
             for field in ("id", "name", "region"):
                 if not str(row.get(field) or "").strip():
                     raise InvalidInput(f"enterprise {row.get('id')!r}: {field} is required")
+            check_identifier("enterprise id", row["id"])
             if row["region"] not in regions:
                 raise NotFound(f"enterprise {row['id']!r}: no region {row['region']!r}")
             row.setdefault("created_at", stamp)

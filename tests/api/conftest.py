@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from carbon.access import create_token, hash_token
+from carbon.access import audit_token, create_token, hash_token
 from carbon.store import Store
 from tests.databases import new_database
 
@@ -50,8 +50,11 @@ def seed(db_path: str) -> dict[str, str]:
         "other": create_token(store, role="enterprise", enterprise_id="E2")[1],
         "expired": create_token(store, role="bureau", days=1)[1],
     }
-    store.conn.execute("UPDATE tokens SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = ?",
-                       [hash_token(tokens["expired"])])
+    with store.transaction():
+        store.conn.execute("UPDATE tokens SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = ?",
+                           [hash_token(tokens["expired"])])
+        # an expiry set by the service is audited like any change of a token (see carbon.audit_coverage)
+        audit_token(store, store.token_by_hash(hash_token(tokens["expired"]))["id"], "expired", "test")
     store.close()
     tokens["env-admin"] = ADMIN_ENV_TOKEN
     return tokens

@@ -100,5 +100,14 @@ def test_moving_an_enterprise_moves_its_totals(fresh_store: Store, consumption) 
 
 def test_strings_are_stored_literally(fresh_store: Store) -> None:
     nasty = "x'); DROP TABLE enterprises; --<script>alert(1)</script>"
-    fresh_store.add_enterprises([{"id": nasty, "name": nasty, "region": "gz-htz"}])
-    assert fresh_store.get_enterprise(nasty, Scope.everything())["name"] == nasty
+    fresh_store.add_enterprises([{"id": "X-1", "name": nasty, "region": "gz-htz"}])
+    assert fresh_store.get_enterprise("X-1", Scope.everything())["name"] == nasty
+
+
+@pytest.mark.parametrize("nasty", ["x'); DROP TABLE enterprises; --", "<script>alert(1)</script>", "A/B", "..",
+                                   "a..b", "-x", "x" * 65, "企业1", "=HYPERLINK(1)"])
+def test_identifiers_follow_the_one_pattern(fresh_store: Store, nasty: str) -> None:
+    with pytest.raises(InvalidInput, match="not an identifier"):
+        fresh_store.add_enterprises([{"id": nasty, "name": "n", "region": "gz-htz"}])
+    with pytest.raises(InvalidInput, match="not an identifier"):
+        fresh_store.upsert_region(nasty, name="n")

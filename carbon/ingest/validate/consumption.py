@@ -20,6 +20,7 @@ import pandas as pd
 
 from carbon.errors import CarbonError
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.free_text import bad_submitted_at
 from carbon.ingest.validate.conversion import RowConversion, convert_rows
 from carbon.ingest.validate.rows import Checked, Coded, Rejections, blank_mask, carrier_id, per_value
 from carbon.units import Q_
@@ -189,6 +190,7 @@ def _check_periods(frame: pd.DataFrame, out: Rejections, today: date) -> Coded:
     this_month = f"{today.year:04d}-{today.month:02d}"
     future = np.array([value > this_month for value in period.values] + [False], dtype=bool)
     out.reject(future[period.codes], "period", f"is in the future (after {this_month}); check the year")
+    out.reject(bad_submitted_at(frame), "submitted_at", "is not a date; write it as YYYY-MM-DD (or ISO 8601)")
     return period
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 
 from carbon.carriers import get_carrier
 from carbon.errors import CarbonError
+from carbon.identifiers import is_identifier
 from carbon.indicators.telemetry import CST, INTERVAL
+from carbon.ingest.free_text import MAX_READING_VALUE, implausible_readings
 from carbon.ingest.validate.rows import Checked, Rejections, blank_mask, carrier_id, per_value, per_value_array
 from carbon.units import parse_unit, ureg
 
@@ -87,6 +89,9 @@ def validate_readings(frame: pd.DataFrame, *, meters: Mapping[str, str] | None =
         out.reject((owner.notna() & (owner != enterprise)).to_numpy(), "meter_id",
                    "this meter belongs to another enterprise")
 
+    if "meter_id" in frame:
+        out.reject(~frame["meter_id"].map(is_identifier).to_numpy(dtype=bool) & ~blank_mask(frame["meter_id"]),
+                   "meter_id", "is not an identifier: ASCII letters and digits joined by single . _ or -")
     stamps = _parse_stamps(frame["ts"])
     out.reject(stamps.isna().to_numpy(), "ts", "is not a timestamp; use ISO 8601, e.g. 2025-06-01T00:15:00+08:00")
     snapped = stamps.dt.round(INTERVAL)
@@ -99,6 +104,9 @@ def validate_readings(frame: pd.DataFrame, *, meters: Mapping[str, str] | None =
     value = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     out.reject(~np.isfinite(value), "value", "is not a number")
     out.reject(value < 0, "value", "is negative; meter readings and interval amounts are never below zero")
+    early, large = implausible_readings(stamps, value)
+    out.reject(early, "ts", "is before 2000; check the meter clock")
+    out.reject(large, "value", f"is larger than {MAX_READING_VALUE:g}; check the unit and the decimal point")
 
     kind = per_value_array(frame["kind"], lambda k: str(k).strip().lower())
     out.reject(~np.isin(kind, KINDS), "kind", "kind must be cumulative (register reading) or interval")
