@@ -257,4 +257,4 @@ def test_a_locked_database_is_503_not_500(service: Service, monkeypatch: pytest.
     monkeypatch.setattr("api.routes.enterprises.ingest_records", locked)
     response = service.post("/v1/enterprises/E1/consumption", "enterprise", json={"records": [GOOD]})
     assert_problem(response, 503)
-    assert response.headers["retry-after"] == "5"
+    assert int(response.headers["retry-after"]) > 0
