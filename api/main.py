@@ -22,6 +22,7 @@ from api.routes import (
     health,
     jobs,
     regions,
+    revisions,
     screenings,
     session,
     tokens,
@@ -88,13 +89,24 @@ async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
+def _start_up(db: str) -> None:
+    """Migrate before the first request, and bring the data-driven alerts up to date (no waiting for the job)."""
+    from carbon.reports.alerts import refresh_data_alerts
+
+    with open_store(db) as store:
+        try:
+            refresh_data_alerts(store)
+        except Exception:  # an alert that cannot be computed must not keep the service down
+            log.exception("alerts could not be refreshed at start-up")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. ``settings`` default to the environment (``CARBON_DB``, ``CARBON_ADMIN_TOKEN`` …)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        open_store(settings.db).close()  # migrate before the first request
+        _start_up(settings.db)
         scheduler = None
         if settings.scheduler:
             from carbon.jobs import create_scheduler
@@ -124,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
-    for module in (health, session, convert, regions, enterprises, screenings, alerts, audit, jobs, tokens,
-                   dashboard):
+    for module in (health, session, convert, regions, enterprises, revisions, screenings, alerts, audit, jobs,
+                   tokens, dashboard):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

@@ -6,17 +6,20 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field, model_validator
 
 from api.deps import DbDep, Overseer, Reader, SettingsDep, Submitter, enterprise_scope
 from api.downloads import EXPORT_RESPONSES, download
-from api.schemas import ConsumptionIn, EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
+from api.revision_schemas import ConfirmedConsumptionIn, SubmissionOut
+from api.schemas import EnergyOut, EnterpriseIn, EnterpriseOut, IngestOut, ReadingsIn
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
+from carbon.reports.alerts import refresh_after_batch
 from carbon.reports.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
+from carbon.store import Store
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -26,11 +29,15 @@ From = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$", descr
 To = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month, YYYY-MM")]
 
 
-def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
+def _ingest_out(summary: IngestSummary, db: Store | None = None, enterprise_id: str | None = None) -> dict[str, Any]:
+    """The reply to a submission; with ``db``, the alerts of a batch that changed data are refreshed first."""
     record = summary.to_dict(index_name="index")
+    if db is not None and enterprise_id is not None and (summary.accepted or summary.revised):
+        refresh_after_batch(db, [enterprise_id])
     return {"batch_id": record["batch_id"], "source": record["source"], "read": record["read"],
             "accepted": record["accepted"], "unchanged": record["unchanged"], "revised": record["revised"],
-            "rejected": record["rejections"], "rejected_count": record["rejected"]}
+            "rejected": record["rejections"], "rejected_count": record["rejected"],
+            "revisions": record["revisions"], "held": record["held"]}
 
 
 @router.post("", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
@@ -54,22 +61,36 @@ def get_enterprise(enterprise_id: str, db: DbDep, principal: Reader) -> dict[str
     return db.get_enterprise(enterprise_id, principal.scope)
 
 
-@router.post("/{enterprise_id}/consumption", response_model=IngestOut)
-def submit_consumption(enterprise_id: str, body: ConsumptionIn, db: DbDep, principal: Submitter) -> dict[str, Any]:
-    """Monthly consumption records: validated, converted and stored as one batch; bad records are listed."""
+@router.post("/{enterprise_id}/consumption", response_model=SubmissionOut)
+def submit_consumption(enterprise_id: str, body: ConfirmedConsumptionIn, db: DbDep,
+                       principal: Submitter) -> dict[str, Any]:
+    """Monthly consumption records: validated, converted and stored as one batch; bad records are listed.
+
+    A revision of a stored month by more than half (either way) or of a month past its deadline is held, not
+    applied, and listed under ``held``: send the same records again with ``confirm`` and a ``reason`` to apply
+    it, or let the bureau review it (`/v1/revisions`). Applied revisions are listed under ``revisions``.
+    """
     enterprise_scope(enterprise_id, principal)
     db.get_enterprise(enterprise_id, principal.scope)
     records = [record.model_dump(exclude_none=True) for record in body.records]
-    summary = ingest_records(db, records, enterprise_id=enterprise_id, actor=principal.actor)
-    return _ingest_out(summary)
+    summary = ingest_records(db, records, enterprise_id=enterprise_id, actor=principal.actor, confirm=body.confirm,
+                             reason=body.reason)
+    return _ingest_out(summary, db, enterprise_id)
 
 
-@router.post("/{enterprise_id}/uploads", response_model=IngestOut)
-def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter,
-                settings: SettingsDep) -> dict[str, Any]:
-    """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
+@router.post("/{enterprise_id}/uploads", response_model=SubmissionOut)
+def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Submitter, settings: SettingsDep,
+                confirm: Annotated[bool, Form(description="apply revisions that would be held")] = False,
+                reason: Annotated[str | None, Form(max_length=500, description="why the months change")] = None
+                ) -> dict[str, Any]:
+    """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded).
+
+    Revisions are held or applied as for `POST …/consumption` (form fields ``confirm`` and ``reason``).
+    """
     from carbon.ingest.readers import UnreadableFile
 
+    if confirm and not (reason or "").strip():
+        raise HTTPException(422, "a confirmation needs a reason: fill in the form field `reason`")
     enterprise_scope(enterprise_id, principal)
     db.get_enterprise(enterprise_id, principal.scope)
     name = Path(file.filename or "upload.csv").name
@@ -87,10 +108,11 @@ def upload_file(enterprise_id: str, file: UploadFile, db: DbDep, principal: Subm
                                              "into several uploads")
                 handle.write(chunk)
         try:
-            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor, source=name)
+            summary = ingest_file(db, path, enterprise_id=enterprise_id, actor=principal.actor, source=name,
+                                  confirm=confirm, reason=reason)
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
-    return _ingest_out(summary)
+    return _ingest_out(summary, db, enterprise_id)
 
 
 @router.post("/{enterprise_id}/readings", response_model=IngestOut)

@@ -551,7 +551,10 @@ def _columns_as_lists(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[
     return out
 
 
-class Store:
+from carbon.store.revisions import HeldRevisionStore  # noqa: E402  (it registers its migration with the above)
+
+
+class Store(HeldRevisionStore):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters
