@@ -25,6 +25,7 @@ from api.routes import (
     revisions,
     screenings,
     session,
+    submission_forms,
     tokens,
 )
 from api.settings import Settings, get_settings
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
-    for module in (health, session, convert, regions, enterprises, revisions, screenings, alerts, audit, jobs,
-                   tokens, dashboard):
+    for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,
+                   audit, jobs, tokens, dashboard):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

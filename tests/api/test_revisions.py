@@ -106,3 +106,28 @@ def test_an_upload_holds_a_large_revision_until_confirmed_in_the_form(demo_servi
     second = demo_service.post(path, "enterprise", files={"file": ("fix.csv", csv)},
                                data={"confirm": "true", "reason": "meter replaced"}).json()
     assert second["revised"] == 1 and second["revisions"][0]["new"]["quantity"] == 0.5
+
+
+def test_templates_and_the_carrier_catalogue(demo_service: Service, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from carbon.ingest.readers import read_file
+
+    catalogue = demo_service.get("/v1/carriers", "enterprise").json()
+    electricity = next(c for c in catalogue if c["id"] == "electricity")
+    assert electricity["name_zh"] == "电力" and electricity["units"][0] == "万千瓦时"
+    csv = demo_service.get("/v1/enterprises/GZHTZ-0001/templates/csv?period=2025-07", "enterprise")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    header, first = csv.content.decode("utf-8-sig").splitlines()[:2]
+    assert header.startswith("企业编号,统计期,能源品种,计量单位,消费量")
+    assert first.startswith("GZHTZ-0001,2025-07,电力,万千瓦时,")
+    form = demo_service.get("/v1/enterprises/GZHTZ-0001/templates/form205?period=2025-07", "enterprise")
+    path = tmp_path / "205-1.xlsx"
+    path.write_bytes(form.content)
+    book = load_workbook(path)
+    book.active["G9"] = 35_000
+    book.save(path)
+    rows = next(iter(read_file(path, enterprise_id="GZHTZ-0001")))
+    assert rows.iloc[0][["carrier", "quantity", "unit"]].tolist() == ["电力", 35_000, "万千瓦时"]
+    assert demo_service.get("/v1/enterprises/GZHTZ-0002/templates/csv", "enterprise").status_code == 404
+    assert demo_service.get("/v1/enterprises/GZHTZ-0001/templates/pdf", "enterprise").status_code == 422
