@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -53,6 +53,7 @@ class ConfirmedConsumptionIn(ConsumptionIn):
 
 
 class HeldRevisionOut(HeldOut):
+    record: dict[str, Any] = Field(description="the submitted record: send it again with confirm to apply it")
     status: Literal["held", "applied", "rejected", "withdrawn", "superseded"]
     batch_id: str | None = None
     source: str | None = None

@@ -7,6 +7,7 @@ import {
   intensityOption, topEnterprisesOption,
 } from './charts.js';
 import { PEAK_STATUS, SEVERITY, intensity, num, pct, wan } from './format.js';
+import { renderReview } from './review.js';
 import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spinner } from './ui.js';
 
 const enc = encodeURIComponent;
@@ -213,7 +214,10 @@ export async function renderRegion(main, ctx) {
     completeness: card({ id: 'card-completeness', title: '数据报送完整性',
       subtitle: 'Monthly reports received / late / missing (enterprises)' }),
     alerts: card({ id: 'card-alerts', title: '预警', subtitle: 'Alerts' }),
+    review: card({ id: 'card-review', title: '待审核修订', subtitle: 'Held revisions to review (approve applies)' }),
   };
+  // Alerts and the review queue are the bureau's: other roles (finance) are not asked for them.
+  const overseer = !ctx.role || ctx.role === 'bureau' || ctx.role === 'admin';
   for (const parts of Object.values(cards)) fill(parts.body, spinner());
   const chartSlots = (...names) => names.map((name) => cards[name].root);
   fill(main, head, kpis,
@@ -222,7 +226,9 @@ export async function renderRegion(main, ctx) {
       el('div', { class: 'span-6' }, chartSlots('carbon')), el('div', { class: 'span-6' }, chartSlots('lmdi')),
       el('div', { class: 'span-5' }, chartSlots('top')), el('div', { class: 'span-3' }, chartSlots('carriers')),
       el('div', { class: 'span-4' }, chartSlots('industry')),
-      el('div', { class: 'span-7' }, chartSlots('completeness')), el('div', { class: 'span-5' }, chartSlots('alerts'))));
+      el('div', { class: overseer ? 'span-7' : 'span-12' }, chartSlots('completeness')),
+      overseer ? el('div', { class: 'span-5' }, chartSlots('alerts')) : null,
+      overseer ? el('div', { class: 'span-12' }, chartSlots('review')) : null));
 
   api('/v1/regions').then((regions) => {
     fill(regionSelect, ...regions.map((region) => el('option', { value: region.code,
@@ -278,7 +284,10 @@ export async function renderRegion(main, ctx) {
   const loadAlerts = () => api(`/v1/alerts?region=${enc(code)}`)
     .then((alerts) => renderAlerts(cards.alerts, alerts, ctx, loadAlerts))
     .catch((error) => fail(cards.alerts, error, '预警 alerts'));
-  loadAlerts();
+  if (overseer) {
+    loadAlerts();
+    renderReview(cards.review);
+  }
 
   try {
     const overview = await api(`/v1/regions/${enc(code)}/overview?year=${enc(year)}`);
