@@ -8,6 +8,7 @@ click and fill in, choose a file for an upload, record every request the page ma
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -34,14 +35,14 @@ class Browser:
             os.set_inheritable(3, True)
             os.set_inheritable(4, True)
 
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed binary and fixed flags)
+        self.process = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
              "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
              "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}",
              f"--window-size={width},{height}", "about:blank"],
             # close_fds would run after preexec_fn and close 3 and 4 again; Python's own descriptors are
             # not inheritable anyway (PEP 446), so nothing else reaches the browser.
-            close_fds=False, preexec_fn=descriptors,  # noqa: PLW1509
+            close_fds=False, preexec_fn=descriptors,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser_read)
         os.close(from_browser_write)
@@ -144,10 +145,8 @@ class Browser:
         return path
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.call("Browser.close", timeout=5)
-        except (BrowserError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -45,7 +45,7 @@ class Service:
         request = urllib.request.Request(self.url.rstrip("/") + path, data=json.dumps(body).encode(), method="POST",
                                          headers={"Authorization": f"Bearer {self.tokens[who]}",
                                                   "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (the local test service)
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
 
