@@ -13,6 +13,7 @@ from carbon.errors import NotFound
 from carbon.jsonable import records
 from carbon.reports import region_carbon, region_intensity, region_overview
 from carbon.reports.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
+from carbon.reports.statistics_layout import statistics_layout
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 
@@ -91,10 +92,12 @@ def overview(code: str, db: DbDep, principal: Analyst,
 @router.get("/{code}/report", responses=EXPORT_RESPONSES)
 def report(code: str, db: DbDep, principal: Analyst,
            format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
-    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON."""
+    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON; CSV and XLSX
+    in the statistics layout (Chinese headers with units, values rounded as published)."""
     frames = region_report_frames(region_intensity(db, code), region_carbon(db, code))
     if format == "json":
         return download(None, "json", code, {name: records(frame) for name, frame in frames.items()})
+    published = statistics_layout(frames)  # Chinese headers with units, rounded as published
     if format == "csv":
-        return download(to_csv_bytes(frames["by_year"]), "csv", f"{code}-report")
-    return download(to_xlsx_bytes(frames), "xlsx", f"{code}-report")
+        return download(to_csv_bytes(published["分年度指标"]), "csv", f"{code}-report")
+    return download(to_xlsx_bytes(published), "xlsx", f"{code}-report")
