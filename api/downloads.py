@@ -12,13 +12,14 @@ from fastapi.responses import JSONResponse
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
 # Declared on export routes: what the 200 answer may be.
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the export (JSON, or a CSV/XLSX attachment)",
-          "content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}},
+          "content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["docx"]: {}}},
 }
 
 

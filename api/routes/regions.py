@@ -12,8 +12,10 @@ from api.schemas import RegionIn, RegionOut, StatisticsIn
 from carbon.errors import NotFound
 from carbon.jsonable import records
 from carbon.reports import region_carbon, region_intensity, region_overview
+from carbon.reports.document import report_docx
 from carbon.reports.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
 from carbon.reports.statistics_layout import statistics_layout
+from carbon.store import now_iso
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 
@@ -91,13 +93,17 @@ def overview(code: str, db: DbDep, principal: Analyst,
 
 @router.get("/{code}/report", responses=EXPORT_RESPONSES)
 def report(code: str, db: DbDep, principal: Analyst,
-           format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
-    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON; CSV and XLSX
-    in the statistics layout (Chinese headers with units, values rounded as published)."""
+           format: str = Query(default="csv", pattern="^(csv|xlsx|docx|json)$")) -> Response:
+    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX, DOCX (printable) or
+    JSON; all but JSON in the statistics layout (Chinese headers with units, values rounded as published)."""
     frames = region_report_frames(region_intensity(db, code), region_carbon(db, code))
     if format == "json":
         return download(None, "json", code, {name: records(frame) for name, frame in frames.items()})
     published = statistics_layout(frames)  # Chinese headers with units, rounded as published
     if format == "csv":
         return download(to_csv_bytes(published["分年度指标"]), "csv", f"{code}-report")
+    if format == "docx":  # the printable report
+        document = report_docx(published, region_name=db.get_region(code)["name"], region_code=code,
+                               generated_at=now_iso())
+        return download(document, "docx", f"{code}-report")
     return download(to_xlsx_bytes(published), "xlsx", f"{code}-report")

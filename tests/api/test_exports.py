@@ -67,3 +67,23 @@ def test_region_report_csv_and_xlsx(demo_service: Service) -> None:
 def test_exports_respect_scope(demo_service: Service) -> None:
     assert demo_service.get("/v1/enterprises/GZHTZ-0001/consumption?format=csv", "other").status_code == 404
     assert demo_service.get("/v1/regions/gz-htz/report?format=csv", "enterprise").status_code == 403
+
+
+def test_region_report_docx_reads_back_as_published(demo_service: Service) -> None:
+    from docx import Document
+
+    answer = demo_service.get("/v1/regions/gz-htz/report?format=docx", "bureau")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    document = Document(io.BytesIO(answer.content))
+    assert "能耗强度与碳排放报告" in document.paragraphs[0].text
+    by_year = document.tables[1]
+    header = [cell.text for cell in by_year.rows[0].cells]
+    assert header[0] == "年份" and "单位GDP能耗(吨标准煤/万元)" in header
+    rows = {row.cells[0].text: [cell.text for cell in row.cells] for row in by_year.rows[1:]}
+    intensity = demo_service.get("/v1/regions/gz-htz/intensity", "bureau").json()
+    column = header.index("单位GDP能耗(吨标准煤/万元)")
+    for row in intensity["years"]:
+        if row["intensity"] is not None:
+            assert float(rows[str(row["year"])][column]) == round(row["intensity"], 4)
+    assert demo_service.get("/v1/regions/gz-htz/report?format=docx", "enterprise").status_code == 403

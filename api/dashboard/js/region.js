@@ -198,7 +198,8 @@ export async function renderRegion(main, ctx) {
     el('div', { class: 'controls' },
       el('label', {}, '区域 region ', regionSelect),
       el('label', {}, '年份 year ', yearSelect),
-      ...exportButtons(`/v1/regions/${enc(code)}/report`, `${code}-report`, '区域报告', exportStatus)),
+      ...exportButtons(`/v1/regions/${enc(code)}/report`, `${code}-report`, '区域报告', exportStatus,
+        ['csv', 'xlsx', 'docx'])),
     exportStatus);
   const kpis = el('div', { class: 'kpis', id: 'kpis' }, spinner());
   const cards = {
