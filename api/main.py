@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.docs import install_docs
 from api.routes import (
     alerts,
     audit,
@@ -120,11 +121,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
 
-    app = FastAPI(title="carbon", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="carbon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
     app.state.settings = settings
     app.state.scheduler = None
     errors.install(app)
+    install_docs(app)  # Swagger UI from the installed package, not a CDN
 
     @app.middleware("http")
     async def request_id(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:

@@ -206,3 +206,10 @@ def test_finance_screens_and_downloads_the_record(service: Service, browser: Bro
     text = files[0].read_text(encoding="utf-8-sig")
     assert text.startswith("框架 framework,") and "判据 criterion" in text
     check_page(browser, service, tmp_path / "dashboard-screening.png")
+
+
+def test_the_api_docs_work_offline(service: Service, browser: Browser, tmp_path: Path) -> None:
+    browser.open(f"{service.url}docs")
+    browser.wait_for("document.querySelectorAll('.swagger-ui .opblock').length > 20", what="the operations")
+    assert "/v1/revisions" in browser.text(".swagger-ui")
+    check_page(browser, service, tmp_path / "docs.png")
