@@ -17,6 +17,7 @@ from rich.table import Table
 
 from carbon.access import ROLES
 from carbon.accounting import BASES, GRID_SERIES, METHODS, convert
+from carbon.cli_admin import ensure_port_free, region_list, region_update, token_list, token_revoke
 from carbon.errors import CarbonError
 from carbon.store import Store, default_db_path, open_store
 
@@ -496,6 +497,7 @@ def _serve(db_path: str, host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_command(db_path: str | None, host: str, port: int) -> None:
     """Serve the HTTP API, the dashboard and the scheduled jobs."""
+    ensure_port_free(host, port)
     _serve(db_path or default_db_path(), host, port)
 
 
@@ -511,6 +513,8 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
     from carbon.reports.alerts import flag_missing_reports
 
     path = db_path or default_db_path()
+    if not no_serve:
+        ensure_port_free(host, port)  # before loading and minting tokens
     with _store(path) as store:
         with Progress(SpinnerColumn(), TextColumn("[bold]loading demo data[/] {task.description}"), BarColumn(),
                       TextColumn("{task.completed:,} rows"), console=console, transient=True,
@@ -543,6 +547,11 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
         console.print(f"  {role:<10} {token}{who}", highlight=False, soft_wrap=True)
     _serve(path, host, port)
 
+
+token_group.add_command(token_list)
+token_group.add_command(token_revoke)
+region_group.add_command(region_list)
+region_group.add_command(region_update)
 
 if __name__ == "__main__":
     main()
