@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from carbon.carriers import CARRIERS, get_carrier
-from carbon.reports.exports import CONSUMPTION_HEADERS
+from carbon.reports.exports import CONSUMPTION_HEADERS, purpose_zh
 
 __all__ = ["carrier_catalogue", "consumption_template", "form205_template"]
 
@@ -36,7 +36,7 @@ def consumption_template(enterprise_id: str, period: str, carriers: Iterable[str
     ids = list(dict.fromkeys(carriers)) or list(_DEFAULT_CARRIERS)
     rows = [{"enterprise_id": enterprise_id, "period": period, "carrier_zh": get_carrier(c).name_zh,
              "unit": FORM_UNITS.get(get_carrier(c).unit, (get_carrier(c).unit,))[0], "quantity": None,
-             "purpose_zh": "燃料"} for c in ids]
+             "purpose_zh": purpose_zh(c, "fuel")} for c in ids]
     return pd.DataFrame(rows, columns=list(_TEMPLATE_COLUMNS)).rename(columns=CONSUMPTION_HEADERS)
 
 

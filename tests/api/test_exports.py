@@ -87,3 +87,11 @@ def test_region_report_docx_reads_back_as_published(demo_service: Service) -> No
         if row["intensity"] is not None:
             assert float(rows[str(row["year"])][column]) == round(row["intensity"], 4)
     assert demo_service.get("/v1/regions/gz-htz/report?format=docx", "enterprise").status_code == 403
+
+
+def test_the_consumption_export_has_no_float_tails_and_names_electricity_energy(demo_service: Service) -> None:
+    text = demo_service.get("/v1/enterprises/GZHTZ-0001/consumption?format=csv", "enterprise").content
+    frame = pd.read_csv(io.BytesIO(text), encoding="utf-8-sig", dtype=str)
+    assert not frame["折标准煤(当量值,吨)"].str.contains(r"\.\d{5,}", regex=True).any()
+    purposes = dict(zip(frame["能源品种"], frame["用途"], strict=False))
+    assert purposes["电力"] == "能源" and purposes.get("天然气", "燃料") == "燃料"
