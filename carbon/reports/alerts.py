@@ -23,7 +23,7 @@ every region when the service starts (:func:`refresh_data_alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -133,11 +133,14 @@ def _anomaly_message(row: Any) -> str:
         f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed")
 
 
-def anomaly_alerts(store: Store, region: str | None = None) -> list[dict[str, Any]]:
+def anomaly_alerts(store: Store, region: str | None = None,
+                   enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     monthly = store.monthly_tce(Scope.everything(), region=region)
     if monthly.empty:
         return []
     recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
+    if enterprise_ids is not None:  # only these enterprises' months can have changed
+        monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
     flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
     flagged = flagged[flagged["period"].isin(recent)]
     regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
@@ -208,26 +211,40 @@ def flag_missing_reports(store: Store, *, today: date | None = None, region: str
     return {"missing": len(alerts), **result}
 
 
-def refresh_data_alerts(store: Store, *, region: str | None = None) -> dict[str, Any]:
+def refresh_data_alerts(store: Store, *, region: str | None = None,
+                        enterprise_ids: Collection[str] | None = None) -> dict[str, Any]:
     """Recompute the alert kinds consumption data drives (off track, quota, unusual months), for one region or all.
 
-    Cheap enough to run after each batch and when the service starts, so an alert never waits for the daily job.
+    With ``enterprise_ids`` the unusual months are looked for in these enterprises only (the others' open alerts
+    stay as they are): cheap enough to run after each batch, so an alert never waits for the daily job.
     """
     regions = [region] if region is not None else [r["code"] for r in store.list_regions()]
     counts: dict[str, Any] = {}
     for code in regions:
-        for kind, finder in (("region_off_track", region_alerts), ("quota_exceeded", quota_alerts),
-                             ("consumption_anomaly", anomaly_alerts)):
+        for kind, finder in (("region_off_track", region_alerts), ("quota_exceeded", quota_alerts)):
             counts[f"{code}:{kind}"] = store.sync_alerts(kind, finder(store, code), scope_region=code)
+        findings = anomaly_alerts(store, code, enterprise_ids)
+        if enterprise_ids is not None:
+            findings += _open_alerts_of_others(store, "consumption_anomaly", code, enterprise_ids)
+        counts[f"{code}:consumption_anomaly"] = store.sync_alerts("consumption_anomaly", findings, scope_region=code)
     return counts
+
+
+def _open_alerts_of_others(store: Store, kind: str, region: str, enterprise_ids: Collection[str]) -> list[dict]:
+    """The open alerts of a kind in a region for enterprises other than these, as findings (so they stay open)."""
+    fields = ("fingerprint", "severity", "region", "enterprise_id", "period", "message", "details")
+    return [{name: alert[name] for name in fields}
+            for alert in store.list_alerts(Scope.everything(), kind=kind, region=region)
+            if alert["enterprise_id"] not in enterprise_ids]
 
 
 def refresh_after_batch(store: Store, enterprise_ids: Iterable[str], *, today: date | None = None) -> dict[str, Any]:
     """After a committed batch that changed data: refresh the data-driven alerts and missing reports of the
     regions of the batch's enterprises."""
     home = store.enterprise_regions()
+    enterprise_ids = set(enterprise_ids)
     counts: dict[str, Any] = {}
     for region in sorted({home[e] for e in enterprise_ids if e in home}):
-        counts.update(refresh_data_alerts(store, region=region))
+        counts.update(refresh_data_alerts(store, region=region, enterprise_ids=enterprise_ids))
         counts[f"{region}:missing_report"] = flag_missing_reports(store, today=today, region=region)
     return counts
