@@ -12,13 +12,20 @@ from fastapi.responses import JSONResponse
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
 def export_responses(json_model: Any) -> dict[int | str, dict[str, Any]]:
     """Declared on export routes: the 200 answer is JSON of ``json_model``, or a CSV/XLSX attachment."""
-    return {200: {"model": json_model, "description": "the export (JSON, or a CSV/XLSX attachment)",
-                  "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
+    return {200: {"model": json_model, "description": "the export (JSON, or a CSV/XLSX/DOCX attachment)",
+                  "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["docx"]: {}}}}
+
+
+def file_responses(*kinds: str) -> dict[int | str, dict[str, Any]]:
+    """Declared on routes that answer a file only (no JSON form)."""
+    return {200: {"description": f"the file ({', '.join(kind.upper() for kind in kinds)})",
+                  "content": {MEDIA[kind]: {} for kind in kinds}}}
 
 
 def download(content: bytes | None, kind: str, name: str, payload: Any = None) -> Response:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.docs import install_docs
 from api.routes import (
     alerts,
     audit,
@@ -24,8 +25,10 @@ from api.routes import (
     plans,
     projects,
     regions,
+    revisions,
     screenings,
     session,
+    submission_forms,
     tokens,
 )
 from api.settings import Settings, get_settings
@@ -93,13 +96,24 @@ async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
+def _start_up(db: str) -> None:
+    """Migrate before the first request, and bring the data-driven alerts up to date (no waiting for the job)."""
+    from carbon.reports.alerts import refresh_data_alerts
+
+    with open_store(db) as store:
+        try:
+            refresh_data_alerts(store)
+        except Exception:  # an alert that cannot be computed must not keep the service down
+            log.exception("alerts could not be refreshed at start-up")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. ``settings`` default to the environment (``CARBON_DB``, ``CARBON_ADMIN_TOKEN`` …)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        open_store(settings.db).close()  # migrate before the first request
+        _start_up(settings.db)
         scheduler = None
         if settings.scheduler:
             from carbon.jobs import create_scheduler
@@ -112,12 +126,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
 
-    app = FastAPI(title="carbon", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="carbon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
     app.state.settings = settings
     configure_limits(settings.reader_limits)
     app.state.scheduler = None
     errors.install(app)
+    install_docs(app)  # Swagger UI from the installed package, not a CDN
 
     @app.middleware("http")
     async def request_id(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -130,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
-    for module in (health, session, convert, regions, enterprises, screenings, alerts, audit, jobs, tokens,
-                   plans, projects, dashboard):
+    for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,
+                   audit, jobs, tokens, plans, projects, dashboard):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

@@ -178,11 +178,12 @@ def energy_per_output(energy_tce: float, output_value: float) -> float:
 
 def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: int = 6, ratio: float = 1.5,
                       robust_z: float = 3.5) -> pd.DataFrame:
-    """Months far above the enterprise's recent pattern.
+    """Months far above or far below the enterprise's recent pattern (a spike, or a drop).
 
-    A month is flagged when it exceeds ``ratio`` times the median of the enterprise's previous ``window`` months
-    AND its robust z-score (distance from that median in units of 1.4826 x the median absolute deviation) is
-    above ``robust_z`` — both, so that a volatile enterprise or a small one is not flagged for ordinary swings.
+    A month is flagged when it exceeds ``ratio`` times the median of the enterprise's previous ``window`` months,
+    or falls under that median divided by ``ratio``, AND its robust z-score (distance from that median in units
+    of 1.4826 x the median absolute deviation) is beyond ``robust_z`` the same way — both, so that a volatile
+    enterprise or a small one is not flagged for ordinary swings.
 
     Parameters
     ----------
@@ -192,7 +193,8 @@ def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: i
     Returns
     -------
     DataFrame
-        The flagged rows with ``median_tce``, ``ratio`` and ``robust_z``.
+        The flagged rows with ``median_tce``, ``ratio`` (month / median), ``robust_z`` and ``direction``
+        (``spike`` or ``drop``).
 
     References
     ----------
@@ -208,9 +210,11 @@ def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: i
     mad = history.transform(lambda s: s.rolling(window, min_periods=min_history).apply(_mad, raw=True))
     scale = 1.4826 * mad
     z = (frame["tce"] - median) / scale.where(scale > 0)
-    # A flat history (MAD 0) flags any month above the ratio; otherwise both tests must hold.
+    # A flat history (MAD 0) flags any month beyond the ratio; otherwise both tests must hold.
     flat = scale.eq(0) & median.notna()
-    flagged = (frame["tce"] > ratio * median) & (z.gt(robust_z) | flat)
+    spike = (frame["tce"] > ratio * median) & (z.gt(robust_z) | flat)
+    drop = (frame["tce"] < median / ratio) & (z.lt(-robust_z) | flat)
+    flagged = spike | drop
     out = frame.loc[flagged].assign(median_tce=median[flagged], ratio=(frame["tce"] / median)[flagged],
-                                    robust_z=z[flagged])
+                                    robust_z=z[flagged], direction=np.where(spike[flagged], "spike", "drop"))
     return out.reset_index(drop=True)

@@ -77,7 +77,8 @@ def load_demo(store: Store, folder: Path = DEMO_DIR, *, progress: Progress | Non
         if source in loaded:
             files[name] = {"skipped": "already loaded"}
             continue
-        summary = ingest_file(store, path, actor="demo", source=source,
+        summary = ingest_file(store, path, actor="demo", source=source, confirm=True,
+                              reason="the demo dataset's own corrections",
                               progress=(lambda rows, name=name: progress(name, rows)) if progress else None)
         files[name] = summary.counts
     return {"region": region["code"], "enterprises_registered": registered, "files": files,

@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Response, UploadFile, status
 from fastapi import Path as PathParam
 
 from api.deps import DbDep, EnterpriseDep, Overseer, Reader, SettingsDep, Submitter, existing_region
 from api.downloads import download, export_responses
-from api.schemas.consumption import ConsumptionExportRow, ConsumptionIn, IngestOut, ReadingsIn
+from api.schemas.consumption import ConsumptionExportRow, IngestOut, ReadingsIn
 from api.schemas.enterprises import (
     ComplianceOut,
     EnergyOut,
@@ -24,12 +24,15 @@ from api.schemas.enterprises import (
     QuotaOut,
     TelemetryOut,
 )
+from api.schemas.revisions import ConfirmedConsumptionIn, SubmissionOut
 from api.upload_checks import one_file_part
 from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
+from carbon.reports.alerts import refresh_after_batch
 from carbon.reports.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
+from carbon.store import Store
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -41,11 +44,15 @@ To = Annotated[str | None, Query(alias="to", pattern=MONTH, description="last mo
 Month = Annotated[str, PathParam(pattern=MONTH, description="YYYY-MM")]
 
 
-def _ingest_out(summary: IngestSummary) -> dict[str, Any]:
+def _ingest_out(summary: IngestSummary, db: Store | None = None, enterprise_id: str | None = None) -> dict[str, Any]:
+    """The reply to a submission; with ``db``, the alerts of a batch that changed data are refreshed first."""
     record = summary.to_dict(index_name="index")
+    if db is not None and enterprise_id is not None and (summary.accepted or summary.revised):
+        refresh_after_batch(db, [enterprise_id])
     return {"batch_id": record["batch_id"], "source": record["source"], "read": record["read"],
             "accepted": record["accepted"], "unchanged": record["unchanged"], "revised": record["revised"],
-            "rejected": record["rejections"], "rejected_count": record["rejected"]}
+            "rejected": record["rejections"], "rejected_count": record["rejected"],
+            "revisions": record["revisions"], "held": record["held"]}
 
 
 @router.post("", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
@@ -70,22 +77,35 @@ def get_enterprise(principal: Reader, enterprise: EnterpriseDep) -> dict[str, An
     return enterprise
 
 
-@router.post("/{enterprise_id}/consumption", response_model=IngestOut)
-def submit_consumption(body: ConsumptionIn, db: DbDep, principal: Submitter,
+@router.post("/{enterprise_id}/consumption", response_model=SubmissionOut)
+def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submitter,
                        enterprise: EnterpriseDep) -> dict[str, Any]:
-    """Monthly consumption records: validated, converted and stored as one batch; bad records are listed."""
-    rows = [record.model_dump(exclude_none=True) for record in body.records]
-    summary = ingest_records(db, rows, enterprise_id=enterprise["id"], actor=principal.actor)
-    return _ingest_out(summary)
+    """Monthly consumption records: validated, converted and stored as one batch; bad records are listed.
+
+    A revision of a stored month by more than half (either way) or of a month past its deadline is held, not
+    applied, and listed under ``held``: send the same records again with ``confirm`` and a ``reason`` to apply
+    it, or let the bureau review it (`/v1/revisions`). Applied revisions are listed under ``revisions``.
+    """
+    records = [record.model_dump(exclude_none=True) for record in body.records]
+    summary = ingest_records(db, records, enterprise_id=enterprise["id"], actor=principal.actor, confirm=body.confirm,
+                             reason=body.reason)
+    return _ingest_out(summary, db, enterprise["id"])
 
 
-@router.post("/{enterprise_id}/uploads", response_model=IngestOut, dependencies=[Depends(one_file_part)])
-def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep,
-                settings: SettingsDep) -> dict[str, Any]:
-    """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded)."""
+@router.post("/{enterprise_id}/uploads", response_model=SubmissionOut, dependencies=[Depends(one_file_part)])
+def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep, settings: SettingsDep,
+                confirm: Annotated[bool, Form(description="apply revisions that would be held")] = False,
+                reason: Annotated[str | None, Form(max_length=500, description="why the months change")] = None
+                ) -> dict[str, Any]:
+    """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded).
+
+    Revisions are held or applied as for `POST …/consumption` (form fields ``confirm`` and ``reason``).
+    """
     from carbon.ingest.readers import UnreadableFile
     from carbon.ingest.readers.limits import LimitExceeded
 
+    if confirm and not (reason or "").strip():
+        raise HTTPException(422, "a confirmation needs a reason: fill in the form field `reason`")
     name = Path(file.filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -101,12 +121,13 @@ def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: E
                                              "into several uploads")
                 handle.write(chunk)
         try:
-            summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name)
+            summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name,
+                                  confirm=confirm, reason=reason)
         except LimitExceeded as error:
             raise HTTPException(413, f"{error}") from error
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
-    return _ingest_out(summary)
+    return _ingest_out(summary, db, enterprise["id"])
 
 
 @router.post("/{enterprise_id}/readings", response_model=IngestOut)

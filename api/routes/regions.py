@@ -21,7 +21,10 @@ from api.schemas.regions import (
 from carbon.errors import NotFound
 from carbon.jsonable import records
 from carbon.reports import region_carbon, region_intensity, region_overview
+from carbon.reports.document import report_docx
 from carbon.reports.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
+from carbon.reports.statistics_layout import statistics_layout
+from carbon.store import now_iso
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 
@@ -101,12 +104,18 @@ def overview(db: DbDep, principal: Analyst, region: RegionDep,
 
 @router.get("/{code}/report", responses=export_responses(RegionReportOut))
 def report(db: DbDep, principal: Analyst, region: RegionDep,
-           format: str = Query(default="csv", pattern="^(csv|xlsx|json)$")) -> Response:
-    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX or JSON."""
+           format: str = Query(default="csv", pattern="^(csv|xlsx|docx|json)$")) -> Response:
+    """The region report (intensity and CO2 by year, summary, decomposition) as CSV, XLSX, DOCX (printable) or
+    JSON; all but JSON in the statistics layout (Chinese headers with units, values rounded as published)."""
     code = region["code"]
     frames = region_report_frames(region_intensity(db, code), region_carbon(db, code))
     if format == "json":
         return download(None, "json", code, {name: records(frame) for name, frame in frames.items()})
+    published = statistics_layout(frames)  # Chinese headers with units, rounded as published
     if format == "csv":
-        return download(to_csv_bytes(frames["by_year"]), "csv", f"{code}-report")
-    return download(to_xlsx_bytes(frames), "xlsx", f"{code}-report")
+        return download(to_csv_bytes(published["分年度指标"]), "csv", f"{code}-report")
+    if format == "docx":  # the printable report
+        document = report_docx(published, region_name=region["name"], region_code=code,
+                               generated_at=now_iso())
+        return download(document, "docx", f"{code}-report")
+    return download(to_xlsx_bytes(published), "xlsx", f"{code}-report")

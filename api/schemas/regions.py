@@ -255,6 +255,7 @@ class TopEnterprise(BaseModel):
     enterprise_id: str
     name: str | None
     industry: str | None
+    industry_name: str | None = Field(default=None, description="GB/T 4754-2017 name of the industry")
     tce_equivalent: float
     co2_t: float
     share_pct: float | None = Field(description="share of the region's tce [%]")
@@ -269,25 +270,30 @@ class CarrierShare(BaseModel):
 
 class IndustryShare(BaseModel):
     industry: str | None
+    industry_name: str | None = Field(default=None, description="GB/T 4754-2017 name of the industry")
     tce_equivalent: float
     co2_t: float
     enterprises: int
 
 
 class MonthCompleteness(BaseModel):
+    """A partition of the reports expected: ``on_time + late + missing = expected``; received = on time + late."""
+
     period: str
     expected: int
     received: int
+    on_time: int
     late: int
     missing: int
 
 
 class Completeness(BaseModel):
-    """Monthly reports expected, received, late (after day 15 of the next month) and missing."""
+    """Monthly reports expected, as on time, late (after day 15 of the next month) and missing."""
 
     enterprises: int
     expected: int
     received: int
+    on_time: int
     late: int
     missing: int
     by_month: list[MonthCompleteness]

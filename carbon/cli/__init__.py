@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from carbon.cli.admin import region_list, region_update, token_list, token_revoke
 from carbon.cli.audit import audit_group
 from carbon.cli.common import console, db_option, err_console
 from carbon.cli.convert import convert_command
@@ -31,3 +32,7 @@ for _command in (convert_command, ingest_command, enterprise_group, region_group
                  report_command, mqtt_command, serve_command, demo_command, audit_group):
     main.add_command(_command)
 region_group.add_command(plan_command)
+for _command in (region_list, region_update):
+    region_group.add_command(_command)
+for _command in (token_list, token_revoke):
+    token_group.add_command(_command)

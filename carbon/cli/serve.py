@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+from carbon.cli.admin import ensure_port_free
 from carbon.cli.common import console, db_option, open_db, print_json
 from carbon.cli.plans import print_plans_summary
 from carbon.cli.reports import print_carbon, print_intensity
@@ -35,6 +36,7 @@ def serve(db_path: str, host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_command(db_path: str | None, host: str, port: int) -> None:
     """Serve the HTTP API, the dashboard and the scheduled jobs."""
+    ensure_port_free(host, port)
     serve(db_path or default_db_path(), host, port)
 
 
@@ -50,6 +52,8 @@ def demo_command(db_path: str | None, host: str, port: int, no_serve: bool) -> N
     from carbon.reports.alerts import flag_missing_reports
 
     path = db_path or default_db_path()
+    if not no_serve:
+        ensure_port_free(host, port)  # before loading and minting tokens
     with open_db(path) as store:
         with Progress(SpinnerColumn(), TextColumn("[bold]loading demo data[/] {task.description}"), BarColumn(),
                       TextColumn("{task.completed:,} rows"), console=console, transient=True,

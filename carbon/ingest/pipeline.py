@@ -22,6 +22,7 @@ import pandas as pd
 from carbon.audit import ContentDigest, chain_entries, consumption_key
 from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.hold import DEFAULT_HOLD, HoldPolicy, RevisionContext, hold_revised, revision_view
 from carbon.ingest.validate.consumption import validate_consumption
 from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
@@ -50,6 +51,8 @@ class IngestSummary:
     rejected: int = 0
     rejections: list[pd.DataFrame] = field(default_factory=list, repr=False)
     status: str = "ok"
+    revisions: list[dict[str, Any]] = field(default_factory=list, repr=False)  # applied, old → new
+    held: list[dict[str, Any]] = field(default_factory=list, repr=False)  # waiting for confirmation or review
 
     @property
     def rejection_frame(self) -> pd.DataFrame:
@@ -69,7 +72,7 @@ class IngestSummary:
         for record in records:
             record[index_name] = int(record[index_name])
         return {"batch_id": self.batch_id, "source": self.source, "kind": self.kind, "status": self.status,
-                **self.counts, "rejections": records}
+                **self.counts, "rejections": records, "revisions": self.revisions, "held": self.held}
 
 
 def _new_batch_id() -> str:
@@ -151,8 +154,13 @@ def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
 def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
                        enterprise_id: str | None = None, today: date | None = None,
                        factors: FactorSet | None = None, progress: Progress | None = None,
-                       batch_id: str | None = None) -> IngestSummary:
+                       batch_id: str | None = None, confirm: bool = False, reason: str | None = None,
+                       hold: HoldPolicy | None = DEFAULT_HOLD) -> IngestSummary:
     """Validate, convert and store monthly consumption rows as one batch.
+
+    A revision of a stored month that ``hold`` holds (a large change, a closed month) is kept as a held revision
+    instead of applied, unless ``confirm`` (with a ``reason``): then every revision of the batch is applied and the
+    held revisions of those rows are settled as applied. ``hold=None`` applies every revision.
 
     Parameters
     ----------
@@ -170,6 +178,10 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
         Reference for the future-period check.
     progress : callable, optional
         Called with the number of rows of each chunk when it is done.
+    confirm, reason : bool, str
+        Apply revisions that would be held, saying why (kept in their audit entries).
+    hold : HoldPolicy, optional
+        Which revisions wait for confirmation (:data:`carbon.ingest.hold.DEFAULT_HOLD`).
 
     Returns
     -------
@@ -183,6 +195,8 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     home = store.enterprise_regions()
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()
+    context = RevisionContext(summary.batch_id, source, actor, stamp, today or date.today(),
+                              None if confirm else hold)
 
     with store.transaction():
         store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
@@ -210,10 +224,17 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
                     digest.add(new)
                     summary.accepted += len(new)
                 if len(revised):
+                    revised, held = hold_revised(store, revised, context)
+                    summary.held += held
+                if len(revised):
                     store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
                     store.add_to_monthly_totals(_with_region(revised, home))
                     store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
-                    revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp)
+                    revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp, reason)
+                    summary.revisions += [revision_view(row) for row in revised.to_dict("records")]
+                    store.settle_held(revised[list(CONSUMPTION_KEY)].to_dict("records"),
+                                      status="applied" if confirm else "superseded", batch_id=summary.batch_id,
+                                      by=actor, reason=reason)
                     summary.revised += len(revised)
             for frame in rejected:
                 if len(frame):
@@ -307,13 +328,15 @@ def _classify(store: Store, converted: pd.DataFrame, batch_keys: _BatchKeys, sto
 
 
 def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: str,
-                      stamp: str) -> list[dict[str, Any]]:
+                      stamp: str, reason: str | None = None) -> list[dict[str, Any]]:
     entries = []
     for row in revised.to_dict("records"):
         old = {name: plain(row[f"old_{name}"]) for name in _VALUES}
         old.update(revision=int(row["old_revision"]), batch_id=row["old_batch_id"])
         new = {name: plain(row[name]) for name in _VALUES}
         new.update(revision=int(row["revision"]), batch_id=batch_id, source=source, row=int(row["row"]))
+        if reason:
+            new["reason"] = reason
         entries.append({"ts": stamp, "actor": actor, "action": "revise", "entity": "consumption",
                         "entity_key": consumption_key(row), "enterprise_id": str(row["enterprise_id"]),
                         "batch_id": batch_id, "old": old, "new": new, "content_count": None, "content_hash": None})
@@ -321,12 +344,13 @@ def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: 
 
 
 def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterprise_id: str | None, actor: str,
-                   source: str = "api", today: date | None = None) -> IngestSummary:
+                   source: str = "api", today: date | None = None, confirm: bool = False,
+                   reason: str | None = None) -> IngestSummary:
     """Ingest JSON records (``period``, ``carrier``, ``quantity``, ``unit`` …); rejections name the index."""
     frame = pd.DataFrame.from_records(list(records)) if records else pd.DataFrame()
     frame["row"] = np.arange(len(frame))
     return ingest_consumption(store, [frame], source=source, actor=actor, enterprise_id=enterprise_id,
-                              today=today)
+                              today=today, confirm=confirm, reason=reason)
 
 
 # -- telemetry ----------------------------------------------------------------------------------------------
@@ -471,7 +495,8 @@ def read_readings_csv(path: Path, *, chunksize: int = 200_000) -> Iterator[pd.Da
 
 def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterprise_id: str | None = None,
                 actor: str = "cli", today: date | None = None, progress: Progress | None = None,
-                chunksize: int = 100_000, source: str | None = None) -> IngestSummary:
+                chunksize: int = 100_000, source: str | None = None, confirm: bool = False,
+                reason: str | None = None) -> IngestSummary:
     """Read a file (CSV, XLSX, JSON, form 205-1, or meter telemetry CSV) and ingest it as one batch.
 
     ``source`` names the batch (the file name by default).
@@ -494,7 +519,8 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
                                    progress=progress)
         chunks = read_file(path, format=format, enterprise_id=enterprise_id, chunksize=chunksize)
     return ingest_consumption(store, _parsed(bounded(chunks, source), path), source=source, actor=actor,
-                              enterprise_id=enterprise_id, today=today, progress=progress)
+                              enterprise_id=enterprise_id, today=today, progress=progress, confirm=confirm,
+                              reason=reason)
 
 
 PARSE_FIRST_BYTES = 32 * 1024 * 1024

@@ -12,13 +12,18 @@ quota_exceeded
 missing_report
     A monthly report is missing past its deadline (:func:`flag_missing_reports`).
 consumption_anomaly
-    A month far above the enterprise's recent pattern (:func:`carbon.compliance.monthly_anomalies`).
+    A month far above or below the enterprise's recent pattern (:func:`carbon.compliance.monthly_anomalies`).
 telemetry_incomplete
     A meter's days under 90 % complete (GB/T 38692-2020).
+
+Messages are in Chinese, then English (``中文 / English``). Besides the daily jobs, the kinds a consumption
+batch can change are refreshed for its region after each committed batch (:func:`refresh_after_batch`), and for
+every region when the service starts (:func:`refresh_data_alerts`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -32,15 +37,22 @@ from carbon.jobs import TIMEZONE, job
 from carbon.reports import region_intensity
 from carbon.store import Scope, Store
 
-__all__ = ["KINDS", "flag_missing_reports", "refresh_alerts"]
+__all__ = ["KINDS", "flag_missing_reports", "refresh_after_batch", "refresh_alerts", "refresh_data_alerts"]
 
 KINDS = ("region_off_track", "quota_exceeded", "missing_report", "consumption_anomaly", "telemetry_incomplete")
 RECENT_MONTHS = 3  # anomalies older than this many months of data are history, not alerts
 
 
-def region_alerts(store: Store) -> list[dict[str, Any]]:
+def bilingual(chinese: str, english: str) -> str:
+    """An alert message: Chinese first, then English."""
+    return f"{chinese} / {english}"
+
+
+def region_alerts(store: Store, region_code: str | None = None) -> list[dict[str, Any]]:
     alerts = []
     for region in store.list_regions():
+        if region_code is not None and region["code"] != region_code:
+            continue
         try:
             report = region_intensity(store, region["code"])
         except CarbonError:
@@ -53,31 +65,39 @@ def region_alerts(store: Store) -> list[dict[str, Any]]:
             continue
         required = report.get("required_annual_change_pct")
         parts = [f"{region['code']}: energy intensity"]
+        chinese = [f"{region.get('name') or region['code']}能耗强度"]
         if projected_miss:
             parts.append(f"projected {report['projected_target_value']:.4f} tce/万元 in {target['target_year']} "
                          f"against the target {target['target_value']}")
+            chinese.append(f"预计{target['target_year']}年为{report['projected_target_value']:.4f}吨标准煤/万元，"
+                           f"目标{target['target_value']}")
         if behind:
             parts.append(f"behind its path in {measured[-1]['year']}")
+            chinese.append(f"{measured[-1]['year']}年落后于目标路径")
         if required is not None:
             parts.append(f"{required:+.2f} %/yr now required (plan {target['annual_change_pct']:+.2f} %/yr)")
+            chinese.append(f"现需每年{required:+.2f}%（规划{target['annual_change_pct']:+.2f}%/年）")
         alerts.append({
             "fingerprint": f"region_off_track|{region['code']}|{target['target_year']}",
             "severity": "critical" if projected_miss else "warning", "region": region["code"],
-            "message": "; ".join(parts[:1]) + " " + "; ".join(parts[1:]),
+            "message": bilingual(chinese[0] + "：" + "；".join(chinese[1:]),
+                                 "; ".join(parts[:1]) + " " + "; ".join(parts[1:])),
             "details": {key: report.get(key) for key in ("required_annual_change_pct", "projected_target_value",
                                                           "trend_annual_change_pct", "latest_year")},
         })
     return alerts
 
 
-def quota_alerts(store: Store) -> list[dict[str, Any]]:
+def quota_alerts(store: Store, region: str | None = None) -> list[dict[str, Any]]:
     alerts = []
-    monthly = store.monthly_tce(Scope.everything())
+    monthly = store.monthly_tce(Scope.everything(), region=region)
     if monthly.empty:
         return alerts
     regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
     for year in sorted({int(p[:4]) for p in monthly["period"]}):
         for quota in store.quotas(year):
+            if region is not None and regions.get(quota["enterprise_id"]) != region:
+                continue
             rows = monthly[monthly["enterprise_id"] == quota["enterprise_id"]]
             column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
             status = quota_status(rows.set_index("period")[column], quota["quota_tce"], year)
@@ -88,28 +108,47 @@ def quota_alerts(store: Store) -> list[dict[str, Any]]:
                 "fingerprint": f"quota_exceeded|{quota['enterprise_id']}|{year}",
                 "severity": "critical" if over_now else "warning", "enterprise_id": quota["enterprise_id"],
                 "region": regions.get(quota["enterprise_id"]), "period": str(year),
-                "message": f"{quota['enterprise_id']}: {status.used_pct:.0f} % of its {year} energy-use quota used"
-                           + (f", {status.projected_pct:.0f} % projected by year-end"
-                              if status.projected_pct is not None else ""),
+                "message": bilingual(
+                    f"{quota['enterprise_id']}：{year}年用能权额度已用{status.used_pct:.0f}%"
+                    + (f"，预计年底达{status.projected_pct:.0f}%" if status.projected_pct is not None else ""),
+                    f"{quota['enterprise_id']}: {status.used_pct:.0f} % of its {year} energy-use quota used"
+                    + (f", {status.projected_pct:.0f} % projected by year-end"
+                       if status.projected_pct is not None else "")),
                 "details": status.to_dict(),
             })
     return alerts
 
 
-def anomaly_alerts(store: Store) -> list[dict[str, Any]]:
-    monthly = store.monthly_tce(Scope.everything())
+def _anomaly_message(row: Any) -> str:
+    if row.direction == "drop":
+        return bilingual(
+            f"{row.enterprise_id}：{row.period}能耗{row.tce:,.1f}吨标准煤，仅为近期月中位数（{row.median_tce:,.1f}）的"
+            f"{row.ratio * 100:.0f}%；请核实报表（单位？）或询问原因",
+            f"{row.enterprise_id}: {row.tce:,.1f} tce in {row.period}, {row.ratio * 100:.0f} % of its median month "
+            f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed")
+    return bilingual(
+        f"{row.enterprise_id}：{row.period}能耗{row.tce:,.1f}吨标准煤，为近期月中位数（{row.median_tce:,.1f}）的"
+        f"{row.ratio:.1f}倍；请核实报表（单位？）或询问原因",
+        f"{row.enterprise_id}: {row.tce:,.1f} tce in {row.period}, {row.ratio:.1f}x its median month "
+        f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed")
+
+
+def anomaly_alerts(store: Store, region: str | None = None,
+                   enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    monthly = store.monthly_tce(Scope.everything(), region=region)
     if monthly.empty:
         return []
     recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
+    if enterprise_ids is not None:  # only these enterprises' months can have changed
+        monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
     flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
     flagged = flagged[flagged["period"].isin(recent)]
     regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
     return [{
         "fingerprint": f"consumption_anomaly|{row.enterprise_id}|{row.period}", "severity": "warning",
         "enterprise_id": row.enterprise_id, "region": regions.get(row.enterprise_id), "period": row.period,
-        "message": f"{row.enterprise_id}: {row.tce:,.1f} tce in {row.period}, {row.ratio:.1f}x its median month "
-                   f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed",
-        "details": {"tce": row.tce, "median_tce": row.median_tce, "ratio": row.ratio,
+        "message": _anomaly_message(row),
+        "details": {"tce": row.tce, "median_tce": row.median_tce, "ratio": row.ratio, "direction": row.direction,
                     "robust_z": None if pd.isna(row.robust_z) else row.robust_z},
     } for row in flagged.itertuples(index=False)]
 
@@ -129,8 +168,11 @@ def telemetry_alerts(store: Store) -> list[dict[str, Any]]:
         alerts.append({
             "fingerprint": f"telemetry_incomplete|{meter}|{month}", "severity": "warning",
             "enterprise_id": enterprise, "region": regions.get(enterprise), "period": month,
-            "message": f"meter {meter} ({enterprise}): {len(days)} day(s) under 90 % complete in {month} "
-                       f"(lowest {days['completeness'].min() * 100:.0f} %); check the meter's link",
+            "message": bilingual(
+                f"计量表{meter}（{enterprise}）：{month}有{len(days)}天数据完整率低于90%"
+                f"（最低{days['completeness'].min() * 100:.0f}%）；请检查通信链路",
+                f"meter {meter} ({enterprise}): {len(days)} day(s) under 90 % complete in {month} "
+                f"(lowest {days['completeness'].min() * 100:.0f} %); check the meter's link"),
             "details": {"days": [str(d) for d in days["day"]],
                         "lowest_completeness": float(days["completeness"].min())},
         })
@@ -150,17 +192,59 @@ def refresh_alerts(store: Store) -> dict[str, Any]:
 
 @job("flag_missing_reports", lambda: CronTrigger(hour=8, minute=0, timezone=TIMEZONE),
      "alert on monthly reports missing past their deadline")
-def flag_missing_reports(store: Store, *, today: date | None = None) -> dict[str, Any]:
+def flag_missing_reports(store: Store, *, today: date | None = None, region: str | None = None) -> dict[str, Any]:
     """Open an alert for each missing monthly report past its deadline; resolve the ones since received."""
     today = today or date.today()
-    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
-    missing = missing_reports(store.reported_months(Scope.everything()), regions, last_due=last_due_month(today))
+    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything(), region=region)}
+    missing = missing_reports(store.reported_months(Scope.everything(), region=region), regions,
+                              last_due=last_due_month(today))
     alerts = [{
         "fingerprint": f"missing_report|{row.enterprise_id}|{row.period}", "severity": "warning",
         "region": row.region, "enterprise_id": row.enterprise_id, "period": row.period,
-        "message": f"{row.enterprise_id}: no energy report for {row.period} (due by day {REPORT_DEADLINE_DAY} of "
-                   "the following month); ask the enterprise to submit it",
+        "message": bilingual(
+            f"{row.enterprise_id}：{row.period}能源报表未报送（应于次月{REPORT_DEADLINE_DAY}日前报送）；请督促企业报送",
+            f"{row.enterprise_id}: no energy report for {row.period} (due by day {REPORT_DEADLINE_DAY} of "
+            "the following month); ask the enterprise to submit it"),
         "details": {"deadline_day": REPORT_DEADLINE_DAY},
     } for row in missing.itertuples(index=False)]
-    result = store.sync_alerts("missing_report", alerts)
+    result = store.sync_alerts("missing_report", alerts, scope_region=region)
     return {"missing": len(alerts), **result}
+
+
+def refresh_data_alerts(store: Store, *, region: str | None = None,
+                        enterprise_ids: Collection[str] | None = None) -> dict[str, Any]:
+    """Recompute the alert kinds consumption data drives (off track, quota, unusual months), for one region or all.
+
+    With ``enterprise_ids`` the unusual months are looked for in these enterprises only (the others' open alerts
+    stay as they are): cheap enough to run after each batch, so an alert never waits for the daily job.
+    """
+    regions = [region] if region is not None else [r["code"] for r in store.list_regions()]
+    counts: dict[str, Any] = {}
+    for code in regions:
+        for kind, finder in (("region_off_track", region_alerts), ("quota_exceeded", quota_alerts)):
+            counts[f"{code}:{kind}"] = store.sync_alerts(kind, finder(store, code), scope_region=code)
+        findings = anomaly_alerts(store, code, enterprise_ids)
+        if enterprise_ids is not None:
+            findings += _open_alerts_of_others(store, "consumption_anomaly", code, enterprise_ids)
+        counts[f"{code}:consumption_anomaly"] = store.sync_alerts("consumption_anomaly", findings, scope_region=code)
+    return counts
+
+
+def _open_alerts_of_others(store: Store, kind: str, region: str, enterprise_ids: Collection[str]) -> list[dict]:
+    """The open alerts of a kind in a region for enterprises other than these, as findings (so they stay open)."""
+    fields = ("fingerprint", "severity", "region", "enterprise_id", "period", "message", "details")
+    return [{name: alert[name] for name in fields}
+            for alert in store.list_alerts(Scope.everything(), kind=kind, region=region)
+            if alert["enterprise_id"] not in enterprise_ids]
+
+
+def refresh_after_batch(store: Store, enterprise_ids: Iterable[str], *, today: date | None = None) -> dict[str, Any]:
+    """After a committed batch that changed data: refresh the data-driven alerts and missing reports of the
+    regions of the batch's enterprises."""
+    home = store.enterprise_regions()
+    enterprise_ids = set(enterprise_ids)
+    counts: dict[str, Any] = {}
+    for region in sorted({home[e] for e in enterprise_ids if e in home}):
+        counts.update(refresh_data_alerts(store, region=region, enterprise_ids=enterprise_ids))
+        counts[f"{region}:missing_report"] = flag_missing_reports(store, today=today, region=region)
+    return counts

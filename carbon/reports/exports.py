@@ -16,8 +16,10 @@ import pandas as pd
 from carbon.carriers import get_carrier
 from carbon.store import Scope, Store
 
-__all__ = ["CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "neutralise_formulas", "region_report_frames",
-           "to_csv_bytes", "to_xlsx_bytes"]
+__all__ = [
+    "CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "neutralise_formulas", "purpose_zh",
+    "region_report_frames", "to_csv_bytes", "to_xlsx_bytes",
+]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet read a text cell as a formula (OWASP, CSV injection)."""
@@ -38,8 +40,17 @@ def consumption_frame(store: Store, scope: Scope, enterprise_id: str, *, start: 
     """An enterprise's stored consumption with the form's headers, one row per month, carrier and purpose."""
     rows = store.consumption(scope, enterprise_id=enterprise_id, start=start, end=end)
     rows["carrier_zh"] = [get_carrier(c).name_zh for c in rows["carrier"]]
-    rows["purpose_zh"] = rows["purpose"].map(_PURPOSE_ZH)
+    rows["purpose_zh"] = [purpose_zh(c, p) for c, p in zip(rows["carrier"], rows["purpose"], strict=True)]
+    # Derived values to the precision they carry (no binary-float tails such as 148.09449999999998).
+    rows = rows.round({"tce_equivalent": 4, "tce_equal": 4, "co2_t": 4, "energy_gj": 4})
     return rows[list(CONSUMPTION_HEADERS)].rename(columns=CONSUMPTION_HEADERS)
+
+
+def purpose_zh(carrier: str, purpose: str) -> str:
+    """The form's word for a row's use: 原料用能 (feedstock), 燃料 (a fuel burned), 能源 (electricity, heat, steam)."""
+    if purpose == "feedstock":
+        return _PURPOSE_ZH["feedstock"]
+    return _PURPOSE_ZH["fuel"] if get_carrier(carrier).kind == "fossil" else "能源"
 
 
 def region_report_frames(intensity: Mapping[str, Any], carbon: Mapping[str, Any]) -> dict[str, pd.DataFrame]:

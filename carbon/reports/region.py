@@ -19,6 +19,7 @@ from carbon.indicators import (
     peak_status,
 )
 from carbon.indicators.plans import intensity_position
+from carbon.industries import industry_name
 from carbon.jsonable import jsonable, records
 from carbon.reports.cache import cached_by_data_version
 from carbon.reports.plan_targets import region_indicators
@@ -180,12 +181,14 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
 
 
 def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
-    """Reports expected, received, late and missing per month of a year.
+    """Reports expected per month of a year, as a partition: on time, late and missing (``on_time + late + missing
+    = expected``); ``received`` is on time plus late.
 
     An enterprise is expected to report every month from its first report on; a report is late when it arrived
     after day 15 of the following month; months after the newest month anyone reported are not counted yet.
     """
-    empty = {"enterprises": 0, "expected": 0, "received": 0, "late": 0, "missing": 0, "by_month": []}
+    keys = ("expected", "received", "on_time", "late", "missing")
+    empty: dict[str, Any] = {"enterprises": 0, **dict.fromkeys(keys, 0), "by_month": []}
     if reported.empty:
         return empty
     frontier = str(reported["period"].max())
@@ -198,9 +201,9 @@ def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
         expected = int((first <= month).sum())
         submitted = rows["submitted_at"].fillna("").astype(str).str[:10]
         late = int((submitted > report_deadline(month)).sum())
-        by_month.append({"period": month, "expected": expected, "received": len(rows), "late": late,
-                         "missing": max(expected - len(rows), 0)})
-    totals = {key: sum(m[key] for m in by_month) for key in ("expected", "received", "late", "missing")}
+        by_month.append({"period": month, "expected": expected, "received": len(rows), "on_time": len(rows) - late,
+                         "late": late, "missing": max(expected - len(rows), 0)})
+    totals = {key: sum(m[key] for m in by_month) for key in keys}
     return {"enterprises": int(this_year["enterprise_id"].nunique()), **totals, "by_month": by_month}
 
 
@@ -223,6 +226,7 @@ def region_overview(store: Store, code: str, *, year: int | None = None, top: in
     ranked = by_enterprise.sort_values("tce_equivalent", ascending=False).head(top)
     top_rows = [{"enterprise_id": row["enterprise_id"], "name": enterprises.get(row["enterprise_id"], {}).get("name"),
                  "industry": enterprises.get(row["enterprise_id"], {}).get("industry"),
+                 "industry_name": industry_name(enterprises.get(row["enterprise_id"], {}).get("industry")),
                  "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
                  "share_pct": row["tce_equivalent"] / total * 100 if total else None}
                 for row in records(ranked)]
@@ -231,7 +235,8 @@ def region_overview(store: Store, code: str, *, year: int | None = None, top: in
                      "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"]}
                     for row in records(by_carrier.sort_values("tce_equivalent", ascending=False))]
     by_industry = store.consumption_totals(Scope.everything(), by=["industry"], region=code, **window)
-    industry_rows = [{"industry": row["industry"], "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
+    industry_rows = [{"industry": row["industry"], "industry_name": industry_name(row["industry"]),
+                      "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
                       "enterprises": row["enterprises"]}
                      for row in records(by_industry.sort_values("tce_equivalent", ascending=False))]
     completeness = report_completeness(store.reported_months(Scope.everything(), region=code), year=year)

@@ -57,6 +57,7 @@ from carbon.store.operations import OperationsMixin
 from carbon.store.plans import PlansMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
+from carbon.store.revisions import HeldRevisionStore
 from carbon.store.tokens import TokensMixin
 
 # The names this package offered before it was split, and the job store's table (for carbon.jobs).
@@ -69,7 +70,7 @@ __all__ = [
 
 
 class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, ReadingsMixin, AuditLogMixin, OperationsMixin,
-            TokensMixin, PlansMixin, AuditChecks, Engine):
+            TokensMixin, PlansMixin, HeldRevisionStore, AuditChecks, Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters

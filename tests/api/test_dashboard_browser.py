@@ -3,7 +3,7 @@
 The service runs in a background thread on a free local port, on a database holding the demo data; Chromium loads
 the page with a token in the address fragment, runs its scripts and dumps the resulting DOM (and a screenshot).
 Without Chromium the tests are skipped, unless ``CARBON_REQUIRE_BROWSER`` is set (as in CI), where they fail.
-``CARBON_UPDATE_SCREENSHOT=1`` copies the region overview's screenshot to ``docs/dashboard.png``.
+The README's screenshots come from ``tests/api/test_working_day_browser.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from carbon.store import Store
 from tests.databases import new_database
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 WINDOW = (1440, 1800)
 CHART_CARDS = ("card-intensity", "card-change", "card-carbon", "card-lmdi", "card-top", "card-carriers",
                "card-industry", "card-completeness")
@@ -181,9 +180,6 @@ def test_region_overview_draws_the_demo_region(live: Live, tmp_path: Path) -> No
 
     assert png_size(shot) == WINDOW
     assert shot.stat().st_size > 100_000  # a blank or error page compresses to a few kB
-    if os.environ.get("CARBON_UPDATE_SCREENSHOT") == "1":
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
 
 
 def test_an_enterprise_token_opens_its_own_page(live: Live, tmp_path: Path) -> None:

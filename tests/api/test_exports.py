@@ -36,19 +36,62 @@ def test_enterprise_consumption_csv_and_xlsx(demo_service: Service, tmp_path) ->
 
 def test_region_report_csv_and_xlsx(demo_service: Service) -> None:
     intensity = demo_service.get("/v1/regions/gz-htz/intensity", "bureau").json()
-    expected = {row["year"]: row["intensity"] for row in intensity["years"] if row["intensity"] is not None}
+    carbon = demo_service.get("/v1/regions/gz-htz/carbon", "bureau").json()
     csv = demo_service.get("/v1/regions/gz-htz/report?format=csv", "bureau")
-    from_csv = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig").set_index("year")
+    from_csv = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig").set_index("年份")
     workbook = pd.read_excel(io.BytesIO(demo_service.get("/v1/regions/gz-htz/report?format=xlsx",
                                                          "bureau").content), sheet_name=None)
-    assert set(workbook) == {"by_year", "summary", "decomposition"}
-    from_xlsx = workbook["by_year"].set_index("year")
+    assert set(workbook) == {"分年度指标", "摘要", "排放变化分解"}
+    from_xlsx = workbook["分年度指标"].set_index("年份")
+    co2 = {row["year"]: row["co2_t"] for row in carbon["years"] if row.get("co2_t") is not None}
     for frame in (from_csv, from_xlsx):
-        for year, value in expected.items():
-            assert frame.loc[year, "intensity"] == pytest.approx(value)
-        assert frame["co2_t"].notna().sum() >= 5
+        for row in intensity["years"]:  # the statistics layout: values as the API gives them, rounded as published
+            if row["intensity"] is not None:
+                assert frame.loc[row["year"], "单位GDP能耗(吨标准煤/万元)"] == round(row["intensity"], 4)
+            if row["energy_tce"] is not None:
+                assert frame.loc[row["year"], "能源消费总量(吨标准煤)"] == round(row["energy_tce"])
+            if row["change_pct"] is not None:
+                assert frame.loc[row["year"], "调整后能耗强度比上年增减(%)"] == round(row["change_pct"], 2)
+            if row["gdp_constant"] is not None:
+                assert frame.loc[row["year"], "地区生产总值(万元,可比价)"] == round(row["gdp_constant"])
+        for year, value in co2.items():
+            assert frame.loc[year, "二氧化碳排放量(吨)"] == round(value)
+        assert frame["二氧化碳排放量(吨)"].notna().sum() >= 5
+    header = csv.content.decode("utf-8-sig").splitlines()[0]
+    assert "_" not in header and "(吨标准煤/万元)" in header
+    summary = workbook["摘要"].set_index("指标")["数值"]
+    assert summary["完成目标仍需年均变化(%)"] == round(intensity["required_annual_change_pct"], 2)
+    assert summary["碳达峰状态"] in {"未达峰", "平台期", "初步达峰", "确认达峰", "数据不足"}
 
 
 def test_exports_respect_scope(demo_service: Service) -> None:
     assert demo_service.get("/v1/enterprises/GZHTZ-0001/consumption?format=csv", "other").status_code == 404
     assert demo_service.get("/v1/regions/gz-htz/report?format=csv", "enterprise").status_code == 403
+
+
+def test_region_report_docx_reads_back_as_published(demo_service: Service) -> None:
+    from docx import Document
+
+    answer = demo_service.get("/v1/regions/gz-htz/report?format=docx", "bureau")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    document = Document(io.BytesIO(answer.content))
+    assert "能耗强度与碳排放报告" in document.paragraphs[0].text
+    by_year = document.tables[1]
+    header = [cell.text for cell in by_year.rows[0].cells]
+    assert header[0] == "年份" and "单位GDP能耗(吨标准煤/万元)" in header
+    rows = {row.cells[0].text: [cell.text for cell in row.cells] for row in by_year.rows[1:]}
+    intensity = demo_service.get("/v1/regions/gz-htz/intensity", "bureau").json()
+    column = header.index("单位GDP能耗(吨标准煤/万元)")
+    for row in intensity["years"]:
+        if row["intensity"] is not None:
+            assert float(rows[str(row["year"])][column]) == round(row["intensity"], 4)
+    assert demo_service.get("/v1/regions/gz-htz/report?format=docx", "enterprise").status_code == 403
+
+
+def test_the_consumption_export_has_no_float_tails_and_names_electricity_energy(demo_service: Service) -> None:
+    text = demo_service.get("/v1/enterprises/GZHTZ-0001/consumption?format=csv", "enterprise").content
+    frame = pd.read_csv(io.BytesIO(text), encoding="utf-8-sig", dtype=str)
+    assert not frame["折标准煤(当量值,吨)"].str.contains(r"\.\d{5,}", regex=True).any()
+    purposes = dict(zip(frame["能源品种"], frame["用途"], strict=False))
+    assert purposes["电力"] == "能源" and purposes.get("天然气", "燃料") == "燃料"

@@ -51,6 +51,9 @@ def test_demo_region_over_http(demo_service: Service) -> None:
     completeness = overview["completeness"]
     assert completeness["late"] > 0 and completeness["missing"] > 0
     assert completeness["expected"] == completeness["received"] + completeness["missing"]
+    assert completeness["expected"] == completeness["on_time"] + completeness["late"] + completeness["missing"]
+    for month in completeness["by_month"]:
+        assert month["on_time"] + month["late"] + month["missing"] == month["expected"]
 
 
 def test_enterprise_energy_by_month_and_carrier(demo_service: Service) -> None:

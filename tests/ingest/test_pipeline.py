@@ -74,8 +74,9 @@ def test_a_repeated_batch_changes_nothing(fresh_store: Store) -> None:
 def test_a_correction_is_a_revision_with_an_audit_entry(fresh_store: Store) -> None:
     ingest(fresh_store, BATCH)
     corrected = rows(("GZHTZ-0001", "2024-01", "电力", "125", "万千瓦时"))
-    summary = ingest_consumption(fresh_store, [corrected], source="fix.csv", actor="energy-manager", today=TODAY)
-    assert summary.counts["revised"] == 1
+    summary = ingest_consumption(fresh_store, [corrected], source="fix.csv", actor="energy-manager", today=TODAY,
+                                 confirm=True, reason="meter misread")  # 2024-01 is closed: confirmed
+    assert summary.counts["revised"] == 1 and not summary.held
     row = fresh_store.consumption(Scope.everything(), enterprise_id="GZHTZ-0001").set_index("carrier")
     assert row.loc["electricity", "quantity"] == 125 and row.loc["electricity", "revision"] == 2
     entries = fresh_store.audit_entries(Scope.only("GZHTZ-0001"), action="revise")
@@ -83,14 +84,14 @@ def test_a_correction_is_a_revision_with_an_audit_entry(fresh_store: Store) -> N
     entry = entries[0]
     assert entry["actor"] == "energy-manager" and entry["entity_key"] == "GZHTZ-0001|2024-01|electricity|fuel"
     assert '"quantity":120.0' in entry["old"].replace(" ", "") and '"quantity":125.0' in entry["new"].replace(" ", "")
-    assert '"source":"fix.csv"' in entry["new"].replace(" ", "")
+    assert '"source":"fix.csv"' in entry["new"].replace(" ", "") and "meter misread" in entry["new"]
     assert verify(fresh_store).ok
 
 
 def test_verify_detects_a_row_edited_behind_its_back(fresh_store: Store) -> None:
     ingest(fresh_store, BATCH)
     ingest_consumption(fresh_store, [rows(("GZHTZ-0001", "2024-01", "电力", "125", "万千瓦时"))], source="fix",
-                       actor="a", today=TODAY)
+                       actor="a", today=TODAY, hold=None)
     assert verify(fresh_store).ok
     fresh_store.conn.execute("UPDATE consumption SET quantity = 1 WHERE carrier = 'diesel'")
     result = verify(fresh_store)
@@ -100,7 +101,7 @@ def test_verify_detects_a_row_edited_behind_its_back(fresh_store: Store) -> None
 def test_verify_detects_a_revised_row_edited_behind_its_back(fresh_store: Store) -> None:
     ingest(fresh_store, BATCH)
     ingest_consumption(fresh_store, [rows(("GZHTZ-0001", "2024-01", "电力", "125", "万千瓦时"))], source="fix",
-                       actor="a", today=TODAY)
+                       actor="a", today=TODAY, hold=None)
     fresh_store.conn.execute("UPDATE consumption SET quantity = 130 WHERE carrier = 'electricity'")
     result = verify(fresh_store)
     assert not result.ok and result.first_broken_seq == 2
@@ -209,7 +210,7 @@ def test_monthly_totals_follow_inserts_and_revisions(fresh_store: Store) -> None
     ingest(fresh_store, BATCH)
     ingest_consumption(fresh_store, [rows(("GZHTZ-0001", "2024-01", "电力", "125", "万千瓦时"),
                                           ("GZHTZ-0003", "2024-02", "电力", "7", "万千瓦时"))],
-                       source="fix.csv", actor="a", today=TODAY)
+                       source="fix.csv", actor="a", today=TODAY, hold=None)
     kept = fresh_store.region_year_summary("gz-htz").sort_values(["year", "carrier", "purpose"]).reset_index(drop=True)
     counts = fresh_store.region_year_counts("gz-htz")
     fresh_store.rebuild_monthly_totals()

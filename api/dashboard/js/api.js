@@ -126,3 +126,16 @@ export async function download(path, fallbackName) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return link.download;
 }
+
+/** POST a multipart form (a file upload) and return the JSON answer; throws ApiError like `api`. */
+export async function upload(path, form) {
+  let response;
+  try {
+    response = await fetch(path, { method: 'POST', body: form, cache: 'no-store',
+      headers: { Accept: 'application/json', Authorization: `Bearer ${currentToken()}` } });
+  } catch (error) {
+    throw new ApiError(0, `服务没有应答 the service did not answer (${error.message})`, path);
+  }
+  if (!response.ok) throw new ApiError(response.status, await problemDetail(response), path);
+  return response.json();
+}

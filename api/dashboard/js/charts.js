@@ -114,12 +114,14 @@ export function changeOption(data) {
   }
   const floor = Math.min(0, ...years.map((row) => row.change_pct).filter(isNumber), ...(isNumber(required)
     ? [required] : []));
+  const step = [1, 2, 5, 10, 20, 50].find((candidate) => (0.5 - floor) / candidate <= 5) || 100;
   return {
     legend: { ...LEGEND, data: ['调整后 adjusted', '原始 raw'] },
     grid: { left: 8, right: 104, top: 40, bottom: 8, containLabel: true },
     tooltip: { ...TOOLTIP, formatter: (p) => tooltipRows(p, (v) => pct(v)) },
     xAxis: { type: 'category', data: years.map((row) => String(row.year)), ...AXIS, splitLine: { show: false } },
-    yAxis: { type: 'value', max: 0, min: Math.floor(floor - 0.5), splitNumber: 4, ...AXIS,
+    // The lower end a whole number of steps below zero, so that no tick lands just beside the last one.
+    yAxis: { type: 'value', max: 0, interval: step, min: -Math.ceil((0.5 - floor) / step) * step, ...AXIS,
       axisLabel: { color: COLORS.muted, formatter: '{value}%' } },
     series: [
       { name: '调整后 adjusted', type: 'bar', barMaxWidth: 38, color: COLORS.primary,
@@ -214,15 +216,21 @@ export function carrierOption(rows) {
   const data = (rows || []).filter((row) => isNumber(row.tce_equivalent) && row.tce_equivalent > 0)
     .sort((a, b) => b.tce_equivalent - a.tce_equivalent)
     .map((row) => ({ name: carrierName(row.carrier, row.carrier_zh), value: row.tce_equivalent, co2_t: row.co2_t }));
+  const total = data.reduce((sum, row) => sum + row.value, 0);
+  for (const row of data) {
+    const shown = total > 0 && row.value / total >= 0.08;
+    Object.assign(row, { label: { show: shown }, labelLine: { show: shown } });
+  }
   return {
     color: COLORS.palette,
     tooltip: { trigger: 'item', confine: true, formatter: (p) => `<b>${p.name}</b><br>${num(p.value, 0)} tce `
       + `(${p.percent} %)<br>${num(p.data.co2_t, 0)} t CO₂` },
     legend: { bottom: 0, left: 'center', itemWidth: 10, itemHeight: 10, itemGap: 8,
       textStyle: { color: COLORS.ink, fontSize: 11 } },
+    // Small slices are named in the legend and the tooltip only: their labels would crowd the large ones.
     series: [{ type: 'pie', radius: ['32%', '54%'], center: ['50%', '38%'], avoidLabelOverlap: true,
-      itemStyle: { borderColor: '#fff', borderWidth: 2 },
-      label: { formatter: (p) => (p.percent >= 3 ? `${p.name}\n${p.percent.toFixed(0)}%` : ''), color: COLORS.ink,
+      itemStyle: { borderColor: '#fff', borderWidth: 2 }, labelLayout: { hideOverlap: true },
+      label: { formatter: (p) => (p.percent >= 8 ? `${p.name}\n${p.percent.toFixed(0)}%` : ''), color: COLORS.ink,
         fontSize: 11 },
       labelLine: { length: 6, length2: 6 }, data }],
   };
@@ -245,18 +253,18 @@ export function industryOption(rows, limit = 10) {
   };
 }
 
-/** Reports received, late and missing per month (stacked). */
+/** Reports on time, late and missing per month, stacked to the reports expected (a partition). */
 export function completenessOption(byMonth) {
   const rows = byMonth || [];
   const series = (name, key, color) => ({ name, type: 'bar', stack: 'reports', color, barMaxWidth: 22,
     data: rows.map((row) => row[key] ?? 0) });
   return {
-    legend: { ...LEGEND, data: ['按时 received', '迟报 late', '缺报 missing'] },
+    legend: { ...LEGEND, data: ['按时 on time', '迟报 late', '缺报 missing'] },
     grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
     tooltip: { ...TOOLTIP, formatter: (p) => tooltipRows(p, (v) => num(v, 0)) },
     xAxis: { type: 'category', data: rows.map((row) => row.period), ...AXIS, splitLine: { show: false } },
     yAxis: { type: 'value', minInterval: 1, ...AXIS },
-    series: [series('按时 received', 'received', COLORS.good), series('迟报 late', 'late', COLORS.warn),
+    series: [series('按时 on time', 'on_time', COLORS.good), series('迟报 late', 'late', COLORS.warn),
       series('缺报 missing', 'missing', COLORS.bad)],
   };
 }

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { monthlyCarrierOption, monthlyCo2Option, monthlyTotalOption } from './charts.js';
 import { carrierName, num, wan } from './format.js';
+import { mountSubmission } from './submit.js';
 import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spinner, table } from './ui.js';
 
 const enc = encodeURIComponent;
@@ -23,14 +24,32 @@ async function monthly(id) {
   }
 }
 
+/** A UTC timestamp in the viewer's local time, to the minute. */
+function localTime(value) {
+  if (!value) return '—';
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) return value;
+  const two = (n) => String(n).padStart(2, '0');
+  return `${time.getFullYear()}-${two(time.getMonth() + 1)}-${two(time.getDate())} ${two(time.getHours())}:${
+    two(time.getMinutes())}`;
+}
+
 function telemetryTable(summary) {
   const meters = Array.isArray(summary) ? summary : summary.meters || [];
   if (!meters.length) return notice('没有计量表数据 no meter telemetry for this enterprise');
-  const keys = [...new Set(meters.flatMap((meter) => Object.keys(meter)))]
-    .filter((key) => meters.some((meter) => meter[key] !== null && typeof meter[key] !== 'object'));
-  return table(meters, keys.map((key) => ({ key, label: key,
-    format: (value) => (typeof value === 'number' ? num(value, Number.isInteger(value) ? 0 : 2) : value),
-    className: meters.every((meter) => typeof meter[key] !== 'string') ? 'num' : '' })));
+  const count = (v) => num(v, 0);
+  return table(meters, [
+    { key: 'meter_id', label: '计量表 meter' },
+    { key: 'carrier', label: '品种 carrier', format: (v) => carrierName(v) },
+    { key: 'energy', label: '用量 use', format: (v, row) => `${num(v, 0)} ${row.unit || ''}`, className: 'num' },
+    { key: 'first_ts', label: '起 from (本地时间 local)', format: localTime },
+    { key: 'last_ts', label: '止 to (本地时间 local)', format: localTime },
+    { key: 'complete_days', label: '完整天数 complete days', format: (v, row) => `${count(v)} / ${count(row.days)}`,
+      className: 'num' },
+    { key: 'lowest_completeness_pct', label: '最低完整率 lowest (%)', format: (v) => num(v, 1), className: 'num' },
+    { key: 'gaps', label: '缺口 gaps', format: count, className: 'num' },
+    { key: 'resets', label: '归零 resets', format: count, className: 'num' },
+  ], { className: 'compact' });
 }
 
 /** Render the page of enterprise `ctx.id` into `main`. */
@@ -52,10 +71,11 @@ export async function renderEnterprise(main, ctx) {
     telemetry: card({ id: 'card-telemetry', title: '计量表遥测', subtitle: 'Meter telemetry summary' }),
   };
   for (const parts of Object.values(cards)) fill(parts.body, spinner());
-  fill(main, head, kpis, el('div', { class: 'grid' },
+  const grid = el('div', { class: 'grid' },
     el('div', { class: 'span-12' }, cards.monthly.root),
     el('div', { class: 'span-7' }, cards.co2.root), el('div', { class: 'span-5' }, cards.years.root),
-    el('div', { class: 'span-5' }, cards.carriers.root), el('div', { class: 'span-7' }, cards.telemetry.root)));
+    el('div', { class: 'span-5' }, cards.carriers.root), el('div', { class: 'span-7' }, cards.telemetry.root));
+  fill(main, head, kpis, grid);
 
   let enterprise;
   try {
@@ -66,6 +86,7 @@ export async function renderEnterprise(main, ctx) {
     return;
   }
   title.textContent = enterprise.name || id;
+  mountSubmission(grid, id, ctx);
   fill(subtitle, `${id} · 行业 industry ${enterprise.industry || '—'} · 区域 region `,
     ctx.role === 'enterprise' ? enterprise.region : el('a', { href: `#/region/${enc(enterprise.region)}` },
       enterprise.region),

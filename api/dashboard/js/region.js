@@ -7,6 +7,7 @@ import {
   intensityOption, topEnterprisesOption,
 } from './charts.js';
 import { PEAK_STATUS, SEVERITY, intensity, num, pct, wan } from './format.js';
+import { renderReview } from './review.js';
 import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spinner } from './ui.js';
 
 const enc = encodeURIComponent;
@@ -30,12 +31,15 @@ function peakBadge(peak) {
   return badge(`${status.zh} ${status.en}`.trim(), status.tone, peak.rule);
 }
 
-/** The headline numbers: where the intensity stands, what the target needs, CO2 and coverage. */
-function renderKpis(container, data, carbon) {
+/** The headline numbers of the chosen year: where the intensity stood, what the target needs, CO2 and coverage. */
+function renderKpis(container, data, carbon, year) {
   const target = data.target || {};
-  const latest = (data.years || []).find((row) => row.year === data.latest_year) || {};
+  const shown = year || data.latest_year;
+  const latest = (data.years || []).find((row) => row.year === shown) || {};
+  const adjusted = shown === data.latest_year ? data.latest_intensity_adjusted
+    : latest.intensity_adjusted ?? latest.intensity;
   const items = [
-    kpi(`${data.latest_year ?? ''} 能耗强度 · intensity`, intensity(data.latest_intensity_adjusted, 4),
+    kpi(`${shown ?? ''} 能耗强度 · intensity`, intensity(adjusted, 4),
       { unit: 'tce/万元', tone: latest.on_track === false ? 'bad' : latest.on_track ? 'good' : '',
         sub: [`目标路径 path ${intensity(latest.target_path, 4)} · `, trackBadge(latest.on_track)] }),
     kpi(`${target.target_year ?? ''} 目标 · target`, intensity(target.target_value),
@@ -50,7 +54,7 @@ function renderKpis(container, data, carbon) {
         sub: trackBadge(data.projected_on_track) }),
   ];
   if (carbon && !(carbon instanceof Error)) {
-    const last = (carbon.years || []).at(-1) || {};
+    const last = (carbon.years || []).find((row) => row.year === shown) || (carbon.years || []).at(-1) || {};
     const peak = carbon.peak || {};
     items.push(kpi(`${last.year ?? ''} CO₂ 排放 · emissions`, wan(last.co2_t, 0), { unit: '万t',
       tone: (PEAK_STATUS[peak.status] || {}).tone || '',
@@ -61,14 +65,33 @@ function renderKpis(container, data, carbon) {
   fill(container, ...items);
 }
 
-function renderIntensity(parts, data) {
+/** The next open year's energy budget, or a field for the GDP forecast it needs. */
+function budgetLine(data, reload) {
+  if (!data.budget_year) return null;
+  if (isNumber(data.energy_budget_adjusted_tce)) {
+    return el('div', { class: 'budget', title: data.budget_assumption || '' },
+      `${data.budget_year} 年能耗预算 energy budget on the path: `,
+      el('strong', {}, `${wan(data.energy_budget_adjusted_tce, 1)} 万tce`),
+      ` (调整后 adjusted; GDP ${wan(data.budget_gdp_constant, 1)} 亿元)`);
+  }
+  const input = el('input', { type: 'number', min: '1', step: 'any', id: 'gdp-forecast', required: true,
+    'aria-label': `${data.budget_year} 年 GDP 预测 (万元, 不变价)`, placeholder: '万元 (不变价)' });
+  return el('form', { class: 'budget inline-form', onsubmit: (event) => {
+    event.preventDefault();
+    if (input.value) reload(Number(input.value));
+  } }, el('label', { for: 'gdp-forecast' }, `${data.budget_year} 年 GDP 预测 forecast (万元, 不变价 constant prices) `),
+  input, ' ', el('button', { class: 'btn', type: 'submit' }, '计算能耗预算 size the budget'));
+}
+
+function renderIntensity(parts, data, reload) {
   mountChart(parts.body, intensityOption(data), { height: 280 });
-  const notes = (data.notes || []).map((text) => el('li', {}, text));
+  // Notes addressed to API callers (how to pass a forecast) are replaced by the field above.
+  const notes = (data.notes || []).filter((text) => !text.includes('gdp_forecast')).map((text) => el('li', {}, text));
   parts.body.append(el('div', { class: 'legend-note' },
     el('span', { class: 'dot good' }), '达到路径 on track ',
     el('span', { class: 'dot bad' }), '落后于路径 behind the path · ',
     '调整后 = 扣除原料用能与新增可再生能源 adjusted = minus feedstock and new renewables',
-    notes.length ? el('ul', { class: 'notes' }, notes) : null));
+    notes.length ? el('ul', { class: 'notes' }, notes) : null, budgetLine(data, reload || (() => {}))));
 }
 
 function renderChange(parts, data) {
@@ -175,7 +198,8 @@ export async function renderRegion(main, ctx) {
     el('div', { class: 'controls' },
       el('label', {}, '区域 region ', regionSelect),
       el('label', {}, '年份 year ', yearSelect),
-      ...exportButtons(`/v1/regions/${enc(code)}/report`, `${code}-report`, '区域报告', exportStatus)),
+      ...exportButtons(`/v1/regions/${enc(code)}/report`, `${code}-report`, '区域报告', exportStatus,
+        ['csv', 'xlsx', 'docx'])),
     exportStatus);
   const kpis = el('div', { class: 'kpis', id: 'kpis' }, spinner());
   const cards = {
@@ -191,7 +215,10 @@ export async function renderRegion(main, ctx) {
     completeness: card({ id: 'card-completeness', title: '数据报送完整性',
       subtitle: 'Monthly reports received / late / missing (enterprises)' }),
     alerts: card({ id: 'card-alerts', title: '预警', subtitle: 'Alerts' }),
+    review: card({ id: 'card-review', title: '待审核修订', subtitle: 'Held revisions to review (approve applies)' }),
   };
+  // Alerts and the review queue are the bureau's: other roles (finance) are not asked for them.
+  const overseer = !ctx.role || ctx.role === 'bureau' || ctx.role === 'admin';
   for (const parts of Object.values(cards)) fill(parts.body, spinner());
   const chartSlots = (...names) => names.map((name) => cards[name].root);
   fill(main, head, kpis,
@@ -200,7 +227,9 @@ export async function renderRegion(main, ctx) {
       el('div', { class: 'span-6' }, chartSlots('carbon')), el('div', { class: 'span-6' }, chartSlots('lmdi')),
       el('div', { class: 'span-5' }, chartSlots('top')), el('div', { class: 'span-3' }, chartSlots('carriers')),
       el('div', { class: 'span-4' }, chartSlots('industry')),
-      el('div', { class: 'span-7' }, chartSlots('completeness')), el('div', { class: 'span-5' }, chartSlots('alerts'))));
+      el('div', { class: overseer ? 'span-7' : 'span-12' }, chartSlots('completeness')),
+      overseer ? el('div', { class: 'span-5' }, chartSlots('alerts')) : null,
+      overseer ? el('div', { class: 'span-12' }, chartSlots('review')) : null));
 
   api('/v1/regions').then((regions) => {
     fill(regionSelect, ...regions.map((region) => el('option', { value: region.code,
@@ -229,8 +258,16 @@ export async function renderRegion(main, ctx) {
       .map((row) => row.year);
     fill(yearSelect, ...years.map((y) => el('option', { value: y, selected: y === year },
       `${y}${y === data.latest_year ? '' : (data.open_years || []).includes(y) ? ' (进行中 open)' : ''}`)));
-    renderKpis(kpis, data, carbon);
-    renderIntensity(cards.intensity, data);
+    renderKpis(kpis, data, carbon, year);
+    const reload = async (gdp) => {
+      try {
+        const again = await api(`/v1/regions/${enc(code)}/intensity?gdp_forecast=${enc(gdp)}`);
+        renderIntensity(cards.intensity, again, reload);
+      } catch (error) {
+        fail(cards.intensity, error, '能耗强度 intensity');
+      }
+    };
+    renderIntensity(cards.intensity, data, reload);
     renderChange(cards.change, data);
   }
   if (carbon instanceof Error) {
@@ -248,7 +285,10 @@ export async function renderRegion(main, ctx) {
   const loadAlerts = () => api(`/v1/alerts?region=${enc(code)}`)
     .then((alerts) => renderAlerts(cards.alerts, alerts, ctx, loadAlerts))
     .catch((error) => fail(cards.alerts, error, '预警 alerts'));
-  loadAlerts();
+  if (overseer) {
+    loadAlerts();
+    renderReview(cards.review);
+  }
 
   try {
     const overview = await api(`/v1/regions/${enc(code)}/overview?year=${enc(year)}`);
@@ -285,7 +325,7 @@ function renderOverview(cards, overview, ctx) {
     mountChart(cards.completeness.body, completenessOption(completeness.by_month), { height: 230 });
     fill(cards.completeness.aside, 
       badge(`应报 expected ${num(completeness.expected, 0)}`, 'muted'), ' ',
-      badge(`按时 ${num(completeness.received, 0)}`, 'good'), ' ',
+      badge(`按时 on time ${num(completeness.on_time, 0)}`, 'good'), ' ',
       badge(`迟报 ${num(completeness.late, 0)}`, 'warn'), ' ',
       badge(`缺报 ${num(completeness.missing, 0)}`, completeness.missing ? 'bad' : 'good'));
   } else {

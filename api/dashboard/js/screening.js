@@ -69,10 +69,36 @@ function renderResult(container, result) {
         : formatValue(value)}`).join(' · ')));
   }
   for (const note of result.notes || []) parts.push(notice(note, 'warn'));
+  parts.push(el('div', { class: 'form-actions' }, el('button', { type: 'button', class: 'btn', id: 'screening-csv',
+    onclick: () => saveResult(result) }, '↓ 筛选记录 CSV (the record to file)')));
   const fromData = new Set(Object.keys(result.metrics_from_data || {}));
   const ignored = (result.ignored_metrics || []).filter((name) => !fromData.has(name));
   if (ignored.length) parts.push(notice(`未使用的指标 metrics no criterion reads: ${ignored.join(', ')}`, 'warn'));
   fill(container, ...parts);
+}
+
+const csvCell = (value) => {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+/** The result as the record a bank files: what was screened, the verdict, and each criterion (CSV, UTF-8). */
+function saveResult(result) {
+  const head = [['框架 framework', result.framework], ['活动 activity', result.activity],
+    ['企业 enterprise', result.enterprise_id || ''], ['年份 year', result.year || ''],
+    ['适用 eligible', result.eligible ? '是' : '否'], ['达标 aligned', result.aligned ? '是' : '否'],
+    ['说明 reason', result.reason || ''], ['规则版本 rules version', result.rules_version || result.version || ''],
+    ['筛选时间 screened at', new Date().toISOString()], []];
+  const rows = (result.criteria || []).map((row) => [row.name || row.id, row.metric, row.value, row.operator,
+    row.threshold, row.unit, row.missing ? '缺数据 missing' : row.passed ? '通过 pass' : '未通过 fail', row.source]);
+  const lines = [...head, ['判据 criterion', '指标 metric', '数值 value', '比较 operator', '门槛 threshold',
+    '单位 unit', '结果 result', '来源 source'], ...rows].map((line) => line.map(csvCell).join(','));
+  const blob = new Blob([`\ufeff${lines.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' });
+  const link = el('a', { href: URL.createObjectURL(blob),
+    download: `screening-${result.framework}-${result.activity}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 /** Render the screening form into `main`. */

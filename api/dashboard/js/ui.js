@@ -102,8 +102,8 @@ export function table(rows, columns, { className = '' } = {}) {
     })))));
 }
 
-/** CSV and XLSX download buttons for one export: `path` without its `format`, `name` the file name stem. */
-export function exportButtons(path, name, label, status) {
+/** Download buttons for one export (CSV and XLSX, or the `formats` given): `path` without its `format`. */
+export function exportButtons(path, name, label, status, formats = ['csv', 'xlsx']) {
   const button = (format) => el('button', { class: 'btn', type: 'button', onclick: async (event) => {
     const target = event.currentTarget;
     target.disabled = true;
@@ -118,5 +118,5 @@ export function exportButtons(path, name, label, status) {
       target.disabled = false;
     }
   } }, `↓ ${label} ${format.toUpperCase()}`);
-  return [button('csv'), button('xlsx')];
+  return formats.map(button);
 }
