@@ -247,8 +247,10 @@ def test_both_the_ratio_and_the_robust_z_must_hold() -> None:
     assert monthly_anomalies(monthly([50, 150] * 6 + [160])).empty
 
 
-def test_months_below_the_median_are_never_flagged() -> None:
-    assert monthly_anomalies(monthly([*ORDINARY, 10])).empty
+def test_a_drop_far_below_the_median_is_flagged_as_a_drop() -> None:
+    # a tenth of the median month: as much an anomaly as a spike (a unit slip the other way, or a lost report)
+    flagged = monthly_anomalies(monthly([*ORDINARY, 10]))
+    assert flagged["direction"].tolist() == ["drop"] and flagged["ratio"].tolist() == [pytest.approx(0.1)]
 
 
 def test_only_the_window_of_previous_months_counts() -> None:
@@ -256,6 +258,7 @@ def test_only_the_window_of_previous_months_counts() -> None:
     # history flat: 200 = 2 x 100 is flagged. With a 6-month window the median is (100 + 1 000) / 2 = 550: not.
     data = monthly([1000, 1000, 1000, 100, 100, 100, 200])
     flagged = monthly_anomalies(data, window=3, min_history=3)
+    flagged = flagged[flagged["direction"] == "spike"]  # the falls from 1 000 to 100 are drops
     assert flagged["period"].tolist() == ["2024-07"] and flagged["median_tce"].tolist() == [100.0]
     assert monthly_anomalies(data, window=6, min_history=6).empty
 

@@ -30,10 +30,12 @@ def electricity(periods: Sequence[str], amounts: float | Sequence[float], **extr
 
 @pytest.fixture
 def submit(fresh_store: Store) -> Callable[..., Any]:
-    """Submit an enterprise's monthly records (JSON-like dicts) and check that none was rejected."""
+    """Submit an enterprise's monthly records (JSON-like dicts) and check that none was rejected; corrections are
+    confirmed (these tests are about what a stored figure raises, not about holding revisions)."""
 
     def submit(enterprise_id: str, records: Sequence[Mapping[str, Any]]) -> Any:
-        summary = ingest_records(fresh_store, records, enterprise_id=enterprise_id, actor="test", today=TODAY)
+        summary = ingest_records(fresh_store, records, enterprise_id=enterprise_id, actor="test", today=TODAY,
+                                 confirm=True, reason="a confirmed correction")
         assert summary.rejected == 0, summary.rejection_frame.to_dict("records")
         return summary
 

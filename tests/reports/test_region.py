@@ -178,12 +178,12 @@ def test_reports_expected_received_late_and_missing_per_month() -> None:
     # 2 received (E2's missing), E3's late. Totals 6 expected, 5 received, 2 late, 1 missing.
     result = report_completeness(COMPLETENESS, year=2024)
     assert result["by_month"] == [
-        {"period": "2024-01", "expected": 1, "received": 1, "late": 0, "missing": 0},
-        {"period": "2024-02", "expected": 2, "received": 2, "late": 1, "missing": 0},
-        {"period": "2024-03", "expected": 3, "received": 2, "late": 1, "missing": 1},
+        {"period": "2024-01", "expected": 1, "received": 1, "on_time": 1, "late": 0, "missing": 0},
+        {"period": "2024-02", "expected": 2, "received": 2, "on_time": 1, "late": 1, "missing": 0},
+        {"period": "2024-03", "expected": 3, "received": 2, "on_time": 1, "late": 1, "missing": 1},
     ]
-    assert {key: result[key] for key in ("enterprises", "expected", "received", "late", "missing")} == {
-        "enterprises": 3, "expected": 6, "received": 5, "late": 2, "missing": 1}
+    assert {key: result[key] for key in ("enterprises", "expected", "received", "on_time", "late", "missing")} == {
+        "enterprises": 3, "expected": 6, "received": 5, "on_time": 3, "late": 2, "missing": 1}
 
 
 def test_completeness_of_an_earlier_year_counts_from_the_first_report() -> None:
@@ -192,15 +192,15 @@ def test_completeness_of_an_earlier_year_counts_from_the_first_report() -> None:
     assert len(result["by_month"]) == 12
     assert sum(m["expected"] for m in result["by_month"][:10]) == 0
     assert result["by_month"][10:] == [
-        {"period": "2023-11", "expected": 1, "received": 1, "late": 0, "missing": 0},
-        {"period": "2023-12", "expected": 1, "received": 0, "late": 0, "missing": 1},
+        {"period": "2023-11", "expected": 1, "received": 1, "on_time": 1, "late": 0, "missing": 0},
+        {"period": "2023-12", "expected": 1, "received": 0, "on_time": 0, "late": 0, "missing": 1},
     ]
     assert (result["enterprises"], result["expected"], result["missing"]) == (1, 2, 1)
 
 
 def test_completeness_of_a_year_not_begun_or_without_reports() -> None:
     assert report_completeness(COMPLETENESS, year=2025) == {
-        "enterprises": 0, "expected": 0, "received": 0, "late": 0, "missing": 0, "by_month": []}
+        "enterprises": 0, "expected": 0, "received": 0, "on_time": 0, "late": 0, "missing": 0, "by_month": []}
     assert report_completeness(pd.DataFrame(), year=2024)["by_month"] == []
 
 
