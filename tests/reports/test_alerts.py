@@ -32,7 +32,7 @@ GDP = 100_000.0
 
 
 
-def english(message: str) -> str:
+def en(message: str) -> str:
     """The English half of an alert message (they read "中文 / English")."""
     return message.split(" / ", 1)[1]
 
@@ -56,8 +56,8 @@ def test_a_region_projected_to_miss_its_target_is_critical(fresh_store: Store) -
     [alert] = region_alerts(fresh_store)
     assert alert["fingerprint"] == "region_off_track|gz-htz|2025"
     assert alert["severity"] == "critical" and alert["region"] == "gz-htz"
-    assert english(alert["message"]) == ("gz-htz: energy intensity projected 0.2416 tce/万元 in 2025 against the target 0.13; "
-                                "behind its path in 2021; -5.79 %/yr now required (plan -2.82 %/yr)")
+    assert en(alert["message"]) == ("gz-htz: energy intensity projected 0.2416 tce/万元 in 2025 against the target "
+                                    "0.13; behind its path in 2021; -5.79 %/yr now required (plan -2.82 %/yr)")
     assert alert["details"]["projected_target_value"] == pytest.approx(0.2415765)
     assert alert["details"]["required_annual_change_pct"] == pytest.approx(-5.786128)
     assert alert["details"]["trend_annual_change_pct"] == pytest.approx(10.0)
@@ -71,7 +71,7 @@ def test_a_region_behind_its_path_but_projected_to_make_it_is_a_warning(fresh_st
     statistics(fresh_store, {2020: 15_000, 2021: 20_000, 2022: 19_000, 2023: 17_000, 2024: 14_200})
     [alert] = region_alerts(fresh_store)
     assert alert["severity"] == "warning"
-    assert english(alert["message"]) == ("gz-htz: energy intensity behind its path in 2024; -8.45 %/yr now required "
+    assert en(alert["message"]) == ("gz-htz: energy intensity behind its path in 2024; -8.45 %/yr now required "
                                 "(plan -2.82 %/yr)")
     assert alert["details"]["trend_annual_change_pct"] == pytest.approx(-10.788786)
 
@@ -99,7 +99,7 @@ def test_a_quota_projected_to_be_exceeded_is_a_warning(fresh_store: Store, submi
     assert alert["fingerprint"] == "quota_exceeded|GZHTZ-0001|2024"
     assert alert["severity"] == "warning"
     assert (alert["enterprise_id"], alert["region"], alert["period"]) == ("GZHTZ-0001", "gz-htz", "2024")
-    assert english(alert["message"]) == "GZHTZ-0001: 37 % of its 2024 energy-use quota used, 147 % projected by year-end"
+    assert en(alert["message"]) == "GZHTZ-0001: 37 % of its 2024 energy-use quota used, 147 % projected by year-end"
     assert alert["details"]["used_tce"] == pytest.approx(368.7)
     assert alert["details"]["projected_tce"] == pytest.approx(1474.8)
     assert alert["details"]["projected_over"] is True
@@ -111,7 +111,7 @@ def test_a_quota_already_exceeded_is_critical(fresh_store: Store, submit) -> Non
     fresh_store.put_quota("GZHTZ-0001", 2024, 300)
     [alert] = quota_alerts(fresh_store)
     assert alert["severity"] == "critical"
-    assert english(alert["message"]) == "GZHTZ-0001: 123 % of its 2024 energy-use quota used, 492 % projected by year-end"
+    assert en(alert["message"]) == "GZHTZ-0001: 123 % of its 2024 energy-use quota used, 492 % projected by year-end"
 
 
 def test_a_quota_exceeded_before_a_projection_is_possible(fresh_store: Store, submit) -> None:
@@ -120,7 +120,7 @@ def test_a_quota_exceeded_before_a_projection_is_possible(fresh_store: Store, su
     fresh_store.put_quota("GZHTZ-0001", 2024, 200)
     [alert] = quota_alerts(fresh_store)
     assert alert["severity"] == "critical"
-    assert english(alert["message"]) == "GZHTZ-0001: 123 % of its 2024 energy-use quota used"
+    assert en(alert["message"]) == "GZHTZ-0001: 123 % of its 2024 energy-use quota used"
     assert alert["details"]["projected_tce"] is None
 
 
@@ -130,7 +130,7 @@ def test_a_quota_on_the_equal_value_basis_counts_tce_equal(fresh_store: Store, s
     submit("GZHTZ-0001", electricity(months(2024, 1, 2, 3), 100))
     fresh_store.put_quota("GZHTZ-0001", 2024, 2000, basis="equal")
     [alert] = quota_alerts(fresh_store)
-    assert english(alert["message"]) == "GZHTZ-0001: 45 % of its 2024 energy-use quota used, 180 % projected by year-end"
+    assert en(alert["message"]) == "GZHTZ-0001: 45 % of its 2024 energy-use quota used, 180 % projected by year-end"
     assert alert["details"]["projected_tce"] == pytest.approx(3608.4)
     fresh_store.put_quota("GZHTZ-0001", 2024, 2000, basis="equivalent")
     assert quota_alerts(fresh_store) == []
@@ -159,7 +159,7 @@ def test_a_month_far_above_the_median_alerts_with_its_numbers(fresh_store: Store
     assert alert["fingerprint"] == "consumption_anomaly|GZHTZ-0002|2025-01"
     assert (alert["severity"], alert["enterprise_id"], alert["region"], alert["period"]) == (
         "warning", "GZHTZ-0002", "gz-htz", "2025-01")
-    assert english(alert["message"]) == ("GZHTZ-0002: 245.8 tce in 2025-01, 2.0x its median month (122.9 tce); check the "
+    assert en(alert["message"]) == ("GZHTZ-0002: 245.8 tce in 2025-01, 2.0x its median month (122.9 tce); check the "
                                 "report (unit?) or ask what changed")
     # MAD of the history: 5 万kWh = 6.145 tce; z = (245.8 - 122.9) / (1.4826 x 6.145) = 13.49
     assert alert["details"]["robust_z"] == pytest.approx(122.9 / (1.4826 * 6.145))
@@ -177,7 +177,7 @@ def test_a_constant_history_alerts_with_no_z_score(fresh_store: Store, submit) -
     # Twelve months at exactly 10 万kWh (12.29 tce): MAD 0; 16 万kWh is 1.6 x the median
     submit("GZHTZ-0003", electricity([*YEAR, "2025-01"], [10] * 12 + [16]))
     [alert] = anomaly_alerts(fresh_store)
-    assert english(alert["message"]).startswith("GZHTZ-0003: 19.7 tce in 2025-01, 1.6x its median month (12.3 tce)")
+    assert en(alert["message"]).startswith("GZHTZ-0003: 19.7 tce in 2025-01, 1.6x its median month (12.3 tce)")
     assert alert["details"]["robust_z"] is None
 
 
@@ -188,8 +188,8 @@ def test_a_month_after_a_history_of_zeros_alerts_in_plain_numbers(fresh_store: S
     # rule flags it), but there is no finite ratio to a median of 0 tce to state.
     submit("GZHTZ-0003", electricity([*YEAR, "2025-01"], [0] * 12 + [5]))
     [alert] = anomaly_alerts(fresh_store)
-    assert english(alert["message"]).startswith("GZHTZ-0003: 6.1 tce in 2025-01")
-    assert "inf" not in english(alert["message"])
+    assert en(alert["message"]).startswith("GZHTZ-0003: 6.1 tce in 2025-01")
+    assert "inf" not in en(alert["message"])
     json.dumps(alert["details"], allow_nan=False)  # what the store keeps must be JSON
 
 
@@ -211,12 +211,12 @@ def test_days_under_90_percent_complete_alert_per_meter_and_month(fresh_store: S
     june = found["telemetry_incomplete|M1|2025-06"]
     assert (june["severity"], june["enterprise_id"], june["region"], june["period"]) == (
         "warning", "GZHTZ-0003", "gz-htz", "2025-06")
-    assert english(june["message"]) == ("meter M1 (GZHTZ-0003): 1 day(s) under 90 % complete in 2025-06 (lowest 50 %); "
+    assert en(june["message"]) == ("meter M1 (GZHTZ-0003): 1 day(s) under 90 % complete in 2025-06 (lowest 50 %); "
                                "check the meter's link")
     assert june["details"] == {"days": ["2025-06-01"], "lowest_completeness": 0.5}
     july = found["telemetry_incomplete|M1|2025-07"]
     assert july["details"]["lowest_completeness"] == pytest.approx(80 / 96)
-    assert "(lowest 83 %)" in english(july["message"])
+    assert "(lowest 83 %)" in en(july["message"])
 
 
 def test_complete_telemetry_gives_no_alert(fresh_store: Store, record_readings) -> None:
@@ -240,7 +240,7 @@ def test_missing_reports_open_and_resolve(fresh_store: Store, submit) -> None:
     alert = found["missing_report|GZHTZ-0001|2024-03"]
     assert (alert["severity"], alert["enterprise_id"], alert["region"], alert["period"]) == (
         "warning", "GZHTZ-0001", "gz-htz", "2024-03")
-    assert english(alert["message"]) == ("GZHTZ-0001: no energy report for 2024-03 (due by day 15 of the following month); "
+    assert en(alert["message"]) == ("GZHTZ-0001: no energy report for 2024-03 (due by day 15 of the following month); "
                                 "ask the enterprise to submit it")
     assert alert["details"] == {"deadline_day": 15}
 
@@ -294,7 +294,7 @@ def test_refresh_updates_alerts_keeps_acknowledgements_and_resolves_what_went_aw
     now = {a["fingerprint"]: a for a in fresh_store.list_alerts(Scope.everything())}
     assert {fp: a["id"] for fp, a in now.items()} == {fp: a["id"] for fp, a in opened.items()}
     assert now["quota_exceeded|GZHTZ-0001|2024"]["acknowledged_by"] == "bureau:test"
-    assert english(now["quota_exceeded|GZHTZ-0001|2024"]["message"]).startswith("GZHTZ-0001: 49 % of its 2024")
+    assert en(now["quota_exceeded|GZHTZ-0001|2024"]["message"]).startswith("GZHTZ-0001: 49 % of its 2024")
 
     # The causes go away: the January figure is corrected to an ordinary 100 万kWh, the quota is raised, the region
     # reports an on-track 2021; the meter's day stays incomplete.

@@ -53,7 +53,7 @@ def test_the_consumption_frame_has_the_forms_headers_and_values(consumption: Sto
     assert len(frame) == 3  # one row per month, carrier and purpose; GZHTZ-0002's row is not there
     rows = {(row["统计期"], row["能源品种"]): row for row in frame.to_dict("records")}
     grid = rows[("2024-01", "电力")]
-    assert (grid["企业编号"], grid["计量单位"], grid["消费量"], grid["用途"]) == ("GZHTZ-0001", "万千瓦时", 100, "燃料")
+    assert (grid["企业编号"], grid["计量单位"], grid["消费量"], grid["用途"]) == ("GZHTZ-0001", "万千瓦时", 100, "能源")
     assert grid["折标准煤(当量值,吨)"] == pytest.approx(122.9)
     assert grid["折标准煤(等价值,吨)"] == pytest.approx(300.7)
     assert grid["二氧化碳排放量(吨)"] == pytest.approx(440.3)
@@ -111,7 +111,7 @@ def test_xlsx_has_one_sheet_per_frame_with_headers_and_values(consumption: Store
     assert len(rows) == 4  # header and three rows
     first = dict(zip(FORM_HEADERS, rows[1], strict=True))
     assert (first["企业编号"], first["统计期"], first["能源品种"], first["用途"]) == (
-        "GZHTZ-0001", "2024-01", "电力", "燃料")
+        "GZHTZ-0001", "2024-01", "电力", "能源")
     assert first["折标准煤(当量值,吨)"] == pytest.approx(122.9)  # stored as a number, not text
     assert first["实测低位发热量"] is None  # a missing value is an empty cell
     assert list(book["summary"].iter_rows(values_only=True)) == [("item", "value"), ("total_tce", 148.49)]
