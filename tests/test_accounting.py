@@ -87,13 +87,15 @@ def test_tce_equivalent_published(quantity: float, unit: str, carrier: str, expe
         (1, "t", "refinery_gas", {}, 3.0119),
         (1000, "m3", "natural_gas", {}, 2.1622),
         (0.1, "万立方米", "天然气", {}, 2.1622),
-        # IPCC 2006 Vol. 2 Ch. 1 Tables 1.2/1.4: NCV [TJ/Gg] x EF [kgCO2/TJ]
-        (1, "t", "diesel", {"method": "ipcc2006"}, 43.0 * 74_100 / 1e6),  # 3.1863
-        (1, "t", "gasoline", {"method": "ipcc2006"}, 44.3 * 69_300 / 1e6),
-        (1, "t", "fuel_oil", {"method": "ipcc2006"}, 40.4 * 77_400 / 1e6),
-        (1, "t", "kerosene", {"method": "ipcc2006"}, 43.8 * 71_900 / 1e6),
-        (1, "t", "lpg", {"method": "ipcc2006"}, 47.3 * 63_100 / 1e6),
-        (1, "t", "raw_coal", {"method": "ipcc2006"}, 25.8 * 94_600 / 1e6),
+        # IPCC 2006 Vol. 2 Ch. 1 §1.4.1.2 and Table 1.4 (FACTS §3): national NCV of GB/T 2589 [GJ/t] x IPCC
+        # default EF [kgCO2/TJ]
+        (1, "t", "diesel", {"method": "ipcc2006"}, 42.652 * 74_100 / 1e6),  # 3.1605
+        (1, "t", "gasoline", {"method": "ipcc2006"}, 43.070 * 69_300 / 1e6),
+        (1, "t", "fuel_oil", {"method": "ipcc2006"}, 41.816 * 77_400 / 1e6),
+        (1, "t", "kerosene", {"method": "ipcc2006"}, 43.070 * 71_900 / 1e6),
+        (1, "t", "lpg", {"method": "ipcc2006"}, 50.179 * 63_100 / 1e6),
+        (1, "t", "raw_coal", {"method": "ipcc2006"}, 20.908 * 94_600 / 1e6),  # 1.978
+        (1000, "m3", "natural_gas", {"method": "ipcc2006"}, 38.931 * 56_100 / 1e6),
         # purchased heat 0.11 tCO2/GJ; on-site renewables emit nothing
         (1, "GJ", "heat", {}, 0.11),
         (1000, "kWh", "electricity_renewable", {"year": 2022}, 0.0),
@@ -103,8 +105,38 @@ def test_co2_published(quantity: float, unit: str, carrier: str, kwargs: dict, e
     assert to_co2(quantity, unit, carrier, **kwargs).to("tCO2").magnitude == pytest.approx(expected, abs=6e-5)
 
 
-def test_diesel_ipcc_is_the_issue_value() -> None:
-    assert to_co2(1, "t", "diesel", method="ipcc2006").magnitude == pytest.approx(3.1863, abs=1e-4)
+def test_ipcc_raw_coal_takes_the_national_energy_content() -> None:
+    # FACTS §3: 1 t raw coal = 20.908 GJ (GB/T 2589-2020 Table A.1) x 94 600 kgCO2/TJ (IPCC 2006 Vol. 2 Ch. 1
+    # Table 1.4, other bituminous coal) = 1.978 tCO2; 1.9779 / 1.9003 = 4.1 % above the Chinese method (FACTS
+    # says 1.1 %, an arithmetic slip: the product itself is what the test pins).
+    result = convert(1, "t", "原煤", method="ipcc2006")
+    assert result.co2_t == pytest.approx(1.978, abs=5e-4)
+    assert result.energy_gj == pytest.approx(20.908)
+    assert result.co2_t == pytest.approx(result.energy_gj * 94_600 / 1e6)  # one energy figure, the CO2's own
+    assert result.co2_t / convert(1, "t", "原煤").co2_t == pytest.approx(1.0408, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("carrier", "ncv_gj_per_t"),
+    [
+        ("middlings", 8.363),  # GB/T 2589-2020 Table A.1: 洗中煤 8 363 kJ/kg
+        ("coal_slime", 10.454),  # 煤泥 8 363-12 545 kJ/kg, the midpoint as default
+    ],
+)
+def test_ipcc_middlings_and_slime_by_the_same_rule(carrier: str, ncv_gj_per_t: float) -> None:
+    # IPCC 2006 has no row for them: the other-bituminous EF 94 600 kgCO2/TJ applies to the national NCV,
+    # never to the IPCC default 25.8 GJ/t (which would give 2.44 tCO2/t, 2.3-2.9x too much).
+    result = convert(1, "t", carrier, method="ipcc2006")
+    assert result.co2_t == pytest.approx(ncv_gj_per_t * 94_600 / 1e6)
+    assert result.energy_gj == pytest.approx(ncv_gj_per_t)
+    assert result.co2_t < 1.1 * convert(1, "t", carrier).co2_t
+
+
+def test_ipcc_measured_ncv_wins() -> None:
+    # 实测低位发热量 23 000 kJ/kg x 94 600 kgCO2/TJ = 2.1758 tCO2/t
+    result = convert(1, "t", "raw_coal", method="ipcc2006", ncv=23_000, ncv_unit="kJ/kg")
+    assert result.energy_gj == pytest.approx(23.0)
+    assert result.co2_t == pytest.approx(23.0 * 94_600 / 1e6)
 
 
 def test_energy_content() -> None:

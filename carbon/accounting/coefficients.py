@@ -24,7 +24,7 @@ from typing import Literal
 import pint
 
 from carbon.carriers import Carrier, get_carrier
-from carbon.errors import UnitMismatch, UnknownFactor, UnknownUnit
+from carbon.errors import InvalidInput, UnitMismatch, UnknownFactor, UnknownUnit
 from carbon.factors import Factor, FactorSet, default_factors
 from carbon.units import Q_, parse_unit, ureg
 
@@ -147,21 +147,26 @@ def _electricity_equal_value(year: int | None, factors: FactorSet) -> Factor:
     return factors.lookup("electricity_equal_value", year=None if year is None else year - 1)
 
 
-def _co2_per_energy(carrier: Carrier, method: str, factors: FactorSet) -> tuple[pint.Quantity, pint.Quantity, Factor]:
-    """Emission factor per energy [tCO2/GJ] and the method's NCV, for a fuel or bought-in heat."""
+def _co2_per_energy(carrier: Carrier, method: str,
+                    factors: FactorSet) -> tuple[pint.Quantity, pint.Quantity | None, Factor]:
+    """Emission factor per energy [tCO2/GJ] and the energy basis the method prescribes, for a fuel or heat.
+
+    The energy basis is the Chinese guidelines' own NCV for ``"cn"``, and None for ``"ipcc2006"``: the IPCC
+    2006 Guidelines (Vol. 2 Ch. 1, §1.4.1.2) prefer the country-specific NCV to their defaults, so the EF per
+    TJ applies to the national NCV of GB/T 2589 (or to a measured NCV), the energy figure shown with the result.
+    """
     if carrier.kind == "secondary":
         factor = factors.lookup("secondary_co2", carrier=carrier.id)
-        return factor.quantity, Q_(float("nan"), "GJ/t"), factor
+        return factor.quantity.to("tCO2/GJ"), None, factor
     if method == "cn":
         factor = factors.lookup("fuel_co2_cn", carrier=carrier.id)
         per_energy = Q_(factor.extra["carbon_content"], factor.extra["carbon_content_unit"]) \
             * factor.extra["oxidation"] * CO2_PER_CARBON
-    elif method == "ipcc2006":
+        return per_energy.to("tCO2/GJ"), Q_(factor.extra["ncv"], factor.extra["ncv_unit"]), factor
+    if method == "ipcc2006":
         factor = factors.lookup("fuel_co2_ipcc2006", carrier=carrier.id)
-        per_energy = factor.quantity  # IPCC 2006 Tier 1 assumes complete oxidation
-    else:
-        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
-    return per_energy.to("tCO2/GJ"), Q_(factor.extra["ncv"], factor.extra["ncv_unit"]), factor
+        return factor.quantity.to("tCO2/GJ"), None, factor  # IPCC 2006 Tier 1 assumes complete oxidation
+    raise InvalidInput(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
 
 
 def _grid_factor(year: int | None, region: str | None, series: str, factors: FactorSet) -> Factor:
@@ -209,8 +214,8 @@ def _coefficients(carrier_name: str, unit_text: str, ncv_unit_text: str | None, 
             co2 = (amount * co2_factor.quantity).to("tCO2")
         else:
             per_energy, method_ncv, co2_factor = _co2_per_energy(carrier, method, factors)
-            if ncv_unit_text is None and carrier.kind == "fossil":
-                # Each method carries its own NCV (IPCC 2006 defaults differ from the national ones).
+            if ncv_unit_text is None and method_ncv is not None and carrier.kind == "fossil":
+                # The Chinese guidelines carry their own NCV beside their carbon content.
                 co2 = (amount * method_ncv * per_energy).to("tCO2")
             else:
                 co2 = (energy * per_energy).to("tCO2")
