@@ -186,10 +186,14 @@ class PeakOut(BaseModel):
     trend_to: int | None
     sen_slope: float | None
     sen_slope_pct: float | None
+    mann_kendall_s: int | None = Field(description="classic Mann-Kendall S over the trend window")
+    mann_kendall_var_s: float | None = Field(description="Var(S), corrected for ties")
+    mann_kendall_z: float | None = Field(description="Z with continuity correction")
     mann_kendall_tau: float | None
     mann_kendall_p: float | None
     post_peak_sen_slope: float | None
-    projected_peak_year: int | None
+    projected_peak_year: int | None = Field(
+        description="pre_peak only; null when the fit gives none or lies more than 10 years beyond the data")
     projection_note: str | None
     aim_year: int | None
     meets_aim: bool | None
