@@ -46,7 +46,8 @@ class CriterionOut(BaseModel):
     threshold: Metric
     operator: str
     unit: str
-    group: str | None = Field(description="criteria of one group pass when any of them passes")
+    group: str | None = Field(description="name: an any-of group; alternative=route[/name]: a route of an "
+                                          "alternative (one route must pass, all of its members)")
     passed: bool | None
     missing: bool
     source: str
@@ -57,9 +58,12 @@ class CriterionOut(BaseModel):
 
 class GroupOut(BaseModel):
     group: str
-    mode: str = Field(description="all (one criterion) or any (an any-of group)")
+    mode: str = Field(description="all (one criterion, or all members of a route) or any (an any-of group, or "
+                                  "the routes of an alternative)")
     criteria: list[str]
-    passed: bool | None
+    passed: bool | None = Field(description="null: not assessed (a condition not stated), never a pass")
+    parent: str | None = Field(default=None, description="the route or alternative a nested group belongs to; "
+                                                         "the verdict combines the groups without one")
 
 
 class ScreeningOut(BaseModel):
@@ -68,7 +72,9 @@ class ScreeningOut(BaseModel):
     name_zh: str | None
     name_en: str | None
     category: dict[str, CategoryLevel] | None = Field(description="level1, level2, level3 as far as known")
-    eligible: bool = Field(description="the framework covers the activity")
+    covered: bool = Field(default=True, description="this service has rules for the activity; false: not covered "
+                                                    "by this service, which says nothing on its eligibility")
+    eligible: bool | None = Field(description="the framework lists the activity; null when not covered")
     aligned: bool = Field(description="eligible, and every group of criteria passes")
     reason: str
     criteria: list[CriterionOut]

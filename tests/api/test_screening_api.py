@@ -12,7 +12,11 @@ def test_stated_metrics_gas_power(demo_service: Service) -> None:
     assert result["eligible"] is True and result["aligned"] is False
     direct = next(c for c in result["criteria"] if c["metric"] == "direct_gco2e_per_kwh")
     assert direct["passed"] is False and direct["threshold"] == 270 and "2021/2139" in direct["source"]
+    # 250 g/kWh meets (i) of route 1(b) only: its other conditions are not assessed, so not aligned (issue 14)
     body["metrics"] = {"direct_gco2e_per_kwh": 250}
+    partial = demo_service.post("/v1/screenings", "finance", json=body).json()
+    assert partial["aligned"] is False and "not assessed" in partial["reason"]
+    body["metrics"] = {"lifecycle_gco2e_per_kwh": 90}  # route 1(a)
     assert demo_service.post("/v1/screenings", "finance", json=body).json()["aligned"] is True
 
 
@@ -29,7 +33,8 @@ def test_unknown_framework_and_activity(demo_service: Service) -> None:
     assert unknown.status_code == 422 and "eu_taxonomy" in unknown.json()["detail"]
     activity = demo_service.post("/v1/screenings", "finance",
                                  json={"framework": "eu_taxonomy", "activity": "tulip_farming", "metrics": {}}).json()
-    assert activity["eligible"] is False and "cement" in activity["reason"]
+    assert activity["covered"] is False and activity["eligible"] is None and "cement" in activity["reason"]
+    assert "not covered by this service" in activity["reason"]
 
 
 def test_screening_from_an_enterprise_with_missing_months_says_so(demo_service: Service) -> None:
