@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import Coverage
 
 __all__ = [
-    "ActivityOut", "CategoryLevel", "CriterionOut", "GroupOut", "MetricDetail", "ProductLimitOut", "ScreeningIn",
-    "ScreeningOut",
+    "ActivityOut", "CategoryLevel", "CriterionOut", "GroupOut", "IndustryCheckOut", "MetricDetail", "ProductLimitOut",
+    "ScreeningIn", "ScreeningOut",
 ]
 
 Metric = float | str | bool
@@ -20,14 +20,13 @@ class ScreeningIn(BaseModel):
     metrics: dict[str, Metric] | None = Field(default=None, max_length=50)
     enterprise_id: str | None = Field(default=None, max_length=64,
                                       description="screen from this enterprise's stored data instead of metrics")
-    year: int | None = Field(default=None, ge=2000, le=2100)
+    year: int | None = Field(default=None, ge=2000, le=2100,
+                             description="with enterprise_id: the year screened; the latest complete year by default")
 
     @model_validator(mode="after")
     def _one_source(self) -> ScreeningIn:
         if self.metrics is None and self.enterprise_id is None:
             raise ValueError("give either metrics or an enterprise_id (with a year) to screen from stored data")
-        if self.enterprise_id is not None and self.year is None:
-            raise ValueError("screening from stored data needs the year")
         return self
 
 
@@ -66,6 +65,15 @@ class GroupOut(BaseModel):
                                                          "the verdict combines the groups without one")
 
 
+class IndustryCheckOut(BaseModel):
+    """The screened enterprise's GB/T 4754 class against the activity's classes."""
+
+    industry: str | None
+    expected: list[str] = Field(description="GB/T 4754 class prefixes of the activity; empty: any industry")
+    matches: bool | None = Field(description="null: not checked (no mapping, or no industry registered)")
+    note: str
+
+
 class ScreeningOut(BaseModel):
     framework: str
     activity: str
@@ -90,6 +98,7 @@ class ScreeningOut(BaseModel):
     metrics_from_data: dict[str, float] | None = None
     coverage: Coverage | None = None
     notes: list[str] | None = None
+    industry: IndustryCheckOut | None = Field(default=None, description="when screening an enterprise")
 
 
 class MetricDetail(BaseModel):

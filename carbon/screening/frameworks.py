@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from carbon.screening.industries import IndustryCheck, check_industry
 from carbon.screening.metrics import as_bool, as_number, check_physical, compare
 from carbon.screening.rules import Activity, Category, Criterion, RuleSet, default_rules
 
@@ -130,6 +131,7 @@ class ScreeningResult:
     source: str | None = None
     status: str | None = None
     covered: bool = True
+    industry: IndustryCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the answer."""
@@ -141,6 +143,7 @@ class ScreeningResult:
             "groups": [group.to_dict() for group in self.groups], "missing": list(self.missing),
             "ignored_metrics": list(self.ignored_metrics), "source": self.source, "status": self.status,
             "rules_version": self.rules_version,
+            "industry": self.industry.to_dict() if self.industry is not None else None,
         }
 
 
@@ -266,7 +269,7 @@ def _reason(activity: Activity, groups: tuple[GroupResult, ...], results: tuple[
 
 
 def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bool],
-           *, rules: RuleSet | None = None) -> ScreeningResult:
+           *, rules: RuleSet | None = None, industry: str | None = None) -> ScreeningResult:
     """Screen an activity against a framework's criteria.
 
     Parameters
@@ -280,6 +283,9 @@ def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bo
         a unit (``"0.25 kg/kWh"``), or true/false for yes/no criteria.
     rules : RuleSet, optional
         Rules to use; the package's by default.
+    industry : str, optional
+        The GB/T 4754 class of the enterprise screened (``"C3011"``), when screening an enterprise: an industry
+        that does not match the activity's makes it not eligible as screened, and the answer says why.
 
     Returns
     -------
@@ -315,12 +321,19 @@ def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bo
     groups = combine_groups(results)
     missing = tuple(dict.fromkeys(result.metric for result in results if result.missing))
     used = set(found.metrics)
+    reason, fits = _reason(found, groups, results, missing), True
+    check = None
+    if industry is not None:
+        check = check_industry(rules.industries.get((framework, found.id)), industry)
+        if check.matches is False:
+            reason, fits = (f"not eligible as screened: the enterprise's {check.note}; the criteria alone would "
+                            f"give: {reason}"), False
     return ScreeningResult(
         framework=framework, activity=found.id, name_zh=found.name_zh, name_en=found.name_en,
-        category=found.category, eligible=True, aligned=aligned_by(groups),
-        reason=_reason(found, groups, results, missing), rules_version=rules.version, criteria=results,
-        groups=groups, missing=missing, ignored_metrics=tuple(name for name in metrics if name not in used),
-        source=found.source, status=found.status,
+        category=found.category, eligible=fits, aligned=fits and aligned_by(groups), reason=reason,
+        rules_version=rules.version, criteria=results, groups=groups, missing=missing,
+        ignored_metrics=tuple(name for name in metrics if name not in used), source=found.source,
+        status=found.status, industry=check,
     )
 
 

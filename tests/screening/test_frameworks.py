@@ -322,3 +322,34 @@ def test_list_activities_for_a_form() -> None:
         "switch_to_low_carbon_gas_by_2035", "ghg_reduction_vs_replaced_pct", "coal_phase_out_commitment"]
     assert len(list_activities()) == len(eu) + len(list_activities(CN))
     assert list_frameworks() == [CN, EU]
+
+
+# ------------------------------------------------------------------------------------------ industry (GB/T 4754)
+
+
+@pytest.mark.parametrize(("industry", "matches", "eligible"), [
+    ("C3011", True, True),  # 水泥制造
+    ("C3974", False, False),  # display panels (issue 14): not a clinker maker
+    ("", None, True),  # no industry registered: not checked, and the answer says so
+])
+def test_industry_must_match_the_activity(industry: str, matches: bool | None, eligible: bool) -> None:
+    result = screen(EU, "cement_clinker", {"tco2e_per_t_clinker": 0.7}, industry=industry)
+    assert result.industry is not None and result.industry.matches is matches
+    assert result.eligible is eligible and result.aligned is eligible
+    if matches is False:
+        assert "does not match" in result.reason and "C3011" in result.reason
+    if matches is None:
+        assert "not checked" in result.industry.note
+
+
+def test_an_activity_without_a_mapping_is_not_checked() -> None:
+    result = screen(CN, "ecological_restoration", {}, industry="C3974")
+    assert result.industry is not None and result.industry.matches is None
+    assert "no industry mapping" in result.industry.note
+
+
+def test_industry_mapping_rows_cite_their_source(rules: RuleSet) -> None:
+    assert rules.industries
+    for (framework, activity), mapping in rules.industries.items():
+        assert activity in rules.framework(framework), (framework, activity)
+        assert mapping.source and (mapping.any_industry or mapping.prefixes)
