@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 import carbon.accounting
 from carbon import FactorFallbackWarning, convert, convert_frame, to_co2, to_tce
 from carbon.accounting import OUTPUT_COLUMNS, VALUE_COLUMNS
-from carbon.errors import InvalidQuantity, UnitMismatch, UnknownCarrier, UnknownFactor, UnknownUnit
+from carbon.errors import (
+    CarbonError,
+    InvalidInput,
+    InvalidQuantity,
+    UnitMismatch,
+    UnknownCarrier,
+    UnknownFactor,
+    UnknownUnit,
+)
 
 
 @pytest.mark.parametrize(
@@ -306,3 +314,76 @@ def test_the_package_keeps_every_public_name() -> None:
              "FactorFallbackWarning", "coefficients", "convert", "convert_frame", "to_co2", "to_tce"}
     assert names <= set(carbon.accounting.__all__)
     assert all(hasattr(carbon.accounting, name) for name in carbon.accounting.__all__)
+
+
+# -- edge cases of the converter (issue 14) ---------------------------------------------------------------------
+
+
+def test_a_result_that_overflows_is_an_error() -> None:
+    with pytest.raises(InvalidQuantity, match="not a finite number"):
+        convert(1e306, "万吨", "原煤")
+    with pytest.raises(InvalidQuantity, match="not a finite number"):
+        convert_frame(pd.DataFrame({"quantity": [1.0, 1e306], "unit": ["万吨"] * 2, "carrier": ["原煤"] * 2}))
+
+
+@pytest.mark.parametrize(("year", "message"), [
+    ("abc", "not a year"), (2022.7, "not a whole year"), ("2022.7", "not a whole year"), (True, "not a year"),
+    (1850, "outside"),
+])
+def test_a_year_that_is_not_one_is_refused(year: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as caught:
+        convert(1, "MWh", "electricity", year=year)
+    assert isinstance(caught.value, CarbonError)
+
+
+def test_a_whole_year_in_another_type_is_accepted() -> None:
+    assert convert(1, "MWh", "electricity", year="2022").co2_t == pytest.approx(0.5366)
+    assert convert(1, "MWh", "electricity", year=2022.0).co2_t == pytest.approx(0.5366)
+
+
+def test_a_measured_ncv_of_zero_is_refused_by_both_converters() -> None:
+    with pytest.raises(InvalidQuantity, match="positive"):
+        convert(1, "t", "raw_coal", ncv=0, ncv_unit="kJ/kg")
+    frame = pd.DataFrame({"quantity": [1.0], "unit": ["t"], "carrier": ["raw_coal"], "ncv": [0.0],
+                          "ncv_unit": ["kJ/kg"]})
+    with pytest.raises(InvalidQuantity, match="positive"):
+        convert_frame(frame)
+
+
+@pytest.mark.parametrize(("ncv", "ncv_unit", "ok"), [
+    (1e9, "kJ/kg", False),  # issue 14
+    (20_908 * 0.2, "kJ/kg", True), (20_908 * 0.19, "kJ/kg", False),  # GB/T 2589 raw coal 20 908 kJ/kg x 0.2
+    (20_908 * 5, "kJ/kg", True), (20_908 * 5.1, "kJ/kg", False),
+    (23.0, "MJ/kg", True), (23.0, "kJ/kg", False),  # a unit slip: 23 kJ/kg is 1/1000 of coal
+])
+def test_a_measured_ncv_is_bounded_around_the_standards(ncv: float, ncv_unit: str, ok: bool) -> None:
+    frame = pd.DataFrame({"quantity": [1.0], "unit": ["t"], "carrier": ["raw_coal"], "ncv": [ncv],
+                          "ncv_unit": [ncv_unit]})
+    if ok:
+        assert convert(1, "t", "raw_coal", ncv=ncv, ncv_unit=ncv_unit).energy_gj > 0
+        assert convert_frame(frame)["energy_gj"].iloc[0] > 0
+    else:
+        with pytest.raises(InvalidQuantity, match="0.2x-5x"):
+            convert(1, "t", "raw_coal", ncv=ncv, ncv_unit=ncv_unit)
+        with pytest.raises(InvalidQuantity, match="0.2x-5x"):
+            convert_frame(frame)
+
+
+@pytest.mark.parametrize("unit", ["万kWh", "万 kWh", "万kwh", "万度", "万千瓦时"])
+def test_ten_thousand_kwh_in_every_spelling(unit: str) -> None:
+    assert convert(1, unit, "电力").tce == pytest.approx(1.229)  # 10 000 kWh x 0.1229 kgce/kWh
+
+
+def test_the_answer_says_which_factor_fell_back() -> None:
+    # 2024 with the carbon-market factor: the CO2 factor is the 2025-labelled one; only the coal rate of the
+    # 等价值 (previous year's, 2023) falls back.
+    result = convert(1, "MWh", "electricity", year=2024, grid_series="cets").to_dict()
+    assert result["fallback"] is True
+    assert result["fallback_factors"] and all(name.startswith("cec-coal-rate") for name in result["fallback_factors"])
+    assert result["method_name"].startswith("中国核算方法")
+
+
+@pytest.mark.parametrize("kwargs", [{"basis": "both"}, {"method": "ipcc1996"}, {"grid_series": "eu"}])
+def test_unknown_options_are_carbon_errors(kwargs: dict) -> None:
+    with pytest.raises(InvalidInput):
+        convert(1, "MWh", "electricity", **kwargs)

@@ -29,14 +29,24 @@ from carbon.factors import Factor, FactorSet, default_factors
 from carbon.units import Q_, parse_unit, ureg
 
 __all__ = [
-    "CO2_PER_CARBON", "FACTOR_COLUMNS", "GRID_SERIES", "METHODS", "VALUE_COLUMNS", "Coefficients", "GridSeries",
-    "Method", "coefficients",
+    "CO2_PER_CARBON", "FACTOR_COLUMNS", "GRID_SERIES", "METHODS", "METHOD_NAMES", "NCV_BOUNDS", "VALUE_COLUMNS",
+    "Coefficients", "GridSeries", "Method", "check_year", "coefficients", "ncv_bounds",
 ]
 
 Method = Literal["cn", "ipcc2006"]
 GridSeries = Literal["average", "excl_market_nonfossil", "fossil", "cets"]
 
 METHODS: tuple[str, ...] = ("cn", "ipcc2006")
+# What each method is, for people reading a result.
+METHOD_NAMES: dict[str, str] = {
+    "cn": "中国核算方法 GB/T 32150-2015 (NCV × carbon content × oxidation × 44/12)",
+    "ipcc2006": "IPCC 2006 default EF per TJ on the national NCV",
+}
+# A measured NCV far from the standard's is a unit slip or a typing error, not a fuel: it must lie within these
+# multiples of the table's NCV (the widest published range, slime's 8 363-12 545 kJ/kg, is 0.8x-1.2x its default).
+NCV_BOUNDS: tuple[float, float] = (0.2, 5.0)
+# Data years the factor tables can speak for.
+_YEARS = (1990, 2100)
 GRID_SERIES: tuple[str, ...] = ("average", "excl_market_nonfossil", "fossil", "cets")
 
 # The converted values, each one multiplier of Coefficients, one attribute of a Conversion and one column of
@@ -117,6 +127,11 @@ class Coefficients:
         return any(factor.fallback for factor in self.factors)
 
     @property
+    def fallback_factors(self) -> tuple[str, ...]:
+        """Ids of the factors of another year that stood in (the coal rate, the grid factor ...)."""
+        return tuple(factor.id for factor in self.factors if factor.fallback)
+
+    @property
     def notes(self) -> tuple[str, ...]:
         """Sentences on the fallbacks taken and the unverified factors used."""
         notes = [factor.fallback_note for factor in self.factors if factor.fallback]
@@ -174,7 +189,7 @@ def _grid_factor(year: int | None, region: str | None, series: str, factors: Fac
         return factors.lookup("grid_co2_market", year=year, region=factors.region_id(region or "national",
                                                                                     "grid_co2_market"))
     if series not in GRID_SERIES:
-        raise ValueError(f"unknown grid series {series!r}; series: {', '.join(GRID_SERIES)}")
+        raise InvalidInput(f"unknown grid series {series!r}; series: {', '.join(GRID_SERIES)}")
     return factors.lookup("grid_co2", year=year, series=series, region=factors.region_id(region or "national"))
 
 
@@ -231,6 +246,55 @@ def _coefficients(carrier_name: str, unit_text: str, ncv_unit_text: str | None, 
     )
 
 
+def check_year(year: object) -> int | None:
+    """A data year as int: an integer or its digits, within 1990-2100; None stays None.
+
+    Raises
+    ------
+    InvalidInput
+        For text that is not a year, a fractional year (2022.7) or a year out of range.
+    """
+    if year is None:
+        return None
+    value: int | None = None
+    if isinstance(year, str) and year.strip().isdigit():
+        value = int(year.strip())
+    elif not isinstance(year, bool):
+        try:
+            number = float(year)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = math.nan
+        if math.isfinite(number) and number == int(number):
+            value = int(number)
+        elif math.isfinite(number):
+            raise InvalidInput(f"year {year!r} is not a whole year")
+    if value is None:
+        raise InvalidInput(f"year {year!r} is not a year (e.g. 2024)")
+    if not _YEARS[0] <= value <= _YEARS[1]:
+        raise InvalidInput(f"year {value} is outside {_YEARS[0]}-{_YEARS[1]}")
+    return value
+
+
+def ncv_bounds(carrier: str, unit: str, ncv_unit: str, *, factors: FactorSet | None = None
+               ) -> tuple[float, float] | None:
+    """Lowest and highest plausible measured NCV [in ``ncv_unit``]: ``NCV_BOUNDS`` times the table's NCV.
+
+    None when the carrier's table row has no NCV (or none in a dimension ``ncv_unit`` converts to).
+    """
+    factors = factors or default_factors()
+    found = get_carrier(carrier)
+    amount, _ = _amount(found, parse_unit(unit), factors)
+    per = _dimension_name(ureg.get_dimensionality(amount.units))
+    row = factors.lookup("coal_equivalent", carrier=found.id, basis="equivalent", per=per)
+    if row.extra.get("ncv") is None:
+        return None
+    try:
+        table = Q_(row.extra["ncv"], row.extra["ncv_unit"]).to(parse_unit(ncv_unit)).magnitude
+    except pint.DimensionalityError:
+        return None
+    return NCV_BOUNDS[0] * float(table), NCV_BOUNDS[1] * float(table)
+
+
 def coefficients(carrier: str, unit: str, *, year: int | None = None, region: str | None = None,
                  method: Method = "cn", grid_series: GridSeries = "average", ncv_unit: str | None = None,
                  factors: FactorSet | None = None) -> Coefficients:
@@ -266,9 +330,11 @@ def coefficients(carrier: str, unit: str, *, year: int | None = None, region: st
         For a carrier or unit not known, a unit of the wrong dimension, or a region/series with no factor.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    if grid_series not in GRID_SERIES:
+        raise InvalidInput(f"unknown grid series {grid_series!r}; series: {', '.join(GRID_SERIES)}")
     if unit is None or (isinstance(unit, float) and math.isnan(unit)) or not str(unit).strip():
         raise UnknownUnit("the unit is empty; give one such as kWh, 万千瓦时, t, 吨, m3 or 万立方米")
     return _coefficients(str(carrier), str(unit), None if ncv_unit is None else str(ncv_unit),
-                         None if year is None else int(year), region, method, grid_series,
+                         check_year(year), region, method, grid_series,
                          factors or default_factors())
