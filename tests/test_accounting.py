@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 import carbon.accounting
 from carbon import FactorFallbackWarning, convert, convert_frame, to_co2, to_tce
 from carbon.accounting import OUTPUT_COLUMNS, VALUE_COLUMNS
-from carbon.errors import InvalidQuantity, UnitMismatch, UnknownCarrier, UnknownFactor, UnknownUnit
+from carbon.errors import (
+    CarbonError,
+    InvalidInput,
+    InvalidQuantity,
+    UnitMismatch,
+    UnknownCarrier,
+    UnknownFactor,
+    UnknownUnit,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,13 +95,15 @@ def test_tce_equivalent_published(quantity: float, unit: str, carrier: str, expe
         (1, "t", "refinery_gas", {}, 3.0119),
         (1000, "m3", "natural_gas", {}, 2.1622),
         (0.1, "万立方米", "天然气", {}, 2.1622),
-        # IPCC 2006 Vol. 2 Ch. 1 Tables 1.2/1.4: NCV [TJ/Gg] x EF [kgCO2/TJ]
-        (1, "t", "diesel", {"method": "ipcc2006"}, 43.0 * 74_100 / 1e6),  # 3.1863
-        (1, "t", "gasoline", {"method": "ipcc2006"}, 44.3 * 69_300 / 1e6),
-        (1, "t", "fuel_oil", {"method": "ipcc2006"}, 40.4 * 77_400 / 1e6),
-        (1, "t", "kerosene", {"method": "ipcc2006"}, 43.8 * 71_900 / 1e6),
-        (1, "t", "lpg", {"method": "ipcc2006"}, 47.3 * 63_100 / 1e6),
-        (1, "t", "raw_coal", {"method": "ipcc2006"}, 25.8 * 94_600 / 1e6),
+        # IPCC 2006 Vol. 2 Ch. 1 §1.4.1.2 and Table 1.4 (FACTS §3): national NCV of GB/T 2589 [GJ/t] x IPCC
+        # default EF [kgCO2/TJ]
+        (1, "t", "diesel", {"method": "ipcc2006"}, 42.652 * 74_100 / 1e6),  # 3.1605
+        (1, "t", "gasoline", {"method": "ipcc2006"}, 43.070 * 69_300 / 1e6),
+        (1, "t", "fuel_oil", {"method": "ipcc2006"}, 41.816 * 77_400 / 1e6),
+        (1, "t", "kerosene", {"method": "ipcc2006"}, 43.070 * 71_900 / 1e6),
+        (1, "t", "lpg", {"method": "ipcc2006"}, 50.179 * 63_100 / 1e6),
+        (1, "t", "raw_coal", {"method": "ipcc2006"}, 20.908 * 94_600 / 1e6),  # 1.978
+        (1000, "m3", "natural_gas", {"method": "ipcc2006"}, 38.931 * 56_100 / 1e6),
         # purchased heat 0.11 tCO2/GJ; on-site renewables emit nothing
         (1, "GJ", "heat", {}, 0.11),
         (1000, "kWh", "electricity_renewable", {"year": 2022}, 0.0),
@@ -103,8 +113,38 @@ def test_co2_published(quantity: float, unit: str, carrier: str, kwargs: dict, e
     assert to_co2(quantity, unit, carrier, **kwargs).to("tCO2").magnitude == pytest.approx(expected, abs=6e-5)
 
 
-def test_diesel_ipcc_is_the_issue_value() -> None:
-    assert to_co2(1, "t", "diesel", method="ipcc2006").magnitude == pytest.approx(3.1863, abs=1e-4)
+def test_ipcc_raw_coal_takes_the_national_energy_content() -> None:
+    # FACTS §3: 1 t raw coal = 20.908 GJ (GB/T 2589-2020 Table A.1) x 94 600 kgCO2/TJ (IPCC 2006 Vol. 2 Ch. 1
+    # Table 1.4, other bituminous coal) = 1.978 tCO2; 1.9779 / 1.9003 = 4.1 % above the Chinese method (FACTS
+    # says 1.1 %, an arithmetic slip: the product itself is what the test pins).
+    result = convert(1, "t", "原煤", method="ipcc2006")
+    assert result.co2_t == pytest.approx(1.978, abs=5e-4)
+    assert result.energy_gj == pytest.approx(20.908)
+    assert result.co2_t == pytest.approx(result.energy_gj * 94_600 / 1e6)  # one energy figure, the CO2's own
+    assert result.co2_t / convert(1, "t", "原煤").co2_t == pytest.approx(1.0408, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("carrier", "ncv_gj_per_t"),
+    [
+        ("middlings", 8.363),  # GB/T 2589-2020 Table A.1: 洗中煤 8 363 kJ/kg
+        ("coal_slime", 10.454),  # 煤泥 8 363-12 545 kJ/kg, the midpoint as default
+    ],
+)
+def test_ipcc_middlings_and_slime_by_the_same_rule(carrier: str, ncv_gj_per_t: float) -> None:
+    # IPCC 2006 has no row for them: the other-bituminous EF 94 600 kgCO2/TJ applies to the national NCV,
+    # never to the IPCC default 25.8 GJ/t (which would give 2.44 tCO2/t, 2.3-2.9x too much).
+    result = convert(1, "t", carrier, method="ipcc2006")
+    assert result.co2_t == pytest.approx(ncv_gj_per_t * 94_600 / 1e6)
+    assert result.energy_gj == pytest.approx(ncv_gj_per_t)
+    assert result.co2_t < 1.1 * convert(1, "t", carrier).co2_t
+
+
+def test_ipcc_measured_ncv_wins() -> None:
+    # 实测低位发热量 23 000 kJ/kg x 94 600 kgCO2/TJ = 2.1758 tCO2/t
+    result = convert(1, "t", "raw_coal", method="ipcc2006", ncv=23_000, ncv_unit="kJ/kg")
+    assert result.energy_gj == pytest.approx(23.0)
+    assert result.co2_t == pytest.approx(23.0 * 94_600 / 1e6)
 
 
 def test_energy_content() -> None:
@@ -274,3 +314,76 @@ def test_the_package_keeps_every_public_name() -> None:
              "FactorFallbackWarning", "coefficients", "convert", "convert_frame", "to_co2", "to_tce"}
     assert names <= set(carbon.accounting.__all__)
     assert all(hasattr(carbon.accounting, name) for name in carbon.accounting.__all__)
+
+
+# -- edge cases of the converter (issue 14) ---------------------------------------------------------------------
+
+
+def test_a_result_that_overflows_is_an_error() -> None:
+    with pytest.raises(InvalidQuantity, match="not a finite number"):
+        convert(1e306, "万吨", "原煤")
+    with pytest.raises(InvalidQuantity, match="not a finite number"):
+        convert_frame(pd.DataFrame({"quantity": [1.0, 1e306], "unit": ["万吨"] * 2, "carrier": ["原煤"] * 2}))
+
+
+@pytest.mark.parametrize(("year", "message"), [
+    ("abc", "not a year"), (2022.7, "not a whole year"), ("2022.7", "not a whole year"), (True, "not a year"),
+    (1850, "outside"),
+])
+def test_a_year_that_is_not_one_is_refused(year: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as caught:
+        convert(1, "MWh", "electricity", year=year)
+    assert isinstance(caught.value, CarbonError)
+
+
+def test_a_whole_year_in_another_type_is_accepted() -> None:
+    assert convert(1, "MWh", "electricity", year="2022").co2_t == pytest.approx(0.5366)
+    assert convert(1, "MWh", "electricity", year=2022.0).co2_t == pytest.approx(0.5366)
+
+
+def test_a_measured_ncv_of_zero_is_refused_by_both_converters() -> None:
+    with pytest.raises(InvalidQuantity, match="positive"):
+        convert(1, "t", "raw_coal", ncv=0, ncv_unit="kJ/kg")
+    frame = pd.DataFrame({"quantity": [1.0], "unit": ["t"], "carrier": ["raw_coal"], "ncv": [0.0],
+                          "ncv_unit": ["kJ/kg"]})
+    with pytest.raises(InvalidQuantity, match="positive"):
+        convert_frame(frame)
+
+
+@pytest.mark.parametrize(("ncv", "ncv_unit", "ok"), [
+    (1e9, "kJ/kg", False),  # issue 14
+    (20_908 * 0.2, "kJ/kg", True), (20_908 * 0.19, "kJ/kg", False),  # GB/T 2589 raw coal 20 908 kJ/kg x 0.2
+    (20_908 * 5, "kJ/kg", True), (20_908 * 5.1, "kJ/kg", False),
+    (23.0, "MJ/kg", True), (23.0, "kJ/kg", False),  # a unit slip: 23 kJ/kg is 1/1000 of coal
+])
+def test_a_measured_ncv_is_bounded_around_the_standards(ncv: float, ncv_unit: str, ok: bool) -> None:
+    frame = pd.DataFrame({"quantity": [1.0], "unit": ["t"], "carrier": ["raw_coal"], "ncv": [ncv],
+                          "ncv_unit": [ncv_unit]})
+    if ok:
+        assert convert(1, "t", "raw_coal", ncv=ncv, ncv_unit=ncv_unit).energy_gj > 0
+        assert convert_frame(frame)["energy_gj"].iloc[0] > 0
+    else:
+        with pytest.raises(InvalidQuantity, match="0.2x-5x"):
+            convert(1, "t", "raw_coal", ncv=ncv, ncv_unit=ncv_unit)
+        with pytest.raises(InvalidQuantity, match="0.2x-5x"):
+            convert_frame(frame)
+
+
+@pytest.mark.parametrize("unit", ["万kWh", "万 kWh", "万kwh", "万度", "万千瓦时"])
+def test_ten_thousand_kwh_in_every_spelling(unit: str) -> None:
+    assert convert(1, unit, "电力").tce == pytest.approx(1.229)  # 10 000 kWh x 0.1229 kgce/kWh
+
+
+def test_the_answer_says_which_factor_fell_back() -> None:
+    # 2024 with the carbon-market factor: the CO2 factor is the 2025-labelled one; only the coal rate of the
+    # 等价值 (previous year's, 2023) falls back.
+    result = convert(1, "MWh", "electricity", year=2024, grid_series="cets").to_dict()
+    assert result["fallback"] is True
+    assert result["fallback_factors"] and all(name.startswith("cec-coal-rate") for name in result["fallback_factors"])
+    assert result["method_name"].startswith("中国核算方法")
+
+
+@pytest.mark.parametrize("kwargs", [{"basis": "both"}, {"method": "ipcc1996"}, {"grid_series": "eu"}])
+def test_unknown_options_are_carbon_errors(kwargs: dict) -> None:
+    with pytest.raises(InvalidInput):
+        convert(1, "MWh", "electricity", **kwargs)

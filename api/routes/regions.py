@@ -10,6 +10,7 @@ from api.deps import Analyst, DbDep, Overseer, RegionDep, existing_region
 from api.downloads import download, export_responses
 from api.schemas.regions import (
     CarbonOut,
+    ComparisonOut,
     IntensityOut,
     OverviewOut,
     RegionIn,
@@ -20,7 +21,7 @@ from api.schemas.regions import (
 )
 from carbon.errors import NotFound
 from carbon.jsonable import records
-from carbon.reports import region_carbon, region_intensity, region_overview
+from carbon.reports import region_carbon, region_comparison, region_intensity, region_overview
 from carbon.reports.document import report_docx
 from carbon.reports.exports import region_report_frames, to_csv_bytes, to_xlsx_bytes
 from carbon.reports.statistics_layout import statistics_layout
@@ -64,6 +65,17 @@ def list_regions(db: DbDep, principal: Analyst) -> list[dict[str, Any]]:
     return [_region_out(region, []) for region in db.list_regions()]
 
 
+# Declared before /{code}: "comparison" is not a region code.
+@router.get("/comparison", response_model=ComparisonOut)
+def comparison(db: DbDep, principal: Analyst,
+               year: int | None = Query(default=None, ge=1990, le=2100,
+                                        description="default: the latest year some region has energy and GDP for")
+               ) -> dict[str, Any]:
+    """Every region's energy intensity, its change on the previous year and its CO2 for one year, with or
+    without a target."""
+    return region_comparison(db, year)
+
+
 @router.get("/{code}", response_model=RegionOut)
 def get_region(db: DbDep, principal: Analyst, region: RegionDep) -> dict[str, Any]:
     return _region_out(region, records(db.statistics(region["code"]).reset_index()))
@@ -84,7 +96,8 @@ def intensity(db: DbDep, principal: Analyst, region: RegionDep,
                                                  description="GDP of the next open year at constant prices [万元]")
               ) -> dict[str, Any]:
     """Per year: energy raw and adjusted, GDP, intensity, change, cumulative change, path value, on_track; plus
-    the annual change still required, the projected target-year value and the next year's energy budget."""
+    the annual change still required, the projected target-year value and the next year's energy budget. A region
+    without a target gets the series and yearly changes, the target fields null."""
     return region_intensity(db, region["code"], gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
 
 

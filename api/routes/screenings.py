@@ -19,13 +19,15 @@ def screening(body: ScreeningIn, db: DbDep, principal: Reader) -> dict[str, Any]
     """Eligibility and alignment, criterion by criterion, with sources; a missing metric never passes."""
     measured = None
     metrics = dict(body.metrics or {})
+    industry = None
     if body.enterprise_id is not None:
-        visible_enterprise(db, principal, body.enterprise_id)
-        measured = enterprise_metrics(db, principal.scope, body.enterprise_id, int(body.year))
+        enterprise = visible_enterprise(db, principal, body.enterprise_id)
+        industry = enterprise.get("industry") or ""  # checked against the activity's GB/T 4754 classes
+        measured = enterprise_metrics(db, principal.scope, body.enterprise_id, body.year)
         metrics = {**measured["metrics"], **metrics}  # stated metrics complete or override measured ones
-    result = screen(body.framework, body.activity, metrics).to_dict()
+    result = screen(body.framework, body.activity, metrics, industry=industry).to_dict()
     if measured is not None:
-        result.update(enterprise_id=body.enterprise_id, year=body.year, metrics_from_data=measured["metrics"],
+        result.update(enterprise_id=body.enterprise_id, year=measured["year"], metrics_from_data=measured["metrics"],
                       coverage=measured["coverage"], notes=measured["notes"])
     return result
 

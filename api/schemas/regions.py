@@ -12,10 +12,10 @@ from carbon.indicators.intensity import OnTrackBasis
 from carbon.indicators.peak import PeakStatusName
 
 __all__ = [
-    "CarbonOut", "CarbonYear", "CarrierCo2", "CarrierShare", "Completeness", "DecompositionRow", "IndustryShare",
-    "IntensityOut", "IntensityTargetOut", "IntensityYear", "MonthCompleteness", "OverviewOut", "PeakOut", "RegionIn",
-    "RegionOut", "RegionReportOut", "ReportItem", "StatisticsIn", "StatisticsOut", "TargetsIn", "TargetsOut",
-    "TopEnterprise",
+    "CarbonOut", "CarbonYear", "CarrierCo2", "CarrierShare", "ComparisonOut", "ComparisonRegion", "Completeness",
+    "DecompositionRow", "IndustryShare", "IntensityOut", "IntensityTargetOut", "IntensityYear", "MonthCompleteness",
+    "OverviewOut", "PeakOut", "RegionIn", "RegionOut", "RegionReportOut", "ReportItem", "StatisticsIn", "StatisticsOut",
+    "TargetsIn", "TargetsOut", "TopEnterprise",
 ]
 
 
@@ -132,20 +132,23 @@ class IntensityYear(BaseModel):
 
 
 class IntensityOut(BaseModel):
+    """The intensity series against the target path; a region without a target gets the series and yearly
+    changes with the target fields null."""
+
     region: str
     name: str
-    target: IntensityTargetOut
+    target: IntensityTargetOut | None = Field(description="null: the region has no intensity target yet")
     unit: str
     years: list[IntensityYear]
     on_track_rule: str
     trend_rule: str
-    on_track_basis: OnTrackBasis
+    on_track_basis: OnTrackBasis | None
     base_intensity_adjusted: float | None
     latest_year: int | None
     latest_intensity_adjusted: float | None
     open_years: list[int]
     target_equivalent_value: float | None
-    path_annual_change_pct: float
+    path_annual_change_pct: float | None
     required_annual_change_pct: float | None
     trend_annual_change_pct: float | None
     trend_years: list[int]
@@ -157,6 +160,30 @@ class IntensityOut(BaseModel):
     energy_budget_tce: float | None
     budget_assumption: str | None
     notes: list[str]
+
+
+class ComparisonRegion(BaseModel):
+    """One region in a year: energy [tce], GDP [万元], intensity [tce/万元], change [%], CO2 [t]."""
+
+    region: str
+    name: str
+    energy_tce: float | None
+    gdp_constant: float | None
+    intensity: float | None = Field(description="energy / GDP at constant prices [tce/万元]")
+    change_pct: float | None = Field(description="intensity change on the previous year [%]")
+    co2_t: float | None
+    co2_per_gdp: float | None = Field(description="[t CO2/万元]")
+    energy_source: str | None = Field(description="official or bottom_up")
+    target_year: int | None = Field(description="null: no intensity target")
+    target_value: float | None
+
+
+class ComparisonOut(BaseModel):
+    """Every region's intensity for one year, lowest first (regions without data last)."""
+
+    year: int | None
+    unit: str
+    regions: list[ComparisonRegion]
 
 
 class CarbonYear(BaseModel):
@@ -189,10 +216,14 @@ class PeakOut(BaseModel):
     trend_to: int | None
     sen_slope: float | None
     sen_slope_pct: float | None
+    mann_kendall_s: int | None = Field(description="classic Mann-Kendall S over the trend window")
+    mann_kendall_var_s: float | None = Field(description="Var(S), corrected for ties")
+    mann_kendall_z: float | None = Field(description="Z with continuity correction")
     mann_kendall_tau: float | None
     mann_kendall_p: float | None
     post_peak_sen_slope: float | None
-    projected_peak_year: int | None
+    projected_peak_year: int | None = Field(
+        description="pre_peak only; null when the fit gives none or lies more than 10 years beyond the data")
     projection_note: str | None
     aim_year: int | None
     meets_aim: bool | None

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import Coverage
 
 __all__ = [
-    "ActivityOut", "CategoryLevel", "CriterionOut", "GroupOut", "MetricDetail", "ProductLimitOut", "ScreeningIn",
-    "ScreeningOut",
+    "ActivityOut", "CategoryLevel", "CriterionOut", "GroupOut", "IndustryCheckOut", "MetricDetail", "ProductLimitOut",
+    "ScreeningIn", "ScreeningOut",
 ]
 
 Metric = float | str | bool
@@ -20,14 +20,13 @@ class ScreeningIn(BaseModel):
     metrics: dict[str, Metric] | None = Field(default=None, max_length=50)
     enterprise_id: str | None = Field(default=None, max_length=64,
                                       description="screen from this enterprise's stored data instead of metrics")
-    year: int | None = Field(default=None, ge=2000, le=2100)
+    year: int | None = Field(default=None, ge=2000, le=2100,
+                             description="with enterprise_id: the year screened; the latest complete year by default")
 
     @model_validator(mode="after")
     def _one_source(self) -> ScreeningIn:
         if self.metrics is None and self.enterprise_id is None:
             raise ValueError("give either metrics or an enterprise_id (with a year) to screen from stored data")
-        if self.enterprise_id is not None and self.year is None:
-            raise ValueError("screening from stored data needs the year")
         return self
 
 
@@ -46,7 +45,8 @@ class CriterionOut(BaseModel):
     threshold: Metric
     operator: str
     unit: str
-    group: str | None = Field(description="criteria of one group pass when any of them passes")
+    group: str | None = Field(description="name: an any-of group; alternative=route[/name]: a route of an "
+                                          "alternative (one route must pass, all of its members)")
     passed: bool | None
     missing: bool
     source: str
@@ -57,9 +57,21 @@ class CriterionOut(BaseModel):
 
 class GroupOut(BaseModel):
     group: str
-    mode: str = Field(description="all (one criterion) or any (an any-of group)")
+    mode: str = Field(description="all (one criterion, or all members of a route) or any (an any-of group, or "
+                                  "the routes of an alternative)")
     criteria: list[str]
-    passed: bool | None
+    passed: bool | None = Field(description="null: not assessed (a condition not stated), never a pass")
+    parent: str | None = Field(default=None, description="the route or alternative a nested group belongs to; "
+                                                         "the verdict combines the groups without one")
+
+
+class IndustryCheckOut(BaseModel):
+    """The screened enterprise's GB/T 4754 class against the activity's classes."""
+
+    industry: str | None
+    expected: list[str] = Field(description="GB/T 4754 class prefixes of the activity; empty: any industry")
+    matches: bool | None = Field(description="null: not checked (no mapping, or no industry registered)")
+    note: str
 
 
 class ScreeningOut(BaseModel):
@@ -68,7 +80,9 @@ class ScreeningOut(BaseModel):
     name_zh: str | None
     name_en: str | None
     category: dict[str, CategoryLevel] | None = Field(description="level1, level2, level3 as far as known")
-    eligible: bool = Field(description="the framework covers the activity")
+    covered: bool = Field(default=True, description="this service has rules for the activity; false: not covered "
+                                                    "by this service, which says nothing on its eligibility")
+    eligible: bool | None = Field(description="the framework lists the activity; null when not covered")
     aligned: bool = Field(description="eligible, and every group of criteria passes")
     reason: str
     criteria: list[CriterionOut]
@@ -84,6 +98,7 @@ class ScreeningOut(BaseModel):
     metrics_from_data: dict[str, float] | None = None
     coverage: Coverage | None = None
     notes: list[str] | None = None
+    industry: IndustryCheckOut | None = Field(default=None, description="when screening an enterprise")
 
 
 class MetricDetail(BaseModel):

@@ -24,19 +24,29 @@ from typing import Literal
 import pint
 
 from carbon.carriers import Carrier, get_carrier
-from carbon.errors import UnitMismatch, UnknownFactor, UnknownUnit
+from carbon.errors import InvalidInput, UnitMismatch, UnknownFactor, UnknownUnit
 from carbon.factors import Factor, FactorSet, default_factors
 from carbon.units import Q_, parse_unit, ureg
 
 __all__ = [
-    "CO2_PER_CARBON", "FACTOR_COLUMNS", "GRID_SERIES", "METHODS", "VALUE_COLUMNS", "Coefficients", "GridSeries",
-    "Method", "coefficients",
+    "CO2_PER_CARBON", "FACTOR_COLUMNS", "GRID_SERIES", "METHODS", "METHOD_NAMES", "NCV_BOUNDS", "VALUE_COLUMNS",
+    "Coefficients", "GridSeries", "Method", "check_year", "coefficients", "ncv_bounds",
 ]
 
 Method = Literal["cn", "ipcc2006"]
 GridSeries = Literal["average", "excl_market_nonfossil", "fossil", "cets"]
 
 METHODS: tuple[str, ...] = ("cn", "ipcc2006")
+# What each method is, for people reading a result.
+METHOD_NAMES: dict[str, str] = {
+    "cn": "中国核算方法 GB/T 32150-2015 (NCV × carbon content × oxidation × 44/12)",
+    "ipcc2006": "IPCC 2006 default EF per TJ on the national NCV",
+}
+# A measured NCV far from the standard's is a unit slip or a typing error, not a fuel: it must lie within these
+# multiples of the table's NCV (the widest published range, slime's 8 363-12 545 kJ/kg, is 0.8x-1.2x its default).
+NCV_BOUNDS: tuple[float, float] = (0.2, 5.0)
+# Data years the factor tables can speak for.
+_YEARS = (1990, 2100)
 GRID_SERIES: tuple[str, ...] = ("average", "excl_market_nonfossil", "fossil", "cets")
 
 # The converted values, each one multiplier of Coefficients, one attribute of a Conversion and one column of
@@ -117,6 +127,11 @@ class Coefficients:
         return any(factor.fallback for factor in self.factors)
 
     @property
+    def fallback_factors(self) -> tuple[str, ...]:
+        """Ids of the factors of another year that stood in (the coal rate, the grid factor ...)."""
+        return tuple(factor.id for factor in self.factors if factor.fallback)
+
+    @property
     def notes(self) -> tuple[str, ...]:
         """Sentences on the fallbacks taken and the unverified factors used."""
         notes = [factor.fallback_note for factor in self.factors if factor.fallback]
@@ -147,21 +162,26 @@ def _electricity_equal_value(year: int | None, factors: FactorSet) -> Factor:
     return factors.lookup("electricity_equal_value", year=None if year is None else year - 1)
 
 
-def _co2_per_energy(carrier: Carrier, method: str, factors: FactorSet) -> tuple[pint.Quantity, pint.Quantity, Factor]:
-    """Emission factor per energy [tCO2/GJ] and the method's NCV, for a fuel or bought-in heat."""
+def _co2_per_energy(carrier: Carrier, method: str,
+                    factors: FactorSet) -> tuple[pint.Quantity, pint.Quantity | None, Factor]:
+    """Emission factor per energy [tCO2/GJ] and the energy basis the method prescribes, for a fuel or heat.
+
+    The energy basis is the Chinese guidelines' own NCV for ``"cn"``, and None for ``"ipcc2006"``: the IPCC
+    2006 Guidelines (Vol. 2 Ch. 1, §1.4.1.2) prefer the country-specific NCV to their defaults, so the EF per
+    TJ applies to the national NCV of GB/T 2589 (or to a measured NCV), the energy figure shown with the result.
+    """
     if carrier.kind == "secondary":
         factor = factors.lookup("secondary_co2", carrier=carrier.id)
-        return factor.quantity, Q_(float("nan"), "GJ/t"), factor
+        return factor.quantity.to("tCO2/GJ"), None, factor
     if method == "cn":
         factor = factors.lookup("fuel_co2_cn", carrier=carrier.id)
         per_energy = Q_(factor.extra["carbon_content"], factor.extra["carbon_content_unit"]) \
             * factor.extra["oxidation"] * CO2_PER_CARBON
-    elif method == "ipcc2006":
+        return per_energy.to("tCO2/GJ"), Q_(factor.extra["ncv"], factor.extra["ncv_unit"]), factor
+    if method == "ipcc2006":
         factor = factors.lookup("fuel_co2_ipcc2006", carrier=carrier.id)
-        per_energy = factor.quantity  # IPCC 2006 Tier 1 assumes complete oxidation
-    else:
-        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
-    return per_energy.to("tCO2/GJ"), Q_(factor.extra["ncv"], factor.extra["ncv_unit"]), factor
+        return factor.quantity.to("tCO2/GJ"), None, factor  # IPCC 2006 Tier 1 assumes complete oxidation
+    raise InvalidInput(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
 
 
 def _grid_factor(year: int | None, region: str | None, series: str, factors: FactorSet) -> Factor:
@@ -169,7 +189,7 @@ def _grid_factor(year: int | None, region: str | None, series: str, factors: Fac
         return factors.lookup("grid_co2_market", year=year, region=factors.region_id(region or "national",
                                                                                     "grid_co2_market"))
     if series not in GRID_SERIES:
-        raise ValueError(f"unknown grid series {series!r}; series: {', '.join(GRID_SERIES)}")
+        raise InvalidInput(f"unknown grid series {series!r}; series: {', '.join(GRID_SERIES)}")
     return factors.lookup("grid_co2", year=year, series=series, region=factors.region_id(region or "national"))
 
 
@@ -209,8 +229,8 @@ def _coefficients(carrier_name: str, unit_text: str, ncv_unit_text: str | None, 
             co2 = (amount * co2_factor.quantity).to("tCO2")
         else:
             per_energy, method_ncv, co2_factor = _co2_per_energy(carrier, method, factors)
-            if ncv_unit_text is None and carrier.kind == "fossil":
-                # Each method carries its own NCV (IPCC 2006 defaults differ from the national ones).
+            if ncv_unit_text is None and method_ncv is not None and carrier.kind == "fossil":
+                # The Chinese guidelines carry their own NCV beside their carbon content.
                 co2 = (amount * method_ncv * per_energy).to("tCO2")
             else:
                 co2 = (energy * per_energy).to("tCO2")
@@ -224,6 +244,55 @@ def _coefficients(carrier_name: str, unit_text: str, ncv_unit_text: str | None, 
         tce_equal=float(tce_equal.magnitude), co2_t=float(co2.magnitude), tce_factor=tce_factor,
         tce_equal_factor=tce_equal_factor, co2_factor=co2_factor, bridges=bridges,
     )
+
+
+def check_year(year: object) -> int | None:
+    """A data year as int: an integer or its digits, within 1990-2100; None stays None.
+
+    Raises
+    ------
+    InvalidInput
+        For text that is not a year, a fractional year (2022.7) or a year out of range.
+    """
+    if year is None:
+        return None
+    value: int | None = None
+    if isinstance(year, str) and year.strip().isdigit():
+        value = int(year.strip())
+    elif not isinstance(year, bool):
+        try:
+            number = float(year)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = math.nan
+        if math.isfinite(number) and number == int(number):
+            value = int(number)
+        elif math.isfinite(number):
+            raise InvalidInput(f"year {year!r} is not a whole year")
+    if value is None:
+        raise InvalidInput(f"year {year!r} is not a year (e.g. 2024)")
+    if not _YEARS[0] <= value <= _YEARS[1]:
+        raise InvalidInput(f"year {value} is outside {_YEARS[0]}-{_YEARS[1]}")
+    return value
+
+
+def ncv_bounds(carrier: str, unit: str, ncv_unit: str, *, factors: FactorSet | None = None
+               ) -> tuple[float, float] | None:
+    """Lowest and highest plausible measured NCV [in ``ncv_unit``]: ``NCV_BOUNDS`` times the table's NCV.
+
+    None when the carrier's table row has no NCV (or none in a dimension ``ncv_unit`` converts to).
+    """
+    factors = factors or default_factors()
+    found = get_carrier(carrier)
+    amount, _ = _amount(found, parse_unit(unit), factors)
+    per = _dimension_name(ureg.get_dimensionality(amount.units))
+    row = factors.lookup("coal_equivalent", carrier=found.id, basis="equivalent", per=per)
+    if row.extra.get("ncv") is None:
+        return None
+    try:
+        table = Q_(row.extra["ncv"], row.extra["ncv_unit"]).to(parse_unit(ncv_unit)).magnitude
+    except pint.DimensionalityError:
+        return None
+    return NCV_BOUNDS[0] * float(table), NCV_BOUNDS[1] * float(table)
 
 
 def coefficients(carrier: str, unit: str, *, year: int | None = None, region: str | None = None,
@@ -261,9 +330,11 @@ def coefficients(carrier: str, unit: str, *, year: int | None = None, region: st
         For a carrier or unit not known, a unit of the wrong dimension, or a region/series with no factor.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    if grid_series not in GRID_SERIES:
+        raise InvalidInput(f"unknown grid series {grid_series!r}; series: {', '.join(GRID_SERIES)}")
     if unit is None or (isinstance(unit, float) and math.isnan(unit)) or not str(unit).strip():
         raise UnknownUnit("the unit is empty; give one such as kWh, 万千瓦时, t, 吨, m3 or 万立方米")
     return _coefficients(str(carrier), str(unit), None if ncv_unit is None else str(ncv_unit),
-                         None if year is None else int(year), region, method, grid_series,
+                         check_year(year), region, method, grid_series,
                          factors or default_factors())

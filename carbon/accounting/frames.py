@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.accounting.coefficients import FACTOR_COLUMNS, VALUE_COLUMNS, Coefficients, GridSeries, Method, coefficients
+from carbon.accounting.coefficients import (
+    FACTOR_COLUMNS,
+    VALUE_COLUMNS,
+    Coefficients,
+    GridSeries,
+    Method,
+    check_year,
+    coefficients,
+    ncv_bounds,
+)
 from carbon.errors import CarbonError, InvalidQuantity
 from carbon.factors import FactorSet, default_factors
 
@@ -44,7 +53,7 @@ def _codes(values: pd.Series | None) -> tuple[np.ndarray | None, list[Hashable]]
 def _year_codes(frame: pd.DataFrame, year: int | None) -> tuple[np.ndarray | None, list[Hashable]]:
     if "year" in frame:
         codes, uniques = _codes(frame["year"])
-        return codes, [None if u is None else int(u) for u in uniques]
+        return codes, [check_year(u) for u in uniques]
     if "period" in frame:
         # Parse each distinct period once ("2024-03" → 2024), not each row; the period codes serve as keys.
         codes, periods = _codes(frame["period"])
@@ -95,6 +104,30 @@ def _categorical(values: Sequence[str], group_codes: np.ndarray) -> pd.Categoric
     return pd.Categorical.from_codes(to_category.astype(small)[group_codes], categories=categories, validate=False)
 
 
+def _check_ncv_bounds(index: pd.Index, ncv: np.ndarray, group_codes: np.ndarray, group_keys: list[tuple],
+                      factors: FactorSet) -> None:
+    """Measured NCVs within NCV_BOUNDS of the standard's NCV of each group's carrier, as :func:`convert` checks."""
+    for position, (carrier, unit, _, _, ncv_unit) in enumerate(group_keys):
+        if ncv_unit is None:
+            continue
+        bounds = ncv_bounds(carrier, unit, ncv_unit, factors=factors)
+        if bounds is None:
+            continue
+        rows = np.flatnonzero((group_codes == position) & ~((ncv >= bounds[0]) & (ncv <= bounds[1])))
+        if len(rows):
+            raise InvalidQuantity(f"{_describe_rows(index, rows)} ({carrier}): measured NCV outside "
+                                  f"{bounds[0]:.4g}-{bounds[1]:.4g} {ncv_unit} (0.2x-5x the GB/T 2589 value)")
+
+
+def _check_finite(index: pd.Index, columns: dict[str, Any]) -> None:
+    for name in VALUE_COLUMNS:
+        values = columns[name]
+        if not np.isfinite(values).all():
+            rows = np.flatnonzero(~np.isfinite(values))
+            raise InvalidQuantity(f"{_describe_rows(index, rows)}: {name} is not a finite number; the quantity is "
+                                  "too large")
+
+
 def convert_frame(frame: pd.DataFrame, *, year: int | None = None, region: str | None = None,
                   method: Method = "cn", grid_series: GridSeries = "average",
                   factors: FactorSet | None = None) -> pd.DataFrame:
@@ -141,6 +174,7 @@ def convert_frame(frame: pd.DataFrame, *, year: int | None = None, region: str |
         raise InvalidQuantity(f"{_describe_rows(frame.index, bad)}: quantity is not a finite non-negative number")
 
     ncv_unit_codes: tuple[np.ndarray | None, list[Hashable]] = (None, [None])
+    ncv = None
     if "ncv" in frame and "ncv_unit" in frame:
         ncv = pd.to_numeric(frame["ncv"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         measured = ~np.isnan(ncv)
@@ -169,17 +203,21 @@ def convert_frame(frame: pd.DataFrame, *, year: int | None = None, region: str |
         except CarbonError as error:
             rows = np.flatnonzero(group_codes == len(per_group))
             raise type(error)(f"{_describe_rows(frame.index, rows)} ({carrier}, {unit}): {error}") from error
+    if ncv is not None:
+        _check_ncv_bounds(frame.index, ncv, group_codes, group_keys, factors)
 
     columns: dict[str, Any] = {name: frame[name] for name in frame.columns}
     columns["carrier"] = _categorical([c.carrier for c in per_group], group_codes)
     multipliers = np.array([[getattr(c, name) for name in VALUE_COLUMNS] for c in per_group],
                            dtype=float).reshape(len(per_group), len(VALUE_COLUMNS))
-    for position, name in enumerate(VALUE_COLUMNS):
-        values = multipliers[:, position].take(group_codes)
-        values *= quantity  # in place: one pass, no temporary
-        columns[name] = values
+    with np.errstate(over="ignore"):  # an overflow is reported by _check_finite, with its rows
+        for position, name in enumerate(VALUE_COLUMNS):
+            values = multipliers[:, position].take(group_codes)
+            values *= quantity  # in place: one pass, no temporary
+            columns[name] = values
     for name in FACTOR_COLUMNS:
         columns[name] = _categorical([getattr(c, name).id for c in per_group], group_codes)
+    _check_finite(frame.index, columns)
     columns["factor_fallback"] = np.array([c.fallback for c in per_group], dtype=bool)[group_codes]
     columns["factor_version"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[factors.version])
     # Assembled without copying: the new arrays are the frame's, the input columns stay shared until written.

@@ -18,9 +18,17 @@ from typing import Any, Literal
 
 import pint
 
-from carbon.accounting.coefficients import Coefficients, GridSeries, Method, coefficients
+from carbon.accounting.coefficients import (
+    METHOD_NAMES,
+    Coefficients,
+    GridSeries,
+    Method,
+    check_year,
+    coefficients,
+    ncv_bounds,
+)
 from carbon.carriers import get_carrier
-from carbon.errors import InvalidQuantity
+from carbon.errors import InvalidInput, InvalidQuantity
 from carbon.factors import Factor, FactorSet, default_factors
 from carbon.units import Q_
 
@@ -81,6 +89,11 @@ class Conversion:
     def fallback(self) -> bool:
         return any(factor.fallback for factor in self.factors)
 
+    @property
+    def fallback_factors(self) -> list[str]:
+        """Ids of the factors of another year that stood in, so a reader sees which one fell back."""
+        return [factor.id for factor in self.factors if factor.fallback]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the conversion."""
         return {
@@ -88,7 +101,8 @@ class Conversion:
             "ncv": self.ncv, "ncv_unit": self.ncv_unit, "year": self.year, "region": self.region,
             "basis": self.basis, "method": self.method, "energy_gj": self.energy_gj, "tce": self.tce,
             "tce_equivalent": self.tce_equivalent, "tce_equal": self.tce_equal, "co2_t": self.co2_t,
-            "fallback": self.fallback, "notes": list(self.notes), "factor_version": self.factor_version,
+            "method_name": METHOD_NAMES.get(self.method, self.method), "fallback": self.fallback,
+            "fallback_factors": self.fallback_factors, "notes": list(self.notes), "factor_version": self.factor_version,
             "factors": [factor.to_dict() for factor in self.factors],
         }
 
@@ -120,16 +134,21 @@ def convert(quantity: float, unit: str, carrier: str, *, basis: Basis = "equival
     1.229
     """
     if basis not in BASES:
-        raise ValueError(f"unknown basis {basis!r}; bases: {', '.join(BASES)}")
+        raise InvalidInput(f"unknown basis {basis!r}; bases: {', '.join(BASES)}")
     value = _check_quantity(quantity)
+    year = check_year(year)
     if (ncv is None) != (ncv_unit is None):
-        raise ValueError("give a measured NCV together with its unit, e.g. ncv=21500, ncv_unit='kJ/kg'")
+        raise InvalidInput("give a measured NCV together with its unit, e.g. ncv=21500, ncv_unit='kJ/kg'")
     scale = value
-    if ncv is not None:
-        scale *= _check_quantity(ncv)
     factors = factors or default_factors()
     coef = coefficients(carrier, unit, year=year, region=region, method=method, grid_series=grid_series,
                         ncv_unit=ncv_unit, factors=factors)
+    if ncv is not None:
+        scale *= _check_ncv(ncv, ncv_unit, coef, factors)
+    values = [scale * getattr(coef, name) for name in ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")]
+    if not all(math.isfinite(v) for v in values):
+        raise InvalidQuantity(f"{quantity!r} {unit} of {coef.carrier} gives a result that is not a finite number; "
+                              "the quantity is too large")
     return Conversion(
         quantity=value, unit=unit, carrier=coef.carrier, carrier_zh=get_carrier(coef.carrier).name_zh,
         basis=basis, method=method, year=year, region=region, energy_gj=scale * coef.energy_gj,
@@ -137,6 +156,18 @@ def convert(quantity: float, unit: str, carrier: str, *, basis: Basis = "equival
         factors=coef.factors, factor_version=factors.version, notes=coef.notes, ncv=ncv, ncv_unit=ncv_unit,
         coefficients=coef,
     )
+
+
+def _check_ncv(ncv: Any, ncv_unit: str | None, coef: Coefficients, factors: FactorSet) -> float:
+    """A measured NCV: a positive number within NCV_BOUNDS of the standard's NCV for the carrier."""
+    value = _check_quantity(ncv)
+    if value == 0:
+        raise InvalidQuantity("a measured NCV must be a positive number, got 0")
+    bounds = ncv_bounds(coef.carrier, coef.unit, str(ncv_unit), factors=factors)
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise InvalidQuantity(f"measured NCV {value:g} {ncv_unit} is implausible for {coef.carrier}: expected "
+                              f"{bounds[0]:.4g}-{bounds[1]:.4g} {ncv_unit} (0.2x-5x the GB/T 2589 value)")
+    return value
 
 
 def _warn_fallback(*used: Factor) -> None:

@@ -28,9 +28,10 @@ def _in(value: float | None, unit: str, target: str) -> float | None:
 def print_intensity(report: dict[str, Any]) -> None:
     """The intensity report as a person reads it: a table by year against the path, then what is required."""
     target = report["target"]
-    table = Table(title=f"{report['name']} ({report['region']}) — energy intensity \\[tce/万元], "
-                        f"{target['base_value']} in {target['base_year']} → {target['target_value']} in "
-                        f"{target['target_year']}", title_justify="left")
+    plan = (f", {target['base_value']} in {target['base_year']} → {target['target_value']} in "
+            f"{target['target_year']}" if target else ", no target")
+    table = Table(title=f"{report['name']} ({report['region']}) — energy intensity \\[tce/万元]{plan}",
+                  title_justify="left")
     for column in ("year", "万tce", "GDP 亿元", "raw", "adjusted", "path", "Δ %", "cum. %", "on track", "cov. %"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in report["years"]:

@@ -8,10 +8,8 @@ reader can see why a region is classed as it is.
 References
 ----------
 .. [1] 国务院 国发〔2021〕23号 2030年前碳达峰行动方案: national CO2 peak before 2030.
-.. [2] H.B. Mann, "Nonparametric tests against trend", Econometrica 13 (1945) 245-259; M.G. Kendall, Rank
-       Correlation Methods (Griffin, London). The Mann-Kendall test is Kendall's tau between time and the values.
-.. [3] P.K. Sen, "Estimates of the regression coefficient based on Kendall's tau", Journal of the American
-       Statistical Association 63 (1968) 1379-1389 (Sen's slope, the Theil-Sen estimator).
+.. [2] The classic Mann-Kendall test and Sen's slope (Mann 1945; Hirsch et al. 1982; Gilbert 1987; Sen 1968):
+       see :mod:`carbon.indicators.trend`.
 """
 
 from __future__ import annotations
@@ -22,18 +20,23 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from carbon.indicators._common import IndicatorInputError, as_year, check_not_negative, yearly_series
+from carbon.indicators.trend import mann_kendall, sen_slope
 from carbon.jsonable import jsonable
 
-__all__ = ["MIN_YEARS", "PEAK_STATUSES", "PeakStatus", "co2_intensity", "peak_rule", "peak_status"]
+__all__ = [
+    "MAX_PROJECTION_YEARS", "MIN_YEARS", "PEAK_STATUSES", "PeakStatus", "co2_intensity", "peak_rule", "peak_status",
+]
 
 PeakStatusName = Literal["insufficient_data", "pre_peak", "plateau", "peaked_provisional", "peaked_confirmed"]
 PEAK_STATUSES: tuple[str, ...] = ("insufficient_data", "pre_peak", "plateau", "peaked_provisional",
                                   "peaked_confirmed")
-# A trend test and a peak candidate need a value before, at and after a turning point at the least.
-MIN_YEARS = 3
+# Fewer than about 5-8 points say little about a trend (FACTS §5): below 5 years the result is "too few years",
+# not a status. With 5 values the classic Mann-Kendall test can just reach p < 0.05 (S = 10: Z = 2.20, p = 0.028).
+MIN_YEARS = 5
+# A projected peak further than this beyond the last year is an extrapolation, not a forecast (FACTS §5).
+MAX_PROJECTION_YEARS = 10
 # Growth rates a linear fit of the slowing growth needs; two would always fit exactly.
 _MIN_GROWTH_RATES = 3
 
@@ -42,18 +45,21 @@ def peak_rule(band_pct: float, confirm_years: int, trend_years: int, alpha: floa
     """The classification rule of :func:`peak_status`, in words, with its parameters filled in."""
     return (
         f"Peak candidate = the year of the maximum (the latest such year on a tie); band = {band_pct:g} % below it. "
-        f"Trend = Mann-Kendall test (Kendall's tau of the values against the years) and Sen's slope over the last "
-        f"{trend_years} years; 'rising' = tau > 0 with p < {alpha:g}. "
-        f"insufficient_data: fewer than {MIN_YEARS} years. "
-        "If the last year is the maximum: pre_peak when every earlier year lies below the band or the trend is "
-        "rising, plateau otherwise. "
+        f"Trend = the classic Mann-Kendall test (S, Var(S) corrected for ties, Z with continuity correction, "
+        f"two-sided p from the normal distribution) and Sen's slope over the last {trend_years} years; "
+        f"'rising' = S > 0 with p < {alpha:g}. "
+        f"insufficient_data: fewer than {MIN_YEARS} years (too few years to say anything). "
+        "If the last year is the maximum: pre_peak when every earlier year lies below the band, or the trend is "
+        "rising, or Sen's slope climbs more than the band across the trend window; plateau otherwise (the window "
+        "stays within the band). "
         "If the last year is after the maximum and within the band: pre_peak when the trend is rising, plateau "
         "otherwise. "
         "If the last year is below the band: peaked_provisional; peaked_confirmed when the last "
         f"{confirm_years} or more years all lie below the band and Sen's slope of the years after the peak is not "
         "positive. "
         "projected_peak_year (pre_peak only): a linear fit of the annual growth rates of the trend years, the last "
-        "year whose fitted growth is still positive (never before the last year). "
+        "year whose fitted growth is still positive (never before the last year); none when that year lies more than "
+        f"{MAX_PROJECTION_YEARS} years beyond the data (an extrapolation, not a forecast). "
         "meets_aim: the projected peak year (pre_peak) or the peak candidate (other statuses) is not after the aim "
         "year."
     )
@@ -81,8 +87,11 @@ class PeakStatus:
         First and last year of the trend window.
     sen_slope : float or None
         Sen's slope over the trend window [t CO2/yr]; ``sen_slope_pct`` as % of the window's mean [%/yr].
+    mann_kendall_s, mann_kendall_var_s, mann_kendall_z : int, float, float or None
+        The classic Mann-Kendall S, Var(S) corrected for ties and Z with continuity correction over the window.
     mann_kendall_tau, mann_kendall_p : float or None
-        Kendall's tau of the window against the years and its two-sided p-value (None for a constant window).
+        Kendall's tau-a (S over the number of pairs) and the two-sided p-value from the normal distribution
+        (None for a constant window).
     post_peak_sen_slope : float or None
         Sen's slope of the years after the peak [t CO2/yr] (two years at least).
     projected_peak_year : int or None, projection_note : str or None
@@ -108,6 +117,9 @@ class PeakStatus:
     trend_to: int | None
     sen_slope: float | None
     sen_slope_pct: float | None
+    mann_kendall_s: int | None
+    mann_kendall_var_s: float | None
+    mann_kendall_z: float | None
     mann_kendall_tau: float | None
     mann_kendall_p: float | None
     post_peak_sen_slope: float | None
@@ -120,20 +132,6 @@ class PeakStatus:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (NaN as None)."""
         return jsonable({item.name: getattr(self, item.name) for item in fields(self)})
-
-
-def _mann_kendall(years: np.ndarray, values: np.ndarray) -> tuple[float | None, float | None]:
-    """Kendall's tau of values against years and its p-value; None for a constant series (tau undefined)."""
-    if np.ptp(values) == 0:
-        return None, None
-    result = stats.kendalltau(years, values)
-    return float(result.statistic), float(result.pvalue)
-
-
-def _sen_slope(years: np.ndarray, values: np.ndarray) -> float | None:
-    if len(values) < 2:
-        return None
-    return float(stats.theilslopes(values, years).slope)
 
 
 def _projected_peak_year(years: np.ndarray, values: np.ndarray, last_year: int) -> tuple[int | None, str]:
@@ -153,9 +151,14 @@ def _projected_peak_year(years: np.ndarray, values: np.ndarray, last_year: int) 
     # The last year with positive fitted growth; rounding first keeps an exact integer crossing stable.
     year = math.ceil(round(zero_at, 6)) - 1
     if year <= last_year:
-        return last_year, (f"fitted growth reaches zero at {zero_at:.1f}: the last year may be the peak if growth "
-                           "keeps slowing")
-    return year, f"fitted annual growth reaches zero at {zero_at:.1f}"
+        return last_year, (f"projected peak {last_year}: fitted growth reaches zero at {zero_at:.1f}, so the last "
+                           "year may be the peak if growth keeps slowing")
+    if year > last_year + MAX_PROJECTION_YEARS:
+        return None, (f"no projection: fitted growth reaches zero at {zero_at:.1f}, more than "
+                      f"{MAX_PROJECTION_YEARS} years beyond the data ({last_year}), an extrapolation rather than a "
+                      "forecast")
+    return year, (f"projected peak {year}: the last year of positive fitted annual growth (fitted growth reaches "
+                  f"zero at {zero_at:.1f})")
 
 
 def _insufficient(years: np.ndarray, values: np.ndarray, common: dict[str, Any]) -> PeakStatus:
@@ -168,9 +171,11 @@ def _insufficient(years: np.ndarray, values: np.ndarray, common: dict[str, Any])
                  "last_year": int(years[-1]), "last_value": float(values[-1]),
                  "years_since_peak": int(years[-1] - years[peak_at])}
     return PeakStatus(status="insufficient_data", years_below_band=0, trend_from=None, trend_to=None,
-                      sen_slope=None, sen_slope_pct=None, mann_kendall_tau=None, mann_kendall_p=None,
-                      post_peak_sen_slope=None, projected_peak_year=None,
-                      projection_note=f"fewer than {MIN_YEARS} years of data", meets_aim=None, **known, **common)
+                      sen_slope=None, sen_slope_pct=None, mann_kendall_s=None, mann_kendall_var_s=None,
+                      mann_kendall_z=None, mann_kendall_tau=None, mann_kendall_p=None, post_peak_sen_slope=None,
+                      projected_peak_year=None,
+                      projection_note=f"too few years: {len(values)} with a value, at least {MIN_YEARS} needed "
+                                      "for a status", meets_aim=None, **known, **common)
 
 
 def peak_status(emissions: pd.Series, *, band_pct: float = 2.0, confirm_years: int = 3,
@@ -179,21 +184,24 @@ def peak_status(emissions: pd.Series, *, band_pct: float = 2.0, confirm_years: i
 
     The rule (a design choice of this project, no official one exists):
 
-    - ``insufficient_data``: fewer than ``MIN_YEARS`` (3) years with a value.
+    - ``insufficient_data`` ("too few years"): fewer than ``MIN_YEARS`` (5) years with a value; fewer than about
+      5-8 points say little about a trend (FACTS §5).
     - The peak candidate is the year of the maximum (the latest such year on a tie); the band lies ``band_pct``
-      below the maximum. The trend is the Mann-Kendall test (Kendall's tau of the values against the years,
-      two-sided) and Sen's slope over the last ``trend_years`` years; the trend is *rising* when tau > 0 and
-      p < ``alpha``.
-    - The last year is the maximum: ``pre_peak`` when every earlier year lies below the band (a clear new high) or
-      the trend is rising; otherwise ``plateau`` (a new high by less than the band without a significant trend).
+      below the maximum. The trend is the classic Mann-Kendall test (:func:`carbon.indicators.trend.mann_kendall`:
+      S, Var(S) with ties, Z with continuity correction, two-sided normal p) and Sen's slope over the last
+      ``trend_years`` years; the trend is *rising* when S > 0 and p < ``alpha``.
+    - The last year is the maximum: ``pre_peak`` when every earlier year lies below the band (a clear new high),
+      the trend is rising, or Sen's slope rises by more than the band across the trend window (a steady climb
+      that one dip keeps below significance); otherwise ``plateau`` (the window stays within the band).
     - The last year is after the maximum but within the band: ``pre_peak`` when the trend is rising, otherwise
       ``plateau``.
     - The last year is below the band: ``peaked_provisional``; ``peaked_confirmed`` when the latest
       ``confirm_years`` years or more all lie below the band and Sen's slope of the years after the peak is not
       positive (emissions below the band but climbing back stay provisional).
 
-    With 3 to 5 years the Mann-Kendall test cannot reach p < 0.05 unless the series is strictly monotonic over 5
-    years, so short series lean on the band test; that is intended (a peak is not declared on noise).
+    With 5 years the Mann-Kendall test reaches p < 0.05 only for a strictly monotonic window, so short series lean
+    on the band test; that is intended (a peak is not declared on noise). A projected peak year more than
+    ``MAX_PROJECTION_YEARS`` (10) beyond the data is not given (None, with the reason in ``projection_note``).
 
     Parameters
     ----------
@@ -244,20 +252,22 @@ def peak_status(emissions: pd.Series, *, band_pct: float = 2.0, confirm_years: i
     threshold = peak_value * (1 - band_pct / 100)
 
     window_years, window_values = years[-trend_years:], values[-trend_years:]
-    tau, p_value = _mann_kendall(window_years, window_values)
-    sen = _sen_slope(window_years, window_values)
+    trend = mann_kendall(window_values)
+    sen = sen_slope(window_years, window_values)
     mean = float(window_values.mean())
     sen_pct = sen / mean * 100 if sen is not None and mean > 0 else None
-    rising = tau is not None and p_value is not None and tau > 0 and p_value < alpha
+    rising = trend.p is not None and trend.s > 0 and trend.p < alpha
+    # Sen's line climbs across the window by more than the band: the window does not stay within it.
+    climbing = sen is not None and sen * float(window_years[-1] - window_years[0]) > peak_value - threshold
 
     below = values < threshold
     # Length of the run of below-band years at the end of the series.
     run = len(below) - int(np.flatnonzero(~below)[-1]) - 1 if not below.all() else len(below)
-    post_slope = _sen_slope(years[peak_at + 1:], values[peak_at + 1:])
+    post_slope = sen_slope(years[peak_at + 1:], values[peak_at + 1:])
 
     status: PeakStatusName
     if peak_at == len(values) - 1:
-        status = "pre_peak" if rising or bool(below[:-1].all()) else "plateau"
+        status = "pre_peak" if rising or climbing or bool(below[:-1].all()) else "plateau"
     elif last_value >= threshold:
         status = "pre_peak" if rising else "plateau"
     elif run >= confirm_years and (post_slope is None or post_slope <= 0):
@@ -276,8 +286,9 @@ def peak_status(emissions: pd.Series, *, band_pct: float = 2.0, confirm_years: i
     return PeakStatus(
         status=status, peak_year=peak_year, peak_value=peak_value, last_year=last_year, last_value=last_value,
         years_since_peak=last_year - peak_year, years_below_band=run, trend_from=int(window_years[0]),
-        trend_to=int(window_years[-1]), sen_slope=sen, sen_slope_pct=sen_pct, mann_kendall_tau=tau,
-        mann_kendall_p=p_value, post_peak_sen_slope=post_slope, projected_peak_year=projected,
+        trend_to=int(window_years[-1]), sen_slope=sen, sen_slope_pct=sen_pct, mann_kendall_s=trend.s,
+        mann_kendall_var_s=trend.var_s, mann_kendall_z=trend.z, mann_kendall_tau=trend.tau if trend.p is not None
+        else None, mann_kendall_p=trend.p, post_peak_sen_slope=post_slope, projected_peak_year=projected,
         projection_note=note, meets_aim=meets_aim, **common,
     )
 

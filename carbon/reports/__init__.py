@@ -10,6 +10,7 @@ from carbon.reports.region import (
     bottom_up_years,
     intensity_target,
     region_carbon,
+    region_comparison,
     region_intensity,
     region_overview,
     report_completeness,
@@ -17,6 +18,6 @@ from carbon.reports.region import (
 
 __all__ = [
     "MissingTarget", "bottom_up_years", "enterprise_compliance", "enterprise_energy", "enterprise_metrics",
-    "enterprise_telemetry", "intensity_target", "region_carbon", "region_intensity", "region_overview",
-    "report_completeness",
+    "enterprise_telemetry", "intensity_target", "region_carbon", "region_comparison", "region_intensity",
+    "region_overview", "report_completeness",
 ]

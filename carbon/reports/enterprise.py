@@ -12,7 +12,9 @@ from carbon.jsonable import jsonable, plain, records
 from carbon.store import Scope, Store
 from carbon.units import Q_, parse_unit
 
-__all__ = ["enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry"]
+__all__ = [
+    "enterprise_compliance", "enterprise_energy", "enterprise_metrics", "enterprise_telemetry", "latest_complete_year",
+]
 
 _BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"], "month_carrier": ["period", "carrier"]}
 _SUMS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
@@ -117,19 +119,42 @@ def enterprise_compliance(store: Store, scope: Scope, enterprise_id: str, year: 
     return result
 
 
-def enterprise_metrics(store: Store, scope: Scope, enterprise_id: str, year: int) -> dict[str, Any]:
+def latest_complete_year(store: Store, scope: Scope, enterprise_id: str) -> tuple[int | None, int | None]:
+    """The latest year with all twelve months reported, and the latest year with any report (None when none)."""
+    months = store.monthly_tce(scope, enterprise_id=enterprise_id)
+    if not len(months):
+        return None, None
+    per_year = months["period"].astype(str).str[:4].astype(int).value_counts()
+    complete = per_year[per_year >= 12]
+    return (int(complete.index.max()) if len(complete) else None), int(per_year.index.max())
+
+
+def enterprise_metrics(store: Store, scope: Scope, enterprise_id: str, year: int | None = None) -> dict[str, Any]:
     """Screening metrics computed from an enterprise's stored data, with how much of the year is measured.
 
     Annual figures are the reported months plus, when at least six are reported, the unreported months at the
     reported mean (marked ``estimated``); with fewer, the months are ``missing`` and no annual metric is made.
+    Without a year, the latest complete year (all twelve months reported) is used, or else the latest year with
+    a report, and a note says which. The returned ``coverage`` lists the months measured.
     """
     store.get_enterprise(enterprise_id, scope)
+    chosen: list[str] = []
+    if year is None:
+        complete, latest = latest_complete_year(store, scope, enterprise_id)
+        if complete is not None:
+            year = complete
+            chosen.append(f"year {year}: the latest complete year (all 12 months reported)")
+        elif latest is not None:
+            year = latest
+            chosen.append(f"year {year}: no year has all 12 months reported; the latest year with a report is used")
+        else:
+            raise InvalidInput(f"enterprise {enterprise_id} has no reported consumption to screen")
     by_carrier = store.consumption_totals(scope, by=["period", "carrier"], enterprise_id=enterprise_id,
                                           **_year_window(year))
     monthly = by_carrier.groupby("period")[["tce_equivalent", "co2_t"]].sum()
     cover = coverage(monthly.index, year)
     metrics: dict[str, Any] = {}
-    notes: list[str] = []
+    notes: list[str] = chosen  # the months measured are in coverage
     if cover.missing:
         notes.append(f"only {len(cover.measured)} of 12 months reported: annual metrics are not computed")
     else:

@@ -63,7 +63,7 @@ def region_report_frames(intensity: Mapping[str, Any], carbon: Mapping[str, Any]
     summary_keys = ("required_annual_change_pct", "projected_target_value", "projected_on_track",
                     "trend_annual_change_pct", "energy_budget_tce", "budget_year", "latest_year")
     summary = [{"item": key, "value": intensity.get(key)} for key in summary_keys]
-    summary += [{"item": f"target_{key}", "value": value} for key, value in intensity["target"].items()]
+    summary += [{"item": f"target_{key}", "value": value} for key, value in (intensity["target"] or {}).items()]
     summary += [{"item": f"peak_{key}", "value": carbon["peak"].get(key)}
                 for key in ("status", "peak_year", "projected_peak_year", "aim_year", "meets_aim", "rule")]
     decomposition = pd.DataFrame(carbon.get("decomposition") or [])

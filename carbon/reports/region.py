@@ -26,8 +26,8 @@ from carbon.reports.plan_targets import region_indicators
 from carbon.store import Scope, Store
 
 __all__ = [
-    "MissingTarget", "bottom_up_years", "intensity_target", "region_carbon", "region_intensity", "region_overview",
-    "report_completeness",
+    "MissingTarget", "bottom_up_years", "intensity_target", "region_carbon", "region_comparison", "region_intensity",
+    "region_overview", "report_completeness", "yearly_intensity",
 ]
 
 
@@ -131,8 +131,11 @@ def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = 
         Real GDP growth [%] or constant-price GDP [万元] of the next open year, for its energy budget.
     """
     region = store.get_region(code)
-    target = intensity_target(region)
     years = _region_years(store, code)
+    try:
+        target = intensity_target(region)
+    except MissingTarget as missing:
+        return _intensity_without_target(region, years, str(missing))
     forecast = None
     if gdp_forecast is not None or gdp_growth_pct is not None:
         forecast = GdpForecast(gdp_constant=gdp_forecast, growth_pct=gdp_growth_pct)
@@ -144,6 +147,94 @@ def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = 
     for row in report["years"]:
         row.update(by_year.get(int(row["year"]), {}))
     return jsonable({"region": code, "name": region["name"], **report})
+
+
+# The fields of an intensity report that only a target gives, null without one.
+_TARGET_ONLY = ("base_intensity_adjusted", "target_equivalent_value", "path_annual_change_pct",
+                "required_annual_change_pct", "projected_target_value", "projected_on_track", "budget_year",
+                "budget_gdp_constant", "energy_budget_adjusted_tce", "energy_budget_tce", "budget_assumption")
+
+
+def yearly_intensity(years: pd.DataFrame) -> pd.DataFrame:
+    """Energy intensity [tce/万元] per year with its annual and cumulative change [%], no target needed.
+
+    The annual change r_y = I_y / I_(y-1) - 1 is given for consecutive years only; the cumulative change runs from
+    the first year with both energy and GDP, Π(1 + r) - 1 = I_y / I_first - 1 (FACTS §4).
+    """
+    energy, gdp = years["energy_tce"].astype(float), years["gdp_constant"].astype(float)
+    intensity = _ratio(energy, gdp)
+    known = intensity.dropna()
+    previous = intensity.shift(1).where(pd.Series(years.index, index=years.index).diff() == 1)
+    change = (intensity / previous - 1) * 100
+    first = known.iloc[0] if len(known) else np.nan
+    return pd.DataFrame({"energy_tce": energy, "gdp_constant": gdp, "intensity": intensity, "change_pct": change,
+                         "cumulative_change_pct": (intensity / first - 1) * 100}, index=years.index)
+
+
+def _intensity_without_target(region: dict[str, Any], years: pd.DataFrame, reason: str) -> dict[str, Any]:
+    """The intensity series and yearly changes of a region with statistics but no target: target fields null.
+
+    No deduction is applied: feedstock and new renewables are deducted against the target's base year.
+    """
+    table = yearly_intensity(years)
+    table = table[table["energy_tce"].notna() | table["gdp_constant"].notna()]
+    extra = years.loc[table.index, ["energy_source", "bottom_up_tce", "coverage_pct", "months", "enterprises",
+                                    "gdp_current"]]
+    rows = []
+    for (year, row), more in zip(table.iterrows(), records(extra.reset_index(drop=True)), strict=True):
+        rows.append({"year": int(year), "energy_tce": row["energy_tce"], "feedstock_deducted_tce": None,
+                     "renewables_deducted_tce": None, "energy_adjusted_tce": row["energy_tce"],
+                     "gdp_constant": row["gdp_constant"], "intensity": row["intensity"],
+                     "intensity_adjusted": row["intensity"], "change_pct_raw": row["change_pct"],
+                     "change_pct": row["change_pct"], "cumulative_change_pct_raw": row["cumulative_change_pct"],
+                     "cumulative_change_pct": row["cumulative_change_pct"], "target_path": None,
+                     "target_cumulative_change_pct": None, "on_track": None, **more})
+    known = table["intensity"].dropna()
+    return jsonable({
+        "region": region["code"], "name": region["name"], "target": None, "unit": "tce/万元", "years": rows,
+        "on_track_rule": "no target: on_track is not assessed", "trend_rule": "no target: no projection",
+        "on_track_basis": None, "latest_year": int(known.index[-1]) if len(known) else None,
+        "latest_intensity_adjusted": float(known.iloc[-1]) if len(known) else None, "open_years": [],
+        "trend_annual_change_pct": None, "trend_years": [], **dict.fromkeys(_TARGET_ONLY),
+        "notes": [f"{reason}: the series and yearly changes are given without a path; no deduction applied "
+                  "(feedstock and new renewables are deducted against a target's base year)"],
+    })
+
+
+@cached_by_data_version
+def region_comparison(store: Store, year: int | None = None) -> dict[str, Any]:
+    """Every region's energy intensity, its change and its CO2 for one year, with or without a target.
+
+    Parameters
+    ----------
+    year : int, optional
+        The year compared; by default the latest year for which some region has energy and GDP.
+
+    Returns
+    -------
+    dict
+        ``year`` and ``regions``: per region its energy [tce], GDP [万元], intensity [tce/万元], change on the
+        previous year [%], CO2 [t] and CO2 per GDP [t/万元], and its target (year and value) or null.
+    """
+    tables: dict[str, tuple[dict[str, Any], pd.DataFrame]] = {}
+    for region in store.list_regions():
+        years = _region_years(store, region["code"])
+        tables[region["code"]] = (region, yearly_intensity(years).join(years[["co2_t", "energy_source"]]))
+    if year is None:
+        known = [int(t.index[t["intensity"].notna()].max()) for _, t in tables.values() if t["intensity"].notna().any()]
+        year = max(known) if known else None
+    rows = []
+    for code, (region, table) in tables.items():
+        row = records(table.loc[[year]].reset_index(drop=True))[0] if year in table.index else {}
+        co2, gdp = row.get("co2_t"), row.get("gdp_constant")
+        rows.append({
+            "region": code, "name": region["name"], "energy_tce": row.get("energy_tce"), "gdp_constant": gdp,
+            "intensity": row.get("intensity"), "change_pct": row.get("change_pct"), "co2_t": co2,
+            "co2_per_gdp": co2 / gdp if co2 is not None and gdp else None, "energy_source": row.get("energy_source"),
+            "target_year": region.get("intensity_target_year"), "target_value": region.get("intensity_target_value"),
+        })
+    rows.sort(key=lambda r: (r["intensity"] is None, r["intensity"] if r["intensity"] is not None else 0.0))
+    return jsonable({"year": year, "unit": "tce/万元", "regions": rows})
 
 
 @cached_by_data_version

@@ -53,12 +53,14 @@ from carbon.screening.frameworks import (
     CriterionResult,
     GroupResult,
     ScreeningResult,
+    aligned_by,
     combine_groups,
     evaluate_criterion,
     list_activities,
     list_frameworks,
     screen,
 )
+from carbon.screening.industries import IndustryCheck, IndustryMapping, check_industry
 from carbon.screening.metrics import OPERATORS, InvalidMetric
 from carbon.screening.rule_files import RuleFileError
 from carbon.screening.rules import (
@@ -73,8 +75,9 @@ from carbon.screening.rules import (
 )
 
 __all__ = [
-    "OPERATORS", "Activity", "Category", "Criterion", "CriterionResult", "EnergyLimit", "GroupResult",
-    "InvalidMetric", "RuleFileError", "RuleSet", "ScreeningResult", "UnitEnergyResult", "UnknownFramework",
-    "UnknownProduct", "combine_groups", "compare_unit_energy", "default_rules", "evaluate_criterion",
-    "grade_unit_energy", "list_activities", "list_frameworks", "list_products", "screen",
+    "OPERATORS", "Activity", "Category", "Criterion", "CriterionResult", "EnergyLimit", "GroupResult", "IndustryCheck",
+    "IndustryMapping", "InvalidMetric", "RuleFileError", "RuleSet", "ScreeningResult", "UnitEnergyResult",
+    "UnknownFramework", "UnknownProduct", "aligned_by", "check_industry", "combine_groups", "compare_unit_energy",
+    "default_rules", "evaluate_criterion", "grade_unit_energy", "list_activities", "list_frameworks", "list_products",
+    "screen",
 ]

@@ -3,11 +3,19 @@
 A bank names a framework, an activity and its metrics; :func:`screen` answers whether the framework covers the
 activity (``eligible``) and whether it meets every criterion (``aligned``), criterion by criterion, with sources.
 Each criterion is evaluated on its own (:func:`evaluate_criterion`), the verdicts are combined into groups
-(:func:`combine_groups`: criteria sharing a group name pass when any of them passes, an ungrouped criterion is a
-group of its own), and the groups combine with AND.
+(:func:`combine_groups`), and the top-level groups combine with AND. The rule file's ``group`` column says how:
 
-A criterion whose metric the request lacks is ``passed=None, missing=True`` and the verdict is not aligned: a
-missing metric never passes. Values are read and compared by :mod:`carbon.screening.metrics`.
+- empty: the criterion is a group of its own;
+- ``name``: criteria sharing the name pass when any of them passes (an any-of group);
+- ``alternative=route`` and ``alternative=route/name``: routes of one alternative, of which one must pass
+  (any-of); a route passes when all of its members pass (all-of), a member being a criterion or an any-of
+  group ``name`` inside the route. EU 4.29 is ``route=1a`` OR all of ``route=1b`` (with ``route=1b/i``:
+  direct < 270 g/kWh OR <= 550 kg/kW/yr).
+
+A criterion whose metric the request lacks is ``passed=None, missing=True``: not assessed, never a pass, and the
+verdict is not aligned unless another route passes. An activity the rule file does not list is not covered by
+this service (``covered=False``, ``eligible=None``): that says nothing on whether it is eligible. Values are read,
+bounded and compared by :mod:`carbon.screening.metrics`.
 
 Frameworks
 ----------
@@ -31,12 +39,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carbon.screening.metrics import as_bool, as_number, compare
+from carbon.screening.industries import IndustryCheck, check_industry
+from carbon.screening.metrics import as_bool, as_number, check_physical, compare
 from carbon.screening.rules import Activity, Category, Criterion, RuleSet, default_rules
 
 __all__ = [
-    "CriterionResult", "GroupResult", "ScreeningResult", "combine_groups", "evaluate_criterion", "list_activities",
-    "list_frameworks", "screen",
+    "CriterionResult", "GroupResult", "ScreeningResult", "aligned_by", "combine_groups", "evaluate_criterion",
+    "list_activities", "list_frameworks", "screen",
 ]
 
 
@@ -71,15 +80,19 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class GroupResult:
-    """Criteria combined: ``all`` for a single criterion, ``any`` for an any-of group."""
+    """Criteria combined: ``all`` (a single criterion, or a route's members), ``any`` (an any-of group, or an
+    alternative's routes). ``parent`` names the route or alternative a nested group belongs to; the verdict
+    combines the groups without a parent."""
 
     group: str
     mode: str
     criteria: tuple[str, ...]
     passed: bool | None
+    parent: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "mode": self.mode, "criteria": list(self.criteria), "passed": self.passed}
+        return {"group": self.group, "mode": self.mode, "criteria": list(self.criteria), "passed": self.passed,
+                "parent": self.parent}
 
 
 @dataclass(frozen=True)
@@ -88,8 +101,8 @@ class ScreeningResult:
 
     Attributes
     ----------
-    eligible : bool
-        The framework covers the activity.
+    eligible : bool or None
+        The framework lists the activity; None when this service does not cover it (no answer either way).
     aligned : bool
         Eligible, and every group of criteria passes.
     criteria, groups : tuple
@@ -104,7 +117,7 @@ class ScreeningResult:
 
     framework: str
     activity: str
-    eligible: bool
+    eligible: bool | None
     aligned: bool
     reason: str
     rules_version: str
@@ -117,16 +130,20 @@ class ScreeningResult:
     ignored_metrics: tuple[str, ...] = ()
     source: str | None = None
     status: str | None = None
+    covered: bool = True
+    industry: IndustryCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the answer."""
         return {
             "framework": self.framework, "activity": self.activity, "name_zh": self.name_zh, "name_en": self.name_en,
-            "category": self.category.to_dict() if self.category else None, "eligible": self.eligible,
+            "category": self.category.to_dict() if self.category else None, "covered": self.covered,
+            "eligible": self.eligible,
             "aligned": self.aligned, "reason": self.reason, "criteria": [item.to_dict() for item in self.criteria],
             "groups": [group.to_dict() for group in self.groups], "missing": list(self.missing),
             "ignored_metrics": list(self.ignored_metrics), "source": self.source, "status": self.status,
             "rules_version": self.rules_version,
+            "industry": self.industry.to_dict() if self.industry is not None else None,
         }
 
 
@@ -161,7 +178,7 @@ def evaluate_criterion(criterion: Criterion, metrics: Mapping[str, object]) -> C
         elif isinstance(criterion.threshold, str):
             value = str(raw)
         else:
-            value = as_number(criterion.metric, raw, criterion.unit)
+            value = check_physical(criterion.metric, as_number(criterion.metric, raw, criterion.unit), criterion.unit)
         passed, missing = compare(value, criterion.operator, criterion.threshold), False
     return CriterionResult(
         id=criterion.id, name=criterion.name, metric=criterion.metric, value=value, threshold=criterion.threshold,
@@ -170,21 +187,57 @@ def evaluate_criterion(criterion: Criterion, metrics: Mapping[str, object]) -> C
     )
 
 
-def combine_groups(results: Iterable[CriterionResult]) -> tuple[GroupResult, ...]:
-    """Combine criterion verdicts: any-of within a named group, each ungrouped criterion a group of its own.
+def _split_group(group: str) -> tuple[str, str, str]:
+    """``"route=1b/i"`` -> ``("route", "1b", "i")``; ``"name"`` -> ``("", "", "name")``."""
+    if "=" not in group:
+        return "", "", group
+    alternative, _, rest = group.partition("=")
+    route, _, name = rest.partition("/")
+    return alternative, route, name
 
-    A group passes (True) when one member passes, fails (False) when every member failed, and is undecided (None)
-    when none passed and a member's metric is missing.
+
+def combine_groups(results: Iterable[CriterionResult]) -> tuple[GroupResult, ...]:
+    """Combine criterion verdicts into groups, routes and alternatives (see the module docstring).
+
+    An any-of group passes (True) when one member passes, fails (False) when every member failed, and is
+    undecided (None) otherwise; an all-of route fails on one failure and is undecided when a member is not
+    assessed. Nested groups come first, each with its ``parent``; the verdict combines those without one.
     """
-    members: dict[tuple[str, str], list[CriterionResult]] = {}
+    groups: list[GroupResult] = []
+    members: dict[tuple[str, str, str], list[CriterionResult]] = {}
     for result in results:
-        key = ("any", result.group) if result.group else ("all", result.id)
-        members.setdefault(key, []).append(result)
-    groups = []
-    for (mode, name), items in members.items():
-        passed = _group_verdict(mode, [item.passed for item in items])
-        groups.append(GroupResult(group=name, mode=mode, criteria=tuple(item.id for item in items), passed=passed))
+        if not result.group:
+            groups.append(GroupResult(group=result.id, mode="all", criteria=(result.id,), passed=result.passed))
+        else:
+            members.setdefault(_split_group(result.group), []).append(result)
+    routes: dict[tuple[str, str], list[tuple[str, bool | None]]] = {}
+    for (alternative, route, name), items in members.items():
+        ids, verdicts = tuple(item.id for item in items), [item.passed for item in items]
+        if not route:
+            groups.append(GroupResult(group=name, mode="any", criteria=ids, passed=_group_verdict("any", verdicts)))
+        elif name:
+            full, passed = f"{alternative}={route}/{name}", _group_verdict("any", verdicts)
+            groups.append(GroupResult(group=full, mode="any", criteria=ids, passed=passed,
+                                      parent=f"{alternative}={route}"))
+            routes.setdefault((alternative, route), []).append((full, passed))
+        else:
+            routes.setdefault((alternative, route), []).extend(zip(ids, verdicts, strict=True))
+    alternatives: dict[str, list[tuple[str, bool | None]]] = {}
+    for (alternative, route), parts in routes.items():
+        full = f"{alternative}={route}"
+        passed = _group_verdict("all", [verdict for _, verdict in parts])
+        groups.append(GroupResult(group=full, mode="all", criteria=tuple(name for name, _ in parts), passed=passed,
+                                  parent=alternative))
+        alternatives.setdefault(alternative, []).append((full, passed))
+    for alternative, options in alternatives.items():
+        groups.append(GroupResult(group=alternative, mode="any", criteria=tuple(name for name, _ in options),
+                                  passed=_group_verdict("any", [verdict for _, verdict in options])))
     return tuple(groups)
+
+
+def aligned_by(groups: Iterable[GroupResult]) -> bool:
+    """Whether every top-level group passes (nested groups count through their parent)."""
+    return all(group.passed is True for group in groups if group.parent is None)
 
 
 def _group_verdict(mode: str, verdicts: list[bool | None]) -> bool | None:
@@ -204,19 +257,19 @@ def _reason(activity: Activity, groups: tuple[GroupResult, ...], results: tuple[
     if not activity.criteria:
         return ("eligible and aligned: the framework lists the activity and sets no quantitative criterion for it; "
                 "alignment follows from the activity mapping")
-    if all(group.passed is True for group in groups):
+    if aligned_by(groups):
         return "eligible and aligned: every criterion group passes"
     failed = [result.id for result in results if result.passed is False]
     parts = []
     if failed:
         parts.append(f"failed {', '.join(failed)}")
     if missing:
-        parts.append(f"missing metrics {', '.join(missing)} (a missing metric never passes)")
+        parts.append(f"not assessed: {', '.join(missing)} not stated (an unstated condition never passes)")
     return "eligible, not aligned: " + "; ".join(parts)
 
 
 def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bool],
-           *, rules: RuleSet | None = None) -> ScreeningResult:
+           *, rules: RuleSet | None = None, industry: str | None = None) -> ScreeningResult:
     """Screen an activity against a framework's criteria.
 
     Parameters
@@ -230,13 +283,17 @@ def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bo
         a unit (``"0.25 kg/kWh"``), or true/false for yes/no criteria.
     rules : RuleSet, optional
         Rules to use; the package's by default.
+    industry : str, optional
+        The GB/T 4754 class of the enterprise screened (``"C3011"``), when screening an enterprise: an industry
+        that does not match the activity's makes it not eligible as screened, and the answer says why.
 
     Returns
     -------
     ScreeningResult
         ``eligible`` (the framework covers the activity) and ``aligned`` (eligible and every group passes), with
-        the verdict, source and status of each criterion. An activity the framework does not list gives
-        ``eligible=False`` with a reason listing the framework's activities.
+        the verdict, source and status of each criterion. An activity the rule file does not list gives
+        ``covered=False, eligible=None`` ("not covered by this service", never "not eligible") with the
+        activities it does cover.
 
     Raises
     ------
@@ -255,20 +312,28 @@ def screen(framework: str, activity: str, metrics: Mapping[str, float | str | bo
     if found is None:
         listed = ", ".join(sorted(rules.framework(framework)))
         return ScreeningResult(
-            framework=framework, activity=activity, eligible=False, aligned=False, rules_version=rules.version,
-            reason=f"not eligible: {activity!r} is not an activity of {framework}; its activities: {listed}",
-            ignored_metrics=tuple(metrics),
+            framework=framework, activity=activity, covered=False, eligible=None, aligned=False,
+            rules_version=rules.version, ignored_metrics=tuple(metrics),
+            reason=f"not covered by this service: {activity!r} is not among the {framework} activities its rules "
+                   f"cover, which says nothing on whether it is eligible; covered: {listed}",
         )
     results = tuple(evaluate_criterion(criterion, metrics) for criterion in found.criteria)
     groups = combine_groups(results)
     missing = tuple(dict.fromkeys(result.metric for result in results if result.missing))
     used = set(found.metrics)
+    reason, fits = _reason(found, groups, results, missing), True
+    check = None
+    if industry is not None:
+        check = check_industry(rules.industries.get((framework, found.id)), industry)
+        if check.matches is False:
+            reason, fits = (f"not eligible as screened: the enterprise's {check.note}; the criteria alone would "
+                            f"give: {reason}"), False
     return ScreeningResult(
         framework=framework, activity=found.id, name_zh=found.name_zh, name_en=found.name_en,
-        category=found.category, eligible=True, aligned=all(group.passed is True for group in groups),
-        reason=_reason(found, groups, results, missing), rules_version=rules.version, criteria=results,
-        groups=groups, missing=missing, ignored_metrics=tuple(name for name in metrics if name not in used),
-        source=found.source, status=found.status,
+        category=found.category, eligible=fits, aligned=fits and aligned_by(groups), reason=reason,
+        rules_version=rules.version, criteria=results, groups=groups, missing=missing,
+        ignored_metrics=tuple(name for name in metrics if name not in used), source=found.source,
+        status=found.status, industry=check,
     )
 
 

@@ -17,7 +17,9 @@ from carbon.errors import CarbonError, UnitMismatch, UnknownUnit
 from carbon.text import fold
 from carbon.units import parse_quantity, parse_unit
 
-__all__ = ["ABS_TOL", "OPERATORS", "REL_TOL", "InvalidMetric", "as_bool", "as_number", "at_most", "compare"]
+__all__ = [
+    "ABS_TOL", "OPERATORS", "REL_TOL", "InvalidMetric", "as_bool", "as_number", "at_most", "check_physical", "compare",
+]
 
 OPERATORS = ("<", "<=", ">", ">=", "==")
 # Relative tolerance under which a value counts as equal to its threshold, so that the round-off of a unit
@@ -98,6 +100,20 @@ def as_number(metric: str, raw: object, unit: str) -> float:
         raise InvalidMetric(f"metric {metric!r}: expected a number in {unit or 'no unit'}, got {raw!r}")
     if not math.isfinite(value):
         raise InvalidMetric(f"metric {metric!r}: {raw!r} is not a finite number")
+    return value
+
+
+def check_physical(metric: str, value: float, unit: str) -> float:
+    """A metric value within its physical bounds, or :class:`InvalidMetric` with the reason.
+
+    Amounts (emissions, energy, capacity, anything with a unit other than %) cannot be negative; a reduction or a
+    margin below a reference (a metric named ``*_reduction_*`` or ``*_below_*`` in %) cannot exceed 100 %.
+    """
+    if unit != "%" and value < 0:
+        raise InvalidMetric(f"metric {metric!r}: {value:g} {unit or ''} is negative, which no physical amount of "
+                            "this kind can be".replace("  ", " "))
+    if unit == "%" and ("_reduction_" in f"_{metric}_" or "_below_" in f"_{metric}_") and value > 100:
+        raise InvalidMetric(f"metric {metric!r}: a reduction of {value:g} % is more than everything (100 %)")
     return value
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from carbon.editions import content_version, newest_editions
 from carbon.errors import CarbonError
+from carbon.screening.industries import INDUSTRY_FILE, IndustryMapping, parse_industry_mappings
 from carbon.screening.metrics import OPERATORS
 from carbon.screening.rule_files import (
     IDENTIFIER,
@@ -342,7 +343,8 @@ class RuleSet:
     Parameters
     ----------
     folder : path-like or Traversable, optional
-        Folder holding ``screening-<framework>-<date>.csv`` and ``energy_limits-<date>.csv``; the package's own
+        Folder holding ``screening-<framework>-<date>.csv``, ``energy_limits-<date>.csv`` and
+        ``industry_activities-<date>.csv`` (GB/T 4754 classes per activity, optional); the package's own
         ``carbon/rules`` by default. For each table the newest edition is used.
 
     Attributes
@@ -368,6 +370,9 @@ class RuleSet:
         limit_file = newest_editions(folder, _LIMITS_FILE).get("")
         if limit_file is not None:
             editions["energy_limits"] = limit_file
+        industry_file = newest_editions(folder, INDUSTRY_FILE).get("")
+        if industry_file is not None:
+            editions["industry_activities"] = industry_file
         self.version, texts = content_version(editions)
         self.files: dict[str, str] = {name: edition[1].name for name, edition in editions.items()}
         self.limits: dict[str, EnergyLimit] = {}
@@ -378,6 +383,9 @@ class RuleSet:
                 if limit.product in self.limits:
                     raise RuleFileError(f"{name} line {line}: duplicate product {limit.product!r}")
                 self.limits[limit.product] = limit
+        self.industries: dict[tuple[str, str], IndustryMapping] = (
+            parse_industry_mappings(texts["industry_activities"], industry_file[1].name)
+            if industry_file is not None else {})
         self.frameworks: dict[str, dict[str, Activity]] = {
             framework: _parse_screening(framework, texts[key], self.files[key], self.limits)
             for framework, key in ((name, f"screening-{name}") for name in sorted(screening))}

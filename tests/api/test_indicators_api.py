@@ -63,3 +63,46 @@ def test_enterprise_energy_by_month_and_carrier(demo_service: Service) -> None:
     assert len(by_month["rows"]) == 12
     assert by_both["total"]["tce_equivalent"] == pytest.approx(by_month["total"]["tce_equivalent"])
     assert {"period", "carrier", "carrier_zh"} == set(by_both["rows"][0]["key"])
+
+
+def test_intensity_without_a_target(service: Service) -> None:
+    # A region with statistics but no target yet (issue 14): the series and yearly changes, target fields null.
+    assert service.post("/v1/regions", "bureau", json={"code": "gd-x", "name": "无目标区"}).status_code == 201
+    for year, (gdp, energy) in STATS.items():
+        body = {"gdp_current": gdp, "gdp_constant": gdp, "energy_total_tce": energy}
+        assert service.put(f"/v1/regions/gd-x/statistics/{year}", "bureau", json=body).status_code == 200
+    response = service.get("/v1/regions/gd-x/intensity", "bureau")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["target"] is None and report["required_annual_change_pct"] is None
+    years = {row["year"]: row for row in report["years"]}
+    assert years[2020]["intensity"] == pytest.approx(0.15) and years[2020]["change_pct"] is None
+    # 2021: (6 130 000 / 42 500 000) / 0.15 − 1 = −3.843 %; 2022 compounds on it (FACTS §4)
+    r21 = 6_130_000 / 42_500_000 / 0.15 - 1
+    r22 = (6_330_000 / 45_300_000) / (6_130_000 / 42_500_000) - 1
+    assert years[2021]["change_pct"] == pytest.approx(r21 * 100)
+    assert years[2022]["change_pct"] == pytest.approx(r22 * 100)
+    assert years[2022]["cumulative_change_pct"] == pytest.approx(((1 + r21) * (1 + r22) - 1) * 100)
+    assert years[2022]["target_path"] is None and years[2022]["on_track"] is None
+    assert report["latest_year"] == 2022 and "no intensity target" in report["notes"][0]
+
+
+def test_comparison_of_all_regions_for_a_year(service: Service) -> None:
+    service.post("/v1/regions", "bureau", json={"code": "gd-y", "name": "对比区"})
+    for year, (gdp, energy) in STATS.items():
+        service.put(f"/v1/regions/gd-y/statistics/{year}", "bureau",
+                    json={"gdp_current": gdp, "gdp_constant": gdp, "energy_total_tce": energy * 1.1})
+        service.put(f"/v1/regions/gz-htz/statistics/{year}", "bureau",
+                    json={"gdp_current": gdp, "gdp_constant": gdp, "energy_total_tce": energy})
+    response = service.get("/v1/regions/comparison?year=2021", "bureau")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    rows = {row["region"]: row for row in data["regions"]}
+    assert data["year"] == 2021 and {"gz-htz", "gd-y"} <= set(rows)
+    assert rows["gz-htz"]["intensity"] == pytest.approx(6_130_000 / 42_500_000)
+    assert rows["gd-y"]["intensity"] == pytest.approx(6_130_000 * 1.1 / 42_500_000)
+    assert rows["gd-y"]["change_pct"] == pytest.approx((6_130_000 / 42_500_000 / 0.15 - 1) * 100)
+    assert rows["gd-y"]["target_year"] is None
+    assert data["regions"][0]["intensity"] <= data["regions"][1]["intensity"]  # lowest first
+    assert service.get("/v1/regions/comparison", "bureau").json()["year"] == 2022
+    assert service.get("/v1/regions/comparison", "enterprise").status_code == 403

@@ -31,8 +31,8 @@ def growing(start_value: float, growth_pct: list[float], start_year: int) -> pd.
         ([100, 105, 110, 116, 121], "pre_peak", 2019, 0),
         # rising by less than the band each year, but strictly for five years: the trend test says rising
         ([100, 101, 102, 103, 104], "pre_peak", 2019, 0),
-        # plateau: a new high of +0.5 %, within the band, over three years (tau = 1 but p = 0.33)
-        ([100, 101, 101.5], "plateau", 2017, 0),
+        # plateau: new highs within the 2 % band; Sen's slope 0.35 t/yr x 4 yr = 1.4 < 2.03 (the band)
+        ([100, 101, 101.5, 101.2, 101.6], "plateau", 2019, 0),
         # plateau: the maximum of 2018 is followed by 110 >= 110.5 x 0.98 = 108.29
         ([100, 110, 109, 110.5, 110], "plateau", 2018, 0),
         # provisional: 2016's 110 is followed by 106 and 105 < 107.8, two years below the band (3 needed)
@@ -43,8 +43,10 @@ def growing(start_value: float, growth_pct: list[float], start_year: int) -> pd.
         ([100, 110, 109, 105, 104, 103], "peaked_confirmed", 2016, 3),
         # below the band for four years but climbing back (post-peak Sen's slope +0.875 t/yr): stays provisional
         ([100, 110, 90, 95, 97, 97.5], "peaked_provisional", 2016, 4),
-        # too short
+        # too short: fewer than MIN_YEARS = 5 (FACTS §5: fewer than about 5-8 points say little)
         ([100, 90], "insufficient_data", 2015, 0),
+        ([100, 101, 101.5], "insufficient_data", 2017, 0),
+        ([100, 102, 104, 106], "insufficient_data", 2018, 0),
     ],
 )
 def test_status_of_constructed_series(values: list[float], status: str, peak_year: int, below: int) -> None:
@@ -94,7 +96,7 @@ def test_trend_window_is_the_last_years() -> None:
 
 
 def test_constant_window_has_no_kendall_tau() -> None:
-    result = peak_status(series([100, 100, 100, 100]))
+    result = peak_status(series([100, 100, 100, 100, 100]))
     assert result.mann_kendall_tau is None and result.mann_kendall_p is None
     assert result.sen_slope == 0
     assert result.status == "plateau"
@@ -120,7 +122,8 @@ def test_no_projection_when_growth_is_not_slowing() -> None:
 
 
 def test_no_projection_with_too_few_growth_rates() -> None:
-    result = peak_status(series([100, 105, 110]))
+    # 2015, 2017, 2019, 2020, 2021: two growth rates of consecutive years only
+    result = peak_status(pd.Series([100.0, 105, 110, 116, 121], index=[2015, 2017, 2019, 2020, 2021]))
     assert result.status == "pre_peak"
     assert result.projected_peak_year is None
     assert "at least 3" in result.projection_note

@@ -25,10 +25,8 @@ def rules() -> RuleSet:
 
 # (activity, metric, threshold, operator, where it is published). Delegated Regulation (EU) 2021/2139, Annex I:
 # 3.7(a) clinker "lower than 0,722", 3.7(b) cement "lower than 0,469", 3.10 hydrogen savings of 73.4 % "resulting
-# in 3 tCO2e/tH2" (at most), 7.1 "at least 10 % lower than" NZEB; 4.1 / 4.3 carry the technology-neutral 100 g.
+# in 3 tCO2e/tH2" (at most), 7.1 "at least 10 % lower than" NZEB. 4.1 / 4.3 have no number (see below).
 EU_THRESHOLDS = [
-    ("electricity_generation_solar_pv", "lifecycle_gco2e_per_kwh", 100.0, "<", "section 4.1"),
-    ("electricity_generation_wind", "lifecycle_gco2e_per_kwh", 100.0, "<", "section 4.3"),
     ("hydrogen_manufacture", "lifecycle_tco2e_per_t_h2", 3.0, "<=", "section 3.10"),
     ("cement_clinker", "tco2e_per_t_clinker", 0.722, "<", "section 3.7 point (a)"),
     ("cement", "tco2e_per_t_cement", 0.469, "<", "section 3.7 point (b)"),
@@ -59,26 +57,88 @@ def test_eu_threshold_both_sides_and_at(activity: str, metric: str, value: float
     assert criterion.status in ("verified", "unverified")
 
 
-@pytest.mark.parametrize(("metrics", "aligned", "group_passed"), [
-    ({"direct_gco2e_per_kwh": 250}, True, True),
-    ({"direct_gco2e_per_kwh": 270}, False, None),  # strict: "lower than 270"; the other two are missing
-    ({"direct_gco2e_per_kwh": 300, "direct_kgco2e_per_kw_year": 550}, True, True),  # "not exceed 550": <=
-    ({"direct_gco2e_per_kwh": 300, "direct_kgco2e_per_kw_year": 551}, False, None),
-    ({"direct_gco2e_per_kwh": 300, "direct_kgco2e_per_kw_year": 600, "lifecycle_gco2e_per_kwh": 90}, True, True),
-    ({"direct_gco2e_per_kwh": 300, "direct_kgco2e_per_kw_year": 600, "lifecycle_gco2e_per_kwh": 100}, False, False),
-    ({}, False, None),
-])
-def test_gas_power_any_of_group(metrics: dict, aligned: bool, group_passed: bool | None) -> None:
-    # Section 4.29 (inserted by 2022/1214): life-cycle < 100, or direct < 270 g/kWh, or <= 550 kg/kW/yr (20-yr avg).
+# Section 4.29 (inserted by 2022/1214; FACTS §7): route 1(a) life-cycle < 100 gCO2e/kWh, OR route 1(b), which
+# needs ALL of: permit by 2030, (i) direct < 270 g/kWh OR <= 550 kg/kW/yr, (ii) ... (vii).
+ROUTE_1B = {"construction_permit_by_2030": True, "no_renewable_alternative": True,
+            "replaces_solid_liquid_fossil": True, "capacity_vs_replaced_pct": 110, "switch_to_low_carbon_gas_by_2035":
+            True, "ghg_reduction_vs_replaced_pct": 60, "coal_phase_out_commitment": True}
+
+
+def gas(metrics: dict) -> tuple[bool, dict[str, bool | None]]:
     result = screen(EU, "electricity_generation_gas", metrics)
-    assert result.aligned is aligned
-    (group,) = result.groups
-    assert (group.group, group.mode, group.passed) == ("emissions", "any", group_passed)
-    assert group.criteria == ("eu.4.29.lifecycle", "eu.4.29.direct", "eu.4.29.annual")
-    by_id = {criterion.id: criterion for criterion in result.criteria}
-    assert "2022/1214" in by_id["eu.4.29.direct"].source and "4.29 point 1(b)(i)" in by_id["eu.4.29.direct"].source
-    for criterion in result.criteria:
-        assert criterion.missing is (criterion.metric not in metrics)
+    return result.aligned, {group.group: group.passed for group in result.groups}
+
+
+@pytest.mark.parametrize(("metrics", "aligned", "route_1a"), [
+    ({"lifecycle_gco2e_per_kwh": 99}, True, True),
+    ({"lifecycle_gco2e_per_kwh": 100}, False, False),  # "below 100": strict
+    ({"lifecycle_gco2e_per_kwh": "0.09 kg/kWh"}, True, True),
+])
+def test_gas_route_1a_alone(metrics: dict, aligned: bool, route_1a: bool) -> None:
+    got, groups = gas(metrics)
+    assert got is aligned and groups["route=1a"] is route_1a
+    assert groups["route=1b"] is None  # nothing of route 1(b) stated: not assessed, never a pass
+
+
+def test_gas_direct_250_alone_is_not_aligned() -> None:
+    # issue 14: 250 g/kWh satisfies (i) but the other conditions of route 1(b) are not assessed.
+    result = screen(EU, "electricity_generation_gas", {"direct_gco2e_per_kwh": 250})
+    assert result.aligned is False
+    groups = {group.group: group for group in result.groups}
+    assert groups["route=1b/i"].passed is True and groups["route=1b"].passed is None
+    assert groups["route"].passed is None and groups["route"].parent is None
+    assert "not assessed" in result.reason and "construction_permit_by_2030" in result.reason
+
+
+@pytest.mark.parametrize(("extra", "aligned"), [
+    ({"direct_gco2e_per_kwh": 269}, True),
+    ({"direct_gco2e_per_kwh": 270}, False),  # "lower than 270"
+    ({"direct_gco2e_per_kwh": 350, "direct_kgco2e_per_kw_year": 550}, True),  # 350 g fails, <= 550 kg passes
+    ({"direct_gco2e_per_kwh": 350, "direct_kgco2e_per_kw_year": 551}, False),
+    ({"direct_kgco2e_per_kw_year": 549}, True),
+])
+def test_gas_route_1b_both_sides_of_each_number(extra: dict, aligned: bool) -> None:
+    assert gas({**ROUTE_1B, **extra})[0] is aligned
+
+
+@pytest.mark.parametrize(("change", "route_1b"), [
+    ({"capacity_vs_replaced_pct": 115}, True),  # (iv) "<= 115 %"
+    ({"capacity_vs_replaced_pct": 116}, False),
+    ({"ghg_reduction_vs_replaced_pct": 55}, True),  # (vi) ">= 55 %"
+    ({"ghg_reduction_vs_replaced_pct": 54.9}, False),
+    ({"switch_to_low_carbon_gas_by_2035": False}, False),
+    ({"no_renewable_alternative": None}, None),  # not stated: not assessed
+])
+def test_gas_route_1b_needs_all_its_conditions(change: dict, route_1b: bool | None) -> None:
+    aligned, groups = gas({**ROUTE_1B, "direct_gco2e_per_kwh": 250, **change})
+    assert groups["route=1b"] is route_1b and aligned is (route_1b is True)
+
+
+def test_gas_either_route_suffices() -> None:
+    assert gas({**ROUTE_1B, "direct_gco2e_per_kwh": 400, "lifecycle_gco2e_per_kwh": 90})[0] is True
+    assert gas({"lifecycle_gco2e_per_kwh": 150, "direct_gco2e_per_kwh": 400})[0] is False
+
+
+@pytest.mark.parametrize("activity", ["electricity_generation_solar_pv", "electricity_generation_wind"])
+def test_pv_and_wind_qualify_by_activity_type(activity: str) -> None:
+    # Sections 4.1 and 4.3 set no numeric threshold (FACTS §7); DNSH is a stated condition.
+    result = screen(EU, activity, {"lifecycle_gco2e_per_kwh": 500})
+    assert result.eligible and [c.metric for c in result.criteria] == ["dnsh_compliant"]
+    assert result.ignored_metrics == ("lifecycle_gco2e_per_kwh",)
+    assert result.aligned is False and "not assessed" in result.reason  # DNSH not stated
+    assert screen(EU, activity, {"dnsh_compliant": True}).aligned is True
+    assert screen(EU, activity, {"dnsh_compliant": False}).aligned is False
+
+
+@pytest.mark.parametrize(("activity", "metric", "value"), [
+    ("cement_clinker", "tco2e_per_t_clinker", -1),  # issue 14: -1 t/t was aligned
+    ("electricity_generation_gas", "direct_gco2e_per_kwh", "-5 g/kWh"),
+    ("building_renovation", "primary_energy_reduction_pct", 130),
+])
+def test_metrics_out_of_physical_bounds_are_refused(activity: str, metric: str, value: object) -> None:
+    with pytest.raises(InvalidMetric, match=metric) as caught:
+        screen(EU, activity, {metric: value})
+    assert "negative" in str(caught.value) or "100 %" in str(caught.value)
 
 
 @pytest.mark.parametrize(("metrics", "aligned"), [
@@ -110,7 +170,7 @@ def test_a_missing_metric_never_passes(metrics: dict) -> None:
     (criterion,) = result.criteria
     assert (criterion.passed, criterion.missing, criterion.value) == (None, True, None)
     assert result.missing == ("tco2e_per_t_clinker",)
-    assert "missing metrics tco2e_per_t_clinker" in result.reason
+    assert "not assessed: tco2e_per_t_clinker" in result.reason
 
 
 def test_a_misspelt_metric_is_reported_as_ignored() -> None:
@@ -161,10 +221,16 @@ def test_unknown_framework_lists_the_frameworks() -> None:
         list_activities("green_bonds_2015")
 
 
-def test_unknown_activity_is_not_eligible_and_lists_the_activities() -> None:
-    result = screen(EU, "coal_mining", {"tco2e_per_t_cement": 0.3})
-    assert (result.eligible, result.aligned, result.criteria) == (False, False, ())
-    assert "coal_mining" in result.reason and "cement_clinker" in result.reason and "new_buildings" in result.reason
+@pytest.mark.parametrize("activity", ["manufacture_of_aluminium", "Manufacture of iron and steel", "hydropower",
+                                      "passenger_cars", "coal_mining"])
+def test_an_activity_outside_the_rule_file_is_not_covered_never_not_eligible(activity: str) -> None:
+    # Real EU Taxonomy activities (3.8 aluminium, 3.9 iron and steel, 4.5 hydropower, 6.5 cars) this service
+    # has no rules for: the answer is "not covered by this service", not a verdict on their eligibility.
+    result = screen(EU, activity, {"tco2e_per_t_cement": 0.3})
+    assert (result.covered, result.eligible, result.aligned, result.criteria) == (False, None, False, ())
+    assert "not covered by this service" in result.reason and "not eligible" not in result.reason
+    assert "cement_clinker" in result.reason and "new_buildings" in result.reason
+    assert result.to_dict()["covered"] is False
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -176,10 +242,11 @@ def test_activity_by_chinese_or_english_name(name: str, expected: str) -> None:
 
 
 def test_result_is_json_ready() -> None:
-    result = screen(EU, "electricity_generation_gas", {"direct_gco2e_per_kwh": "250 g/kWh"})
+    result = screen(EU, "electricity_generation_gas", {"lifecycle_gco2e_per_kwh": "90 g/kWh"})
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     assert data["aligned"] is True and data["category"]["level2"] == {"code": "4.29", "name": result.name_en}
-    assert data["criteria"][1]["value"] == 250.0 and data["criteria"][0]["passed"] is None
+    assert data["criteria"][0]["value"] == 90.0 and data["criteria"][1]["passed"] is None
+    assert data["covered"] is True and {group["parent"] for group in data["groups"]} == {None, "route", "route=1b"}
     assert data["rules_version"] == default_rules().version
 
 
@@ -250,6 +317,39 @@ def test_list_activities_for_a_form() -> None:
     assert set(eu) == {"electricity_generation_solar_pv", "electricity_generation_wind", "electricity_generation_gas",
                        "hydrogen_manufacture", "cement_clinker", "cement", "new_buildings", "building_renovation"}
     assert eu["electricity_generation_gas"]["metrics"] == [
-        "lifecycle_gco2e_per_kwh", "direct_gco2e_per_kwh", "direct_kgco2e_per_kw_year"]
+        "lifecycle_gco2e_per_kwh", "construction_permit_by_2030", "direct_gco2e_per_kwh", "direct_kgco2e_per_kw_year",
+        "no_renewable_alternative", "replaces_solid_liquid_fossil", "capacity_vs_replaced_pct",
+        "switch_to_low_carbon_gas_by_2035", "ghg_reduction_vs_replaced_pct", "coal_phase_out_commitment"]
     assert len(list_activities()) == len(eu) + len(list_activities(CN))
     assert list_frameworks() == [CN, EU]
+
+
+# ------------------------------------------------------------------------------------------ industry (GB/T 4754)
+
+
+@pytest.mark.parametrize(("industry", "matches", "eligible"), [
+    ("C3011", True, True),  # 水泥制造
+    ("C3974", False, False),  # display panels (issue 14): not a clinker maker
+    ("", None, True),  # no industry registered: not checked, and the answer says so
+])
+def test_industry_must_match_the_activity(industry: str, matches: bool | None, eligible: bool) -> None:
+    result = screen(EU, "cement_clinker", {"tco2e_per_t_clinker": 0.7}, industry=industry)
+    assert result.industry is not None and result.industry.matches is matches
+    assert result.eligible is eligible and result.aligned is eligible
+    if matches is False:
+        assert "does not match" in result.reason and "C3011" in result.reason
+    if matches is None:
+        assert "not checked" in result.industry.note
+
+
+def test_an_activity_without_a_mapping_is_not_checked() -> None:
+    result = screen(CN, "ecological_restoration", {}, industry="C3974")
+    assert result.industry is not None and result.industry.matches is None
+    assert "no industry mapping" in result.industry.note
+
+
+def test_industry_mapping_rows_cite_their_source(rules: RuleSet) -> None:
+    assert rules.industries
+    for (framework, activity), mapping in rules.industries.items():
+        assert activity in rules.framework(framework), (framework, activity)
+        assert mapping.source and (mapping.any_industry or mapping.prefixes)

@@ -102,6 +102,8 @@ def test_the_package_keeps_every_public_name() -> None:
         "InvalidMetric", "RuleFileError", "RuleSet", "ScreeningResult", "UnitEnergyResult", "UnknownFramework",
         "UnknownProduct", "combine_groups", "compare_unit_energy", "default_rules", "evaluate_criterion",
         "grade_unit_energy", "list_activities", "list_frameworks", "list_products", "screen",
+        # added with the industry check and the nested groups (issue 14)
+        "IndustryCheck", "IndustryMapping", "aligned_by", "check_industry",
     }
     assert set(carbon.screening.__all__) == names
     assert all(hasattr(carbon.screening, name) for name in names)

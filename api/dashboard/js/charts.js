@@ -136,12 +136,18 @@ export function changeOption(data) {
   };
 }
 
-/** CO2 by year (bars, 万t) with the peak candidate marked and CO2 per GDP on a second axis. */
+// The label pinned on the peak year, by peak status: 峰 (confirmed), 峰? (provisional), 高 (plateau: highest year).
+const PEAK_PIN = { peaked_confirmed: '峰', peaked_provisional: '峰?', plateau: '高' };
+
+/** CO2 by year (bars, 万t) with the peak (by status) marked and CO2 per GDP on a second axis. */
 export function carbonOption(data) {
   const years = data.years || [];
   const labels = years.map((row) => String(row.year));
   const peak = data.peak || {};
-  const peakIndex = labels.indexOf(String(peak.peak_year));
+  // Pin the peak only where the status says there is one: a pre-peak or too-short series has no peak yet, and
+  // a plateau's highest year is a candidate, not a peak.
+  const pin = PEAK_PIN[peak.status];
+  const peakIndex = pin ? labels.indexOf(String(peak.peak_year)) : -1;
   return {
     legend: { ...LEGEND, data: ['CO₂ (万t)', 'CO₂/GDP (t/万元)'] },
     grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
@@ -160,7 +166,7 @@ export function carbonOption(data) {
           itemStyle: { color: i === peakIndex ? '#b45309' : row.source === 'official' ? '#334155' : '#64748b' } })),
         label: { show: true, position: 'insideBottom', distance: 8, color: '#fff', fontSize: 11, formatter: (p) => num(p.value, 0) },
         markPoint: peakIndex >= 0 ? { symbol: 'pin', symbolSize: 40, itemStyle: { color: '#b45309' },
-          label: { formatter: '峰', color: '#fff' },
+          label: { formatter: pin, color: '#fff' },
           data: [{ coord: [peakIndex, years[peakIndex].co2_t / 1e4] }] } : undefined },
       { name: 'CO₂/GDP (t/万元)', type: 'line', yAxisIndex: 1, color: COLORS.path, symbolSize: 6,
         data: years.map((row) => row.co2_per_gdp) },

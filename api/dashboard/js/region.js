@@ -12,6 +12,7 @@ import { badge, card, el, errorBox, exportButtons, fill, mountChart, notice, spi
 
 const enc = encodeURIComponent;
 const isNumber = (value) => typeof value === 'number' && Number.isFinite(value);
+const PEAKED = new Set(['peaked_provisional', 'peaked_confirmed']);
 
 function kpi(label, value, { unit = '', sub = null, tone = '' } = {}) {
   return el('div', { class: `kpi ${tone}`.trim() },
@@ -121,8 +122,11 @@ function renderCarbon(parts, data) {
     peak.meets_aim ? badge('可实现 met', 'good') : badge('未实现 not met', 'bad')] : [];
   parts.body.append(el('div', { class: 'legend-note' },
     '达峰状态 peak status: ', peakBadge(peak),
-    peak.peak_year ? ` 峰值候选 candidate ${peak.peak_year}` : '',
+    peak.peak_year && PEAKED.has(peak.status) ? ` 峰值候选 candidate ${peak.peak_year}` : '',
+    peak.status === 'plateau' && peak.peak_year ? ` 最高年 highest ${peak.peak_year}` : '',
     peak.projected_peak_year ? ` · 预计达峰 projected ${peak.projected_peak_year}` : '', ...aim,
+    peak.projection_note && peak.status !== 'peaked_confirmed' ? el('div', { class: 'notes' }, peak.projection_note)
+      : null,
     peak.rule ? el('details', { class: 'rule' }, el('summary', {}, '判定规则 the rule'), el('p', {}, peak.rule)) : null));
 }
 

@@ -40,7 +40,8 @@ function renderResult(container, result) {
   const criteria = result.criteria || [];
   const summary = el('div', { class: 'verdict' },
     el('div', {}, el('span', { class: 'verdict-label' }, '适用 eligible '),
-      result.eligible ? badge('是 yes', 'good') : badge('否 no', 'bad')),
+      result.covered === false ? badge('未覆盖 not covered by this service', 'muted')
+        : result.eligible ? badge('是 yes', 'good') : badge('否 no', 'bad')),
     el('div', {}, el('span', { class: 'verdict-label' }, '达标 aligned '),
       result.aligned ? badge('是 yes', 'good') : badge('否 no', 'bad')),
     result.reason ? el('p', { class: 'verdict-reason' }, result.reason) : null);
