@@ -9,6 +9,7 @@ value differs becomes a new *revision* with an audit entry (who, when, source, o
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
 from carbon.jsonable import records as jsonable_records
 from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
+from carbon.store.consumption import MonthlySums, monthly_sums
 
 __all__ = [
     "IngestSummary", "ingest_consumption", "ingest_file", "ingest_readings", "ingest_records", "read_readings_csv",
@@ -183,48 +185,101 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     home = store.enterprise_regions()
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()
+    batch_keys = _BatchKeys()
+    prepared = (_prepare(len(chunk), validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
+                                                          today=today, factors=factors, grid_regions=grid),
+                         batch_keys, home, summary.batch_id, stamp)
+                for chunk in chunks)
+    # The first chunk (a whole request) is read, validated, converted and summed before the write lock is
+    # taken; the later chunks of a large file stream through the transaction.
+    first = next(prepared, None)
 
     with store.transaction():
         store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
                           enterprise_scope=enterprise_id)
-        stored_pairs = store.consumption_pairs()  # what existed before this batch
-        batch_pairs: set[tuple[str, str]] = set()
-        batch_keys = _BatchKeys()
-        for chunk in chunks:
-            summary.read += len(chunk)
-            checked = validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
-                                           today=today, factors=factors, grid_regions=grid)
-            rejected = [checked.rejected]
-            converted = checked.good  # converted by the validation, once
-            if not converted.empty:
-                new, revised, duplicates, unchanged = _classify(store, converted, batch_keys, stored_pairs,
-                                                                batch_pairs)
-                rejected.append(duplicates)
-                summary.unchanged += unchanged
-                if len(new):
-                    new = new.assign(revision=1, batch_id=summary.batch_id, created_batch=summary.batch_id,
-                                     source_row=new["row"], submitted_at=new["submitted_at"].fillna(stamp),
-                                     updated_at=stamp)
-                    store.insert_consumption(new)
-                    store.add_to_monthly_totals(_with_region(new, home))
-                    digest.add(new)
-                    summary.accepted += len(new)
-                if len(revised):
-                    store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
-                    store.add_to_monthly_totals(_with_region(revised, home))
-                    store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
-                    revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp)
-                    summary.revised += len(revised)
+        pairs: dict[tuple[str, str], bool] = {}  # (enterprise, month) met in this batch → stored before it
+        for chunk in itertools.chain([first] if first is not None else [], prepared):
+            summary.read += chunk.read
+            rejected = [chunk.checked.rejected]
+            if not chunk.checked.good.empty:
+                rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
+                                             home=home, actor=actor, stamp=stamp))
             for frame in rejected:
                 if len(frame):
                     store.add_rejections(summary.batch_id, frame)
                     summary.rejections.append(frame)
                     summary.rejected += len(frame)
             if progress:
-                progress(len(chunk))
+                progress(chunk.read)
 
         _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
+
+
+@dataclass
+class _Prepared:
+    """A validated and converted chunk, with what it writes if all its rows are new (the usual case)."""
+
+    read: int
+    checked: Any  # the validation's result: ``good`` (converted) and ``rejected`` rows
+    keys: np.ndarray  # the natural key of each good row, packed (see _BatchKeys)
+    pair_codes: np.ndarray  # each good row's (enterprise, month) as an index into ``pairs``
+    pairs: list[tuple[str, str]]
+    new: pd.DataFrame  # the good rows as new rows of the batch, with their enterprise's region
+    sums: MonthlySums  # what ``new`` adds to the monthly totals
+    digest: ContentDigest  # the content digest of ``new``
+
+
+def _prepare(read: int, checked: Any, batch_keys: _BatchKeys, home: Mapping[str, str], batch_id: str,
+             stamp: str) -> _Prepared:
+    """Everything about a validated chunk that does not depend on what is stored (made outside the lock)."""
+    good = checked.good
+    digest = ContentDigest("consumption")
+    if good.empty:
+        return _Prepared(read, checked, np.array([], dtype=np.int64), np.array([], dtype=np.int64), [], good,
+                         MonthlySums([], []), digest)
+    pair_codes, pairs = _pairs(good)
+    new = _with_region(_as_new(good, batch_id, stamp), home)
+    digest.add(new)
+    return _Prepared(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest)
+
+
+def _as_new(rows: pd.DataFrame, batch_id: str, stamp: str) -> pd.DataFrame:
+    """Rows as the first revision of their keys, stored by this batch."""
+    return rows.assign(revision=1, batch_id=batch_id, created_batch=batch_id, source_row=rows["row"],
+                       submitted_at=rows["submitted_at"].fillna(stamp), updated_at=stamp)
+
+
+def _merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
+    """Fold the digest of some rows into the batch's (the digest is a count, a wrapping sum and a xor)."""
+    digest.count += part.count
+    digest.total = (digest.total + part.total) % 2**64
+    digest.xor ^= part.xor
+
+
+def _store_chunk(store: Store, chunk: _Prepared, summary: IngestSummary, digest: ContentDigest,
+                 revisions: list[dict[str, Any]], batch_keys: _BatchKeys, pairs: dict[tuple[str, str], bool], *,
+                 home: Mapping[str, str], actor: str, stamp: str) -> pd.DataFrame:
+    """Classify a chunk's good rows against the batch and the database and write them; its duplicates back."""
+    new, revised, duplicates, unchanged = _classify(store, chunk, batch_keys, pairs)
+    summary.unchanged += unchanged
+    if new is chunk.new:  # every row new: write what was prepared outside the lock
+        store.insert_consumption(new)
+        store.add_monthly_sums(chunk.sums)
+        _merge_digest(digest, chunk.digest)
+    elif len(new):
+        new = _with_region(_as_new(new, summary.batch_id, stamp), home)
+        store.insert_consumption(new)
+        store.add_to_monthly_totals(new)
+        digest.add(new)
+    summary.accepted += len(new)
+    if len(revised):
+        store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
+        store.add_to_monthly_totals(_with_region(revised, home))
+        store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
+        revisions += _revision_entries(revised, summary.batch_id, summary.source, actor, stamp)
+        summary.revised += len(revised)
+    return duplicates
 
 
 def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, revisions: list[dict[str, Any]], *,
@@ -256,18 +311,25 @@ def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
     return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 
-def _classify(store: Store, converted: pd.DataFrame, batch_keys: _BatchKeys, stored_pairs: set[tuple[str, str]],
-              batch_pairs: set[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Split converted rows into new, revised (with their old values), duplicates of this batch, unchanged.
+def _classify(store: Store, chunk: _Prepared, batch_keys: _BatchKeys,
+              pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Split a chunk's converted rows into new, revised (with their old values), duplicates of this batch and
+    the number unchanged. When every row is new, ``new`` is the prepared ``chunk.new`` itself.
 
-    Only rows whose (enterprise, month) met stored rows, or rows of earlier chunks, are looked up; the rest
-    are new without asking the database.
+    ``pairs`` holds the (enterprise, month) pairs met earlier in the batch, each with whether it had stored rows
+    before the batch; the database is asked only about the pairs met for the first time. Only rows whose pair
+    met stored rows, or rows of earlier chunks, are looked up by key; the rest are new.
     """
-    keys = batch_keys.encode(converted)
-    pair_codes, pairs = _pairs(converted)
-    in_batch = np.array([pair in batch_pairs for pair in pairs], dtype=bool)[pair_codes]
-    in_store = np.array([pair in stored_pairs for pair in pairs], dtype=bool)[pair_codes]
-    batch_pairs.update(pairs)
+    converted, keys = chunk.checked.good, chunk.keys
+    in_batch = np.array([pair in pairs for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
+    first_met = [pair for pair in chunk.pairs if pair not in pairs]
+    stored = store.stored_pairs(first_met)
+    pairs.update((pair, pair in stored) for pair in first_met)
+    in_store = np.array([pairs[pair] for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
+    no_rejections = pd.DataFrame(columns=["row", "field", "reason", "value"])
+    if not in_batch.any() and not in_store.any():
+        batch_keys.add(keys, converted["row"].to_numpy())
+        return chunk.new, converted.iloc[:0], no_rejections, 0
 
     earlier = np.full(len(converted), -1, dtype=np.int64)
     if in_batch.any():
