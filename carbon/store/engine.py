@@ -431,11 +431,11 @@ class Engine:
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) and "busy" not in str(error):
                     raise
-                if time.monotonic() >= deadline:
-                    raise Busy(f"another write held the database for more than {self.write_wait_s:g} s") from error
                 if not waited and self.on_write_wait is not None:
                     self.on_write_wait()
                 waited = True
+                if time.monotonic() >= deadline:
+                    raise Busy(f"another write held the database for more than {self.write_wait_s:g} s") from error
             finally:
                 self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
