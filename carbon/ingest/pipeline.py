@@ -197,11 +197,13 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     with store.transaction():
         store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
                           enterprise_scope=enterprise_id)
+        store.changes_only_regions(())  # a batch changes the regions of its rows' enterprises only
         pairs: dict[tuple[str, str], bool] = {}  # (enterprise, month) met in this batch → stored before it
         for chunk in itertools.chain([first] if first is not None else [], prepared):
             summary.read += chunk.read
             rejected = [chunk.checked.rejected]
             if not chunk.checked.good.empty:
+                store.changes_only_regions({home.get(e) for e in chunk.new["enterprise_id"].unique()})
                 rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
                                              home=home, actor=actor, stamp=stamp))
             for frame in rejected:

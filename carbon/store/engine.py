@@ -9,7 +9,8 @@ Two engines behind one :class:`Engine`:
 
 Write transactions are serialised (SQLite's write lock taken at ``BEGIN IMMEDIATE``; a transaction-level advisory
 lock on PostgreSQL), so a batch classifies its rows against a database no other batch is changing, and each one
-bumps ``data_version`` so cached reports know the data moved. The threads of one process queue for a write on an
+bumps ``data_version`` (or, when it declared the regions it changes, only their versions) so cached reports
+know the data moved. The threads of one process queue for a write on an
 in-process lock per database first (:class:`WriterQueue`), so they never race each other in SQLite's busy
 timeout; a writer that cannot begin within :attr:`Engine.write_wait_s` hears :class:`carbon.errors.Busy`.
 The keys of every advisory lock of the service are in :class:`AdvisoryLocks`.
@@ -41,14 +42,17 @@ import sqlite_utils
 from carbon.errors import Busy
 
 __all__ = [
-    "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "TRANSIENT_ERRORS", "AdvisoryLocks",
-    "Engine", "PostgresConnection", "SchedulerLock", "Scope", "WriterQueue", "clean", "columns_as_lists",
-    "conditions", "connect_sqlite", "default_db_path", "int_years", "is_postgresql", "now_iso", "upsert_sql",
+    "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
+    "AdvisoryLocks", "Engine", "PostgresConnection", "SchedulerLock", "Scope", "WriterQueue", "clean",
+    "columns_as_lists", "conditions", "connect_sqlite", "default_db_path", "int_years", "is_postgresql", "now_iso",
+    "upsert_sql",
 ]
 
 DEFAULT_DB = Path("data") / "carbon.db"
 # How long a write waits for the writers before it [s]: a batch of the API holds the lock for milliseconds.
 DEFAULT_WRITE_WAIT_S = 20.0
+# The key in ``meta`` of a region's version (the region code follows).
+REGION_VERSION = "region_version:"
 BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
@@ -352,6 +356,7 @@ class Engine:
         # How long a write waits for other writers [s] before Busy; a long-running CLI ingest may wait longer.
         self.write_wait_s: float = DEFAULT_WRITE_WAIT_S
         self.on_write_wait: Callable[[], None] | None = None  # called once when a write starts waiting
+        self._regions_changed: set[str] | None = None  # declared by the running transaction, if it did
 
     def close(self) -> None:
         self.conn.close()
@@ -392,7 +397,7 @@ class Engine:
             raise Busy(f"another write held the database for more than {self.write_wait_s:g} s")
         try:
             self._begin(deadline)
-            self._depth = 1
+            self._depth, self._regions_changed = 1, None
             try:
                 yield self
                 self._bump_versions()
@@ -439,13 +444,38 @@ class Engine:
             finally:
                 self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
+    def changes_only_regions(self, regions: Iterable[str]) -> None:
+        """Declare that the current write transaction changes the data of these regions only.
+
+        Its commit then moves only their region versions (see :meth:`data_versions`), so cached reports of
+        other regions stay valid. Only the outermost transaction may say so: one nested inside a larger
+        transaction leaves the declaration to it (and the data version moves as a whole).
+        """
+        if self._depth == 1:
+            self._regions_changed = (self._regions_changed or set()) | {str(r) for r in regions if r is not None}
+
     def _bump_versions(self) -> None:
-        """Tell cached reports that the data moved (inside the committing transaction)."""
-        self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+        """Tell cached reports that the data moved (inside the committing transaction): the versions of the
+        regions the transaction declared it changes, or else the data version of the whole database."""
+        regions, self._regions_changed = self._regions_changed, None
+        if regions is None:
+            self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            return
+        self.conn.executemany("INSERT INTO meta (key, value) VALUES (?, 1) "
+                              "ON CONFLICT (key) DO UPDATE SET value = meta.value + 1",
+                              [[f"{REGION_VERSION}{region}"] for region in sorted(regions)])
 
     def data_version(self) -> int:
-        """A number that changes whenever a write transaction commits (any connection, any process)."""
+        """A number that changes whenever a write transaction commits (any connection, any process), except
+        those that declared the regions they change (:meth:`changes_only_regions`)."""
         return int(self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+
+    def data_versions(self, region: str) -> tuple[int, int]:
+        """The data version and the version of a region: together they change whenever the region's data may
+        have changed (any connection, any process)."""
+        rows = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('data_version', ?)",
+                                      [f"{REGION_VERSION}{region}"]).fetchall())
+        return int(rows.get("data_version", 0)), int(rows.get(f"{REGION_VERSION}{region}", 0))
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The result as a list of dicts (column name → value)."""

@@ -180,3 +180,14 @@ def test_writers_of_one_process_queue_for_the_lock(tmp_path) -> None:
     assert done == [True] and _batches(second) == 2
     for store in (first, second, impatient):
         store.close()
+
+
+def test_a_transaction_that_names_its_regions_moves_only_their_versions(fresh_store: Store) -> None:
+    before, region_before = fresh_store.data_versions("gz-htz")
+    with fresh_store.transaction():
+        fresh_store.changes_only_regions(["gz-htz"])
+    assert fresh_store.data_versions("gz-htz") == (before, region_before + 1)
+    assert fresh_store.data_versions("elsewhere") == (before, 0)
+    with fresh_store.transaction(), fresh_store.transaction():
+        fresh_store.changes_only_regions(["gz-htz"])  # nested: the outer transaction may change anything
+    assert fresh_store.data_versions("gz-htz") == (before + 1, region_before + 1)
