@@ -21,14 +21,21 @@ import numpy as np
 import pandas as pd
 
 from carbon.audit import ContentDigest, chain_entries, consumption_key
-from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.chunks import (
+    ConsumptionKeys,
+    PreparedChunk,
+    SeenKeys,
+    as_new_rows,
+    merge_digest,
+    prepare_chunk,
+    with_region,
+)
 from carbon.ingest.validate.consumption import validate_consumption
 from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
 from carbon.jsonable import records as jsonable_records
 from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
-from carbon.store.consumption import MonthlySums, monthly_sums
 
 __all__ = [
     "IngestSummary", "ingest_consumption", "ingest_file", "ingest_readings", "ingest_records", "read_readings_csv",
@@ -89,67 +96,6 @@ def _grid_regions(store: Store) -> dict[str, str | None]:
     return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
 
 
-class _SeenKeys:
-    """Exact natural keys a batch has handled so far, packed into int64, with the source row of each.
-
-    Each chunk's keys are kept sorted; a lookup is a binary search per chunk, so a million keys cost little.
-    """
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        """The source row of each key's earlier occurrence in this batch, or -1."""
-        found = np.full(len(keys), -1, dtype=np.int64)
-        for sorted_keys, rows in self.chunks:
-            if not len(sorted_keys):
-                continue
-            position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
-            hit = (sorted_keys[position] == keys) & (found < 0)
-            found[hit] = rows[position[hit]]
-        return found
-
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.chunks.append((keys[order], rows[order]))
-
-
-class _BatchKeys(_SeenKeys):
-    """Consumption keys (enterprise, month, carrier, purpose); only rows whose (enterprise, month) was met
-    before are looked up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.enterprises: dict[str, int] = {}
-        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
-            series = series.astype("category")
-            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
-            return mapped[series.cat.codes.to_numpy()]
-
-        enterprise = per_category(frame["enterprise_id"],
-                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
-        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
-        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
-        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
-        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
-        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
-
-
-def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Per row, the code of its (enterprise, period) pair; and the distinct pairs."""
-    enterprise = frame["enterprise_id"].astype("category")
-    period = frame["period"].astype("category")
-    combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
-        + period.cat.codes.to_numpy()
-    codes, uniques = pd.factorize(combined)
-    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
-    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
-    return codes, pairs
-
-
 def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
                        enterprise_id: str | None = None, today: date | None = None,
                        factors: FactorSet | None = None, progress: Progress | None = None,
@@ -185,10 +131,11 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     home = store.enterprise_regions()
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()
-    batch_keys = _BatchKeys()
-    prepared = (_prepare(len(chunk), validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
-                                                          today=today, factors=factors, grid_regions=grid),
-                         batch_keys, home, summary.batch_id, stamp)
+    batch_keys = ConsumptionKeys()
+    prepared = (prepare_chunk(len(chunk), validate_consumption(chunk, enterprises=enterprises,
+                                                               enterprise_id=enterprise_id, today=today,
+                                                               factors=factors, grid_regions=grid),
+                              batch_keys, home, summary.batch_id, stamp)
                 for chunk in chunks)
     # The first chunk (a whole request) is read, validated, converted and summed before the write lock is
     # taken; the later chunks of a large file stream through the transaction.
@@ -218,49 +165,8 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     return summary
 
 
-@dataclass
-class _Prepared:
-    """A validated and converted chunk, with what it writes if all its rows are new (the usual case)."""
-
-    read: int
-    checked: Any  # the validation's result: ``good`` (converted) and ``rejected`` rows
-    keys: np.ndarray  # the natural key of each good row, packed (see _BatchKeys)
-    pair_codes: np.ndarray  # each good row's (enterprise, month) as an index into ``pairs``
-    pairs: list[tuple[str, str]]
-    new: pd.DataFrame  # the good rows as new rows of the batch, with their enterprise's region
-    sums: MonthlySums  # what ``new`` adds to the monthly totals
-    digest: ContentDigest  # the content digest of ``new``
-
-
-def _prepare(read: int, checked: Any, batch_keys: _BatchKeys, home: Mapping[str, str], batch_id: str,
-             stamp: str) -> _Prepared:
-    """Everything about a validated chunk that does not depend on what is stored (made outside the lock)."""
-    good = checked.good
-    digest = ContentDigest("consumption")
-    if good.empty:
-        return _Prepared(read, checked, np.array([], dtype=np.int64), np.array([], dtype=np.int64), [], good,
-                         MonthlySums([], []), digest)
-    pair_codes, pairs = _pairs(good)
-    new = _with_region(_as_new(good, batch_id, stamp), home)
-    digest.add(new)
-    return _Prepared(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest)
-
-
-def _as_new(rows: pd.DataFrame, batch_id: str, stamp: str) -> pd.DataFrame:
-    """Rows as the first revision of their keys, stored by this batch."""
-    return rows.assign(revision=1, batch_id=batch_id, created_batch=batch_id, source_row=rows["row"],
-                       submitted_at=rows["submitted_at"].fillna(stamp), updated_at=stamp)
-
-
-def _merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
-    """Fold the digest of some rows into the batch's (the digest is a count, a wrapping sum and a xor)."""
-    digest.count += part.count
-    digest.total = (digest.total + part.total) % 2**64
-    digest.xor ^= part.xor
-
-
-def _store_chunk(store: Store, chunk: _Prepared, summary: IngestSummary, digest: ContentDigest,
-                 revisions: list[dict[str, Any]], batch_keys: _BatchKeys, pairs: dict[tuple[str, str], bool], *,
+def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, digest: ContentDigest,
+                 revisions: list[dict[str, Any]], batch_keys: ConsumptionKeys, pairs: dict[tuple[str, str], bool], *,
                  home: Mapping[str, str], actor: str, stamp: str) -> pd.DataFrame:
     """Classify a chunk's good rows against the batch and the database and write them; its duplicates back."""
     new, revised, duplicates, unchanged = _classify(store, chunk, batch_keys, pairs)
@@ -268,17 +174,17 @@ def _store_chunk(store: Store, chunk: _Prepared, summary: IngestSummary, digest:
     if new is chunk.new:  # every row new: write what was prepared outside the lock
         store.insert_consumption(new)
         store.add_monthly_sums(chunk.sums)
-        _merge_digest(digest, chunk.digest)
+        merge_digest(digest, chunk.digest)
     elif len(new):
-        new = _with_region(_as_new(new, summary.batch_id, stamp), home)
+        new = with_region(as_new_rows(new, summary.batch_id, stamp), home)
         store.insert_consumption(new)
         store.add_to_monthly_totals(new)
         digest.add(new)
     summary.accepted += len(new)
     if len(revised):
         store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
-        store.add_to_monthly_totals(_with_region(revised, home))
-        store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
+        store.add_to_monthly_totals(with_region(revised, home))
+        store.add_to_monthly_totals(with_region(_old_values(revised), home), sign=-1.0)
         revisions += _revision_entries(revised, summary.batch_id, summary.source, actor, stamp)
         summary.revised += len(revised)
     return duplicates
@@ -300,20 +206,13 @@ def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, re
                        content_hash=digest.hexdigest if digest.count else None)
 
 
-def _with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
-    """Rows with their enterprise's region, looked up once per enterprise."""
-    enterprise = rows["enterprise_id"].astype("category")
-    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
-    return rows.assign(region=regions)
-
-
 def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
     """Revised rows with their converted values as they were before the revision (to take off the totals)."""
     values = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
     return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 
-def _classify(store: Store, chunk: _Prepared, batch_keys: _BatchKeys,
+def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
               pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
     """Split a chunk's converted rows into new, revised (with their old values), duplicates of this batch and
     the number unchanged. When every row is new, ``new`` is the prepared ``chunk.new`` itself.
@@ -395,7 +294,7 @@ def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterp
 
 # -- telemetry ----------------------------------------------------------------------------------------------
 
-class _ReadingKeys(_SeenKeys):
+class _ReadingKeys(SeenKeys):
     """Reading keys (meter, quarter-hour since 1970): the meter in the high 32 bits, the quarter in the low."""
 
     def __init__(self) -> None:
