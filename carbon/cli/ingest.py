@@ -15,7 +15,9 @@ from rich.table import Table
 from carbon.cli.common import console, db_option, err_console, open_db, print_json
 from carbon.errors import CarbonError
 
-__all__ = ["ingest_command", "print_summary", "progress_bar"]
+__all__ = ["INGEST_WRITE_WAIT_S", "ingest_command", "print_summary", "progress_bar"]
+
+INGEST_WRITE_WAIT_S = 6 * 3600.0  # how long an ingest waits for other writers [s] before giving up
 
 
 @click.command("ingest")
@@ -41,6 +43,10 @@ def ingest_command(paths: tuple[str, ...], db_path: str | None, enterprise_id: s
     unreadable = False
     show_progress = not as_json and console.is_terminal
     with open_db(db_path) as store:
+        # Another ingest may hold the database for minutes: wait for it, and say so, rather than give up.
+        store.write_wait_s = INGEST_WRITE_WAIT_S
+        store.on_write_wait = lambda: err_console.print(
+            "another write holds the database; waiting for it to finish …", highlight=False)
         for path in paths:
             size = Path(path).stat().st_size
             with progress_bar(show_progress, Path(path).name) as advance:

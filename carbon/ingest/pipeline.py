@@ -9,6 +9,7 @@ value differs becomes a new *revision* with an audit entry (who, when, source, o
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +21,16 @@ import numpy as np
 import pandas as pd
 
 from carbon.audit import ContentDigest, chain_entries, consumption_key
-from carbon.carriers import carrier_ids
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.chunks import (
+    ConsumptionKeys,
+    PreparedChunk,
+    SeenKeys,
+    as_new_rows,
+    merge_digest,
+    prepare_chunk,
+    with_region,
+)
 from carbon.ingest.hold import DEFAULT_HOLD, HoldPolicy, RevisionContext, hold_revised, revision_view
 from carbon.ingest.validate.consumption import validate_consumption
 from carbon.ingest.validate.readings import validate_readings
@@ -90,67 +99,6 @@ def _grid_regions(store: Store) -> dict[str, str | None]:
     return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
 
 
-class _SeenKeys:
-    """Exact natural keys a batch has handled so far, packed into int64, with the source row of each.
-
-    Each chunk's keys are kept sorted; a lookup is a binary search per chunk, so a million keys cost little.
-    """
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        """The source row of each key's earlier occurrence in this batch, or -1."""
-        found = np.full(len(keys), -1, dtype=np.int64)
-        for sorted_keys, rows in self.chunks:
-            if not len(sorted_keys):
-                continue
-            position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
-            hit = (sorted_keys[position] == keys) & (found < 0)
-            found[hit] = rows[position[hit]]
-        return found
-
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.chunks.append((keys[order], rows[order]))
-
-
-class _BatchKeys(_SeenKeys):
-    """Consumption keys (enterprise, month, carrier, purpose); only rows whose (enterprise, month) was met
-    before are looked up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.enterprises: dict[str, int] = {}
-        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
-            series = series.astype("category")
-            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
-            return mapped[series.cat.codes.to_numpy()]
-
-        enterprise = per_category(frame["enterprise_id"],
-                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
-        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
-        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
-        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
-        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
-        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
-
-
-def _pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Per row, the code of its (enterprise, period) pair; and the distinct pairs."""
-    enterprise = frame["enterprise_id"].astype("category")
-    period = frame["period"].astype("category")
-    combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
-        + period.cat.codes.to_numpy()
-    codes, uniques = pd.factorize(combined)
-    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
-    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
-    return codes, pairs
-
-
 def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
                        enterprise_id: str | None = None, today: date | None = None,
                        factors: FactorSet | None = None, progress: Progress | None = None,
@@ -197,55 +145,73 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     stamp = now_iso()
     context = RevisionContext(summary.batch_id, source, actor, stamp, today or date.today(),
                               None if confirm else hold)
+    batch_keys = ConsumptionKeys()
+    prepared = (prepare_chunk(len(chunk), validate_consumption(chunk, enterprises=enterprises,
+                                                               enterprise_id=enterprise_id, today=today,
+                                                               factors=factors, grid_regions=grid),
+                              batch_keys, home, summary.batch_id, stamp)
+                for chunk in chunks)
+    # The first chunk (a whole request) is read, validated, converted and summed before the write lock is
+    # taken; the later chunks of a large file stream through the transaction.
+    first = next(prepared, None)
 
     with store.transaction():
         store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
                           enterprise_scope=enterprise_id)
-        stored_pairs = store.consumption_pairs()  # what existed before this batch
-        batch_pairs: set[tuple[str, str]] = set()
-        batch_keys = _BatchKeys()
-        for chunk in chunks:
-            summary.read += len(chunk)
-            checked = validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
-                                           today=today, factors=factors, grid_regions=grid)
-            rejected = [checked.rejected]
-            converted = checked.good  # converted by the validation, once
-            if not converted.empty:
-                new, revised, duplicates, unchanged = _classify(store, converted, batch_keys, stored_pairs,
-                                                                batch_pairs)
-                rejected.append(duplicates)
-                summary.unchanged += unchanged
-                if len(new):
-                    new = new.assign(revision=1, batch_id=summary.batch_id, created_batch=summary.batch_id,
-                                     source_row=new["row"], submitted_at=new["submitted_at"].fillna(stamp),
-                                     updated_at=stamp)
-                    store.insert_consumption(new)
-                    store.add_to_monthly_totals(_with_region(new, home))
-                    digest.add(new)
-                    summary.accepted += len(new)
-                if len(revised):
-                    revised, held = hold_revised(store, revised, context)
-                    summary.held += held
-                if len(revised):
-                    store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
-                    store.add_to_monthly_totals(_with_region(revised, home))
-                    store.add_to_monthly_totals(_with_region(_old_values(revised), home), sign=-1.0)
-                    revisions += _revision_entries(revised, summary.batch_id, source, actor, stamp, reason)
-                    summary.revisions += [revision_view(row) for row in revised.to_dict("records")]
-                    store.settle_held(revised[list(CONSUMPTION_KEY)].to_dict("records"),
-                                      status="applied" if confirm else "superseded", batch_id=summary.batch_id,
-                                      by=actor, reason=reason)
-                    summary.revised += len(revised)
+        store.changes_only_regions(())  # a batch changes the regions of its rows' enterprises only
+        pairs: dict[tuple[str, str], bool] = {}  # (enterprise, month) met in this batch → stored before it
+        for chunk in itertools.chain([first] if first is not None else [], prepared):
+            summary.read += chunk.read
+            rejected = [chunk.checked.rejected]
+            if not chunk.checked.good.empty:
+                store.changes_only_regions({home.get(e) for e in chunk.new["enterprise_id"].unique()})
+                rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
+                                             home=home, context=context, confirm=confirm, reason=reason))
             for frame in rejected:
                 if len(frame):
                     store.add_rejections(summary.batch_id, frame)
                     summary.rejections.append(frame)
                     summary.rejected += len(frame)
             if progress:
-                progress(len(chunk))
+                progress(chunk.read)
 
         _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
+
+
+def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, digest: ContentDigest,
+                 revisions: list[dict[str, Any]], batch_keys: ConsumptionKeys, pairs: dict[tuple[str, str], bool], *,
+                 home: Mapping[str, str], context: RevisionContext, confirm: bool,
+                 reason: str | None) -> pd.DataFrame:
+    """Classify a chunk's good rows against the batch and the database and write them (revisions that the hold
+    policy holds are kept aside); its duplicates back."""
+    actor, stamp = context.actor, context.stamp
+    new, revised, duplicates, unchanged = _classify(store, chunk, batch_keys, pairs)
+    summary.unchanged += unchanged
+    if new is chunk.new:  # every row new: write what was prepared outside the lock
+        store.insert_consumption(new)
+        store.add_monthly_sums(chunk.sums)
+        merge_digest(digest, chunk.digest)
+    elif len(new):
+        new = with_region(as_new_rows(new, summary.batch_id, stamp), home)
+        store.insert_consumption(new)
+        store.add_to_monthly_totals(new)
+        digest.add(new)
+    summary.accepted += len(new)
+    if len(revised):
+        revised, held = hold_revised(store, revised, context)
+        summary.held += held
+    if len(revised):
+        store.revise_consumption(revised.assign(batch_id=summary.batch_id, updated_at=stamp))
+        store.add_to_monthly_totals(with_region(revised, home))
+        store.add_to_monthly_totals(with_region(_old_values(revised), home), sign=-1.0)
+        revisions += _revision_entries(revised, summary.batch_id, summary.source, actor, stamp, reason)
+        summary.revisions += [revision_view(row) for row in revised.to_dict("records")]
+        store.settle_held(revised[list(CONSUMPTION_KEY)].to_dict("records"),
+                          status="applied" if confirm else "superseded", batch_id=summary.batch_id, by=actor,
+                          reason=reason)
+        summary.revised += len(revised)
+    return duplicates
 
 
 def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, revisions: list[dict[str, Any]], *,
@@ -264,31 +230,31 @@ def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, re
                        content_hash=digest.hexdigest if digest.count else None)
 
 
-def _with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
-    """Rows with their enterprise's region, looked up once per enterprise."""
-    enterprise = rows["enterprise_id"].astype("category")
-    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
-    return rows.assign(region=regions)
-
-
 def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
     """Revised rows with their converted values as they were before the revision (to take off the totals)."""
     values = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
     return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 
-def _classify(store: Store, converted: pd.DataFrame, batch_keys: _BatchKeys, stored_pairs: set[tuple[str, str]],
-              batch_pairs: set[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Split converted rows into new, revised (with their old values), duplicates of this batch, unchanged.
+def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
+              pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Split a chunk's converted rows into new, revised (with their old values), duplicates of this batch and
+    the number unchanged. When every row is new, ``new`` is the prepared ``chunk.new`` itself.
 
-    Only rows whose (enterprise, month) met stored rows, or rows of earlier chunks, are looked up; the rest
-    are new without asking the database.
+    ``pairs`` holds the (enterprise, month) pairs met earlier in the batch, each with whether it had stored rows
+    before the batch; the database is asked only about the pairs met for the first time. Only rows whose pair
+    met stored rows, or rows of earlier chunks, are looked up by key; the rest are new.
     """
-    keys = batch_keys.encode(converted)
-    pair_codes, pairs = _pairs(converted)
-    in_batch = np.array([pair in batch_pairs for pair in pairs], dtype=bool)[pair_codes]
-    in_store = np.array([pair in stored_pairs for pair in pairs], dtype=bool)[pair_codes]
-    batch_pairs.update(pairs)
+    converted, keys = chunk.checked.good, chunk.keys
+    in_batch = np.array([pair in pairs for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
+    first_met = [pair for pair in chunk.pairs if pair not in pairs]
+    stored = store.stored_pairs(first_met)
+    pairs.update((pair, pair in stored) for pair in first_met)
+    in_store = np.array([pairs[pair] for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
+    no_rejections = pd.DataFrame(columns=["row", "field", "reason", "value"])
+    if not in_batch.any() and not in_store.any():
+        batch_keys.add(keys, converted["row"].to_numpy())
+        return chunk.new, converted.iloc[:0], no_rejections, 0
 
     earlier = np.full(len(converted), -1, dtype=np.int64)
     if in_batch.any():
@@ -355,7 +321,7 @@ def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterp
 
 # -- telemetry ----------------------------------------------------------------------------------------------
 
-class _ReadingKeys(_SeenKeys):
+class _ReadingKeys(SeenKeys):
     """Reading keys (meter, quarter-hour since 1970): the meter in the high 32 bits, the quarter in the low."""
 
     def __init__(self) -> None:

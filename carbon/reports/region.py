@@ -21,7 +21,7 @@ from carbon.indicators import (
 from carbon.indicators.plans import intensity_position
 from carbon.industries import industry_name
 from carbon.jsonable import jsonable, records
-from carbon.reports.cache import cached_by_data_version
+from carbon.reports.cache import cached_by_data_version, cached_by_region_version
 from carbon.reports.plan_targets import region_indicators
 from carbon.store import Scope, Store
 
@@ -120,7 +120,7 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
     return frame
 
 
-@cached_by_data_version
+@cached_by_region_version
 def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = None,
                      gdp_forecast: float | None = None) -> dict[str, Any]:
     """Energy intensity per year against the region's target path, with what is still required.
@@ -237,7 +237,7 @@ def region_comparison(store: Store, year: int | None = None) -> dict[str, Any]:
     return jsonable({"year": year, "unit": "tce/万元", "regions": rows})
 
 
-@cached_by_data_version
+@cached_by_region_version
 def region_carbon(store: Store, code: str) -> dict[str, Any]:
     """CO2 per year (official where given, else bottom-up), CO2 per GDP, peak status and LMDI decomposition."""
     region = store.get_region(code)
@@ -298,7 +298,7 @@ def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
     return {"enterprises": int(this_year["enterprise_id"].nunique()), **totals, "by_month": by_month}
 
 
-@cached_by_data_version
+@cached_by_region_version
 def region_overview(store: Store, code: str, *, year: int | None = None, top: int = 15) -> dict[str, Any]:
     """A year of a region: top enterprises by tce, tce and CO2 by carrier and by industry, report completeness."""
     region = store.get_region(code)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -11,7 +13,7 @@ from carbon.store.engine import Engine, Scope, columns_as_lists, conditions, ins
 
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "GROUPINGS", "MONTHLY_TOTALS_REBUILD",
-    "ConsumptionMixin",
+    "ConsumptionMixin", "MonthlySums", "monthly_sums",
 ]
 
 # The natural key of a monthly consumption row, and the columns stored for it.
@@ -30,6 +32,8 @@ GROUPINGS: dict[str, str] = {
 _CONVERTED = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
 _TOTALS_KEY = ("region", "period", "carrier", "purpose")
 _MONTH_KEY = ("enterprise_id", "period", "region")
+_SUMMED = (*_CONVERTED, "rows")
+_SMALL = 256  # up to this many rows, sums are folded in plain Python
 # The monthly totals and the enterprises' reported months, computed from the stored rows (both tables empty).
 MONTHLY_TOTALS_REBUILD = (
     "INSERT INTO monthly_totals (region, period, carrier, purpose, energy_gj, tce_equivalent, tce_equal, co2_t, "
@@ -39,6 +43,49 @@ MONTHLY_TOTALS_REBUILD = (
     "INSERT INTO enterprise_months (enterprise_id, period, region) SELECT DISTINCT c.enterprise_id, c.period, "
     "e.region FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id",
 )
+
+
+@dataclass(frozen=True)
+class MonthlySums:
+    """What rows add to the monthly totals, as parameter rows: ``totals`` (region, period, carrier, purpose,
+    the converted sums, rows) and, for added rows, the enterprises' reported ``months`` (enterprise, period,
+    region)."""
+
+    totals: list[tuple[Any, ...]]
+    months: list[tuple[Any, ...]]
+
+
+def monthly_sums(rows: pd.DataFrame, *, sign: float = 1.0) -> MonthlySums:
+    """Fold converted rows (with their enterprise's region) into monthly sums; ``sign=-1`` takes them away.
+
+    Pure: made before a write transaction, so the transaction only adds them.
+    """
+    if rows.empty:
+        return MonthlySums([], [])
+    keys, values = list(_TOTALS_KEY), list(_SUMMED)
+    if len(rows) <= _SMALL:  # a request's few rows: plain Python beats pandas' group-by overhead
+        totals: dict[tuple[Any, ...], list[float]] = {}
+        columns = [rows[name].tolist() for name in (*keys, *_CONVERTED)]
+        for row in zip(*columns, strict=True):
+            if any(pd.isna(key) for key in row[:4]):
+                continue  # as the group-by below, which leaves out missing keys
+            sums = totals.setdefault(tuple(row[:4]), [0.0] * len(values))
+            for i, value in enumerate(row[4:]):
+                sums[i] += value * sign if value == value else 0.0  # NaN counts as nothing, as in a SQL SUM
+            sums[-1] += sign
+        month_rows = zip(*(rows[name].tolist() for name in _MONTH_KEY), strict=True) if sign > 0 else ()
+        months = [row for row in dict.fromkeys(month_rows) if not any(pd.isna(value) for value in row)]
+        return MonthlySums([(*key, *sums) for key, sums in totals.items()], months)
+    # grouped on categorical codes: a chunk of a million rows folds into a few hundred sums quickly
+    frame = rows[keys + list(_CONVERTED)].astype({k: "category" for k in keys}).assign(rows=1)
+    grouped = frame.groupby(keys, observed=True, sort=False)[values].sum().reset_index()
+    grouped[values] = grouped[values] * sign
+    months: list[tuple[Any, ...]] = []
+    if sign > 0:
+        distinct = (rows[list(_MONTH_KEY)].astype("category")
+                    .groupby(list(_MONTH_KEY), observed=True, sort=False).size().reset_index()[list(_MONTH_KEY)])
+        months = list(zip(*columns_as_lists(distinct, _MONTH_KEY), strict=True))
+    return MonthlySums(list(zip(*columns_as_lists(grouped, [*keys, *values]), strict=True)), months)
 
 
 def _update_by_key_sql(columns: Sequence[str]) -> str:
@@ -55,6 +102,22 @@ class ConsumptionMixin(Engine):
     def consumption_pairs(self) -> set[tuple[str, str]]:
         """Every (enterprise, period) that has at least one stored row (an index-only scan)."""
         return set(self.conn.execute("SELECT DISTINCT enterprise_id, period FROM consumption").fetchall())
+
+    def stored_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (enterprise, period) pairs have at least one stored row.
+
+        The pairs go into a temporary table probed on the primary key's prefix: the cost follows the number of
+        pairs asked for, not the size of the table.
+        """
+        if not pairs:
+            return set()
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_pairs (enterprise_id TEXT, period TEXT)")
+        self.conn.execute("DELETE FROM lookup_pairs")
+        self.conn.executemany("INSERT INTO lookup_pairs VALUES (?, ?)", pairs)
+        rows = self.conn.execute(
+            "SELECT k.enterprise_id, k.period FROM lookup_pairs k WHERE EXISTS (SELECT 1 FROM consumption c "
+            "WHERE c.enterprise_id = k.enterprise_id AND c.period = k.period)").fetchall()
+        return {(row[0], row[1]) for row in rows}
 
     def existing_consumption(self, keys: pd.DataFrame) -> pd.DataFrame:
         """Stored rows with exactly these natural keys (columns enterprise_id, period, carrier, purpose).
@@ -169,25 +232,19 @@ class ConsumptionMixin(Engine):
     def add_to_monthly_totals(self, rows: pd.DataFrame, *, sign: float = 1.0) -> None:
         """Add (or, with ``sign=-1``, take away) converted rows to the monthly totals; inside the batch's
         transaction. ``rows`` has region, enterprise_id, period, carrier, purpose and the converted values."""
-        if rows.empty:
-            return
-        keys, values = list(_TOTALS_KEY), [*_CONVERTED, "rows"]
-        # grouped on categorical codes: a chunk of a million rows folds into a few hundred sums quickly
-        frame = rows[keys + list(_CONVERTED)].astype({k: "category" for k in keys}).assign(rows=1)
-        sums = frame.groupby(keys, observed=True, sort=False)[values].sum().reset_index()
-        sums[values] = sums[values] * sign
-        columns = [*keys, *values]
-        self.conn.executemany(
-            f"{insert_sql('monthly_totals', columns)} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-            + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in values),
-            zip(*columns_as_lists(sums, columns), strict=True))
-        if sign > 0:
-            months = (rows[list(_MONTH_KEY)].astype("category")
-                      .groupby(list(_MONTH_KEY), observed=True, sort=False).size()
-                      .reset_index()[list(_MONTH_KEY)])
+        self.add_monthly_sums(monthly_sums(rows, sign=sign))
+
+    def add_monthly_sums(self, sums: MonthlySums) -> None:
+        """Add sums made by :func:`monthly_sums` (before the transaction) to the monthly totals; inside it."""
+        if sums.totals:
+            columns = [*_TOTALS_KEY, *_SUMMED]
+            self.conn.executemany(
+                f"{insert_sql('monthly_totals', columns)} ON CONFLICT ({', '.join(_TOTALS_KEY)}) DO UPDATE SET "
+                + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in _SUMMED), sums.totals)
+        if sums.months:
             self.conn.executemany(
                 f"{insert_sql('enterprise_months', _MONTH_KEY)} ON CONFLICT (enterprise_id, period) DO NOTHING",
-                zip(*columns_as_lists(months, _MONTH_KEY), strict=True))
+                sums.months)
 
     def rebuild_monthly_totals(self) -> None:
         """Recompute the monthly totals from the stored rows (after re-conversions, or a region change)."""

@@ -9,8 +9,11 @@ Two engines behind one :class:`Engine`:
 
 Write transactions are serialised (SQLite's write lock taken at ``BEGIN IMMEDIATE``; a transaction-level advisory
 lock on PostgreSQL), so a batch classifies its rows against a database no other batch is changing, and each one
-bumps ``data_version`` so cached reports know the data moved. The keys of every advisory lock of the service are
-in :class:`AdvisoryLocks`.
+bumps ``data_version`` (or, when it declared the regions it changes, only their versions) so cached reports
+know the data moved. The threads of one process queue for a write on an
+in-process lock per database first (:class:`WriterQueue`), so they never race each other in SQLite's busy
+timeout; a writer that cannot begin within :attr:`Engine.write_wait_s` hears :class:`carbon.errors.Busy`.
+The keys of every advisory lock of the service are in :class:`AdvisoryLocks`.
 
 sqlite-utils declares the SQLite schema (see :mod:`carbon.store.migrations`); reads and writes are plain SQL that
 both engines run as written, because one statement for both cannot drift apart between them, and a column-wise
@@ -22,25 +25,35 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, ClassVar, Final, Self
 
 import numpy as np
 import pandas as pd
 import psycopg
 import sqlite_utils
 
+from carbon.errors import Busy
+
 __all__ = [
-    "DATABASE_ERRORS", "DEFAULT_DB", "NUL_STANDIN", "TRANSIENT_ERRORS", "AdvisoryLocks", "Engine",
-    "PostgresConnection", "SchedulerLock", "Scope", "clean", "columns_as_lists", "conditions", "connect_sqlite",
-    "default_db_path", "int_years", "is_postgresql", "now_iso", "upsert_sql",
+    "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
+    "AdvisoryLocks", "Engine", "PostgresConnection", "SchedulerLock", "Scope", "WriterQueue", "clean",
+    "columns_as_lists", "conditions", "connect_sqlite", "default_db_path", "int_years", "is_postgresql", "now_iso",
+    "upsert_sql",
 ]
 
 DEFAULT_DB = Path("data") / "carbon.db"
+# How long a write waits for the writers before it [s]: a batch of the API holds the lock for milliseconds.
+DEFAULT_WRITE_WAIT_S = 20.0
+# The key in ``meta`` of a region's version (the region code follows).
+REGION_VERSION = "region_version:"
+BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
 
@@ -57,6 +70,24 @@ class AdvisoryLocks:
     WRITE: Final = 7_241_002  # one write transaction at a time (transaction level)
     SCHEDULER: Final = 7_241_003  # the instance that runs the schedule (session level, on its own connection)
     PARTITION: Final = 7_241_004  # one connection makes a month's partition of readings at a time (session level)
+
+
+class WriterQueue:
+    """One lock per database for the write transactions of this process: its threads wait in order here.
+
+    SQLite lets one writer in at a time and makes the others poll in its busy timeout, where a late thread can
+    overtake one that waited for seconds; behind this lock only one thread of the process polls at a time.
+    """
+
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def lock(cls, database: str) -> threading.Lock:
+        """The writer lock of ``database`` (a file path, resolved, or a URL)."""
+        key = database if is_postgresql(database) or database == ":memory:" else os.path.realpath(database)
+        with cls._guard:
+            return cls._locks.setdefault(key, threading.Lock())
 
 
 def is_postgresql(url: str) -> bool:
@@ -214,8 +245,8 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: no implicit transactions; Engine.transaction() says where a batch begins and ends.
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if path != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -322,6 +353,10 @@ class Engine:
             self.conn = connect_sqlite(path)
             self.db = sqlite_utils.Database(self.conn)
         self._depth = 0
+        # How long a write waits for other writers [s] before Busy; a long-running CLI ingest may wait longer.
+        self.write_wait_s: float = DEFAULT_WRITE_WAIT_S
+        self.on_write_wait: Callable[[], None] | None = None  # called once when a write starts waiting
+        self._regions_changed: set[str] | None = None  # declared by the running transaction, if it did
 
     def close(self) -> None:
         self.conn.close()
@@ -340,8 +375,14 @@ class Engine:
     def transaction(self) -> Iterator[Self]:
         """All writes inside happen together or not at all, one writer at a time; nested calls join the outer one.
 
-        SQLite's ``BEGIN IMMEDIATE`` takes the write lock at once; PostgreSQL takes the write advisory lock.
-        A commit bumps ``data_version``.
+        The process's writers queue on :class:`WriterQueue`; then SQLite's ``BEGIN IMMEDIATE`` takes the write
+        lock (waiting for other processes), or PostgreSQL takes the write advisory lock. A commit bumps
+        ``data_version``.
+
+        Raises
+        ------
+        carbon.errors.Busy
+            When the write cannot begin within :attr:`write_wait_s` (another writer holds the database).
         """
         if self._depth:
             self._depth += 1
@@ -350,26 +391,91 @@ class Engine:
             finally:
                 self._depth -= 1
             return
+        queue = WriterQueue.lock(self.path) if self.path != ":memory:" else None
+        deadline = time.monotonic() + self.write_wait_s
+        if queue is not None and not queue.acquire(timeout=self.write_wait_s):
+            raise Busy(f"another write held the database for more than {self.write_wait_s:g} s")
+        try:
+            self._begin(deadline)
+            self._depth, self._regions_changed = 1, None
+            try:
+                yield self
+                self._bump_versions()
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+        finally:
+            if queue is not None:
+                queue.release()
+
+    def _begin(self, deadline: float) -> None:
+        """Begin the write transaction, waiting for other processes' writers until ``deadline``."""
         if self.dialect == "postgresql":
             self.conn.execute("BEGIN")
-            self.conn.execute("SELECT pg_advisory_xact_lock(?)", [AdvisoryLocks.WRITE])
-        else:
-            self.conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield self
+            try:
+                left_ms = max(int((deadline - time.monotonic()) * 1000), 1)
+                self.conn.execute(f"SET LOCAL lock_timeout = {left_ms}")
+                self.conn.execute("SELECT pg_advisory_xact_lock(?)", [AdvisoryLocks.WRITE])
+                self.conn.execute("SET LOCAL lock_timeout = 0")
+            except psycopg.errors.LockNotAvailable as error:
+                self.conn.execute("ROLLBACK")
+                raise Busy(f"another write held the database for more than {self.write_wait_s:g} s") from error
+            return
+        waited = False
+        while True:
+            # Wait in slices, so that the deadline holds and a waiting CLI can say that it waits.
+            left = deadline - time.monotonic()
+            self.conn.execute(f"PRAGMA busy_timeout = {max(int(min(left, 1.0) * 1000), 0)}")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if not waited and self.on_write_wait is not None:
+                    self.on_write_wait()
+                waited = True
+                if time.monotonic() >= deadline:
+                    raise Busy(f"another write held the database for more than {self.write_wait_s:g} s") from error
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def changes_only_regions(self, regions: Iterable[str]) -> None:
+        """Declare that the current write transaction changes the data of these regions only.
+
+        Its commit then moves only their region versions (see :meth:`data_versions`), so cached reports of
+        other regions stay valid. Only the outermost transaction may say so: one nested inside a larger
+        transaction leaves the declaration to it (and the data version moves as a whole).
+        """
+        if self._depth == 1:
+            self._regions_changed = (self._regions_changed or set()) | {str(r) for r in regions if r is not None}
+
+    def _bump_versions(self) -> None:
+        """Tell cached reports that the data moved (inside the committing transaction): the versions of the
+        regions the transaction declared it changes, or else the data version of the whole database."""
+        regions, self._regions_changed = self._regions_changed, None
+        if regions is None:
             self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
-        finally:
-            self._depth = 0
+            return
+        self.conn.executemany("INSERT INTO meta (key, value) VALUES (?, 1) "
+                              "ON CONFLICT (key) DO UPDATE SET value = meta.value + 1",
+                              [[f"{REGION_VERSION}{region}"] for region in sorted(regions)])
 
     def data_version(self) -> int:
-        """A number that changes whenever a write transaction commits (any connection, any process)."""
+        """A number that changes whenever a write transaction commits (any connection, any process), except
+        those that declared the regions they change (:meth:`changes_only_regions`)."""
         return int(self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+
+    def data_versions(self, region: str) -> tuple[int, int]:
+        """The data version and the version of a region: together they change whenever the region's data may
+        have changed (any connection, any process)."""
+        rows = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('data_version', ?)",
+                                      [f"{REGION_VERSION}{region}"]).fetchall())
+        return int(rows.get("data_version", 0)), int(rows.get(f"{REGION_VERSION}{region}", 0))
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The result as a list of dicts (column name → value)."""

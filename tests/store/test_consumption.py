@@ -37,6 +37,26 @@ def test_rows_round_trip_inside_the_scope(stored: Store) -> None:
     assert stored.consumption_pairs() == {(E1, "2024-01"), (E1, "2024-02"), (E2, "2024-01"), (E2, "2025-01")}
 
 
+def test_stored_pairs_answers_only_for_the_pairs_asked(stored: Store) -> None:
+    asked = [(E1, "2024-02"), (E1, "2023-12"), (E2, "2025-01"), ("GZHTZ-0003", "2024-01")]
+    assert stored.stored_pairs(asked) == {(E1, "2024-02"), (E2, "2025-01")}
+    assert stored.stored_pairs([]) == set()
+
+
+def test_monthly_sums_of_few_rows_match_the_grouped_sums(consumption) -> None:
+    from carbon.store.consumption import monthly_sums
+
+    rows = consumption().assign(region="gz-htz")
+    many = pd.concat([rows] * 100, ignore_index=True)  # above the plain-Python path's size
+    few = monthly_sums(rows, sign=-1.0)
+    grouped = monthly_sums(many, sign=-1.0)
+    assert sorted(few.months) == sorted(grouped.months) == []  # taking away leaves the reported months alone
+    by_key = {row[:4]: row[4:] for row in grouped.totals}
+    for row in monthly_sums(rows).totals:
+        assert by_key[row[:4]] == pytest.approx([-100 * value for value in row[4:]])
+    assert sorted(monthly_sums(rows).months) == sorted(monthly_sums(many).months)
+
+
 def test_existing_rows_are_found_by_their_natural_key(stored: Store) -> None:
     keys = pd.DataFrame([[E1, "2024-02", "电力", "fuel"], [E1, "2024-02", "电力", "feedstock"],
                          [E2, "2025-01", "天然气", "feedstock"]], columns=list(CONSUMPTION_KEY))

@@ -127,3 +127,67 @@ def test_one_scheduler_lock_holder_per_database(tmp_path) -> None:
     first.release()
     assert second.acquire()
     second.release()
+
+
+def test_a_write_waits_for_another_process_and_then_says_busy(tmp_path) -> None:
+    import sqlite3
+
+    from carbon.errors import Busy
+
+    path = str(tmp_path / "carbon.db")
+    store = Store(path)
+    other = sqlite3.connect(path, isolation_level=None)  # another process's writer, holding the write lock
+    other.execute("BEGIN IMMEDIATE")
+    waits: list[bool] = []
+    store.write_wait_s, store.on_write_wait = 0.3, lambda: waits.append(True)
+    with pytest.raises(Busy, match="another write"), store.transaction():
+        pass
+    assert waits == [True]  # told once that it waits
+    other.execute("ROLLBACK")
+    with store.transaction():  # the lock is free again: the write goes through
+        store.start_batch("b1", kind="consumption", source="t", actor="test")
+    assert _batches(store) == 1
+    other.close()
+    store.close()
+
+
+def test_writers_of_one_process_queue_for_the_lock(tmp_path) -> None:
+    import threading
+    import time
+
+    from carbon.errors import Busy
+
+    path = str(tmp_path / "carbon.db")
+    first, second, impatient = Store(path), Store(path), Store(path)
+    impatient.write_wait_s = 0.05
+    holding, done = threading.Event(), []
+
+    def hold() -> None:
+        with first.transaction():
+            first.start_batch("b1", kind="consumption", source="t", actor="test")
+            holding.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait()
+    with pytest.raises(Busy), impatient.transaction():
+        pass
+    with second.transaction():  # waits its turn in the queue, then writes
+        second.start_batch("b2", kind="consumption", source="t", actor="test")
+        done.append(True)
+    thread.join()
+    assert done == [True] and _batches(second) == 2
+    for store in (first, second, impatient):
+        store.close()
+
+
+def test_a_transaction_that_names_its_regions_moves_only_their_versions(fresh_store: Store) -> None:
+    before, region_before = fresh_store.data_versions("gz-htz")
+    with fresh_store.transaction():
+        fresh_store.changes_only_regions(["gz-htz"])
+    assert fresh_store.data_versions("gz-htz") == (before, region_before + 1)
+    assert fresh_store.data_versions("elsewhere") == (before, 0)
+    with fresh_store.transaction(), fresh_store.transaction():
+        fresh_store.changes_only_regions(["gz-htz"])  # nested: the outer transaction may change anything
+    assert fresh_store.data_versions("gz-htz") == (before + 1, region_before + 1)

@@ -1,0 +1,134 @@
+"""Chunks of a batch made ready before the write lock, and the keys a batch has met.
+
+Everything about a validated chunk that does not depend on what is stored — its packed natural keys, its
+(enterprise, month) pairs, its rows stamped as new rows of the batch with their region, their monthly sums and
+content digest — is made here, outside the write transaction; the pipeline then only classifies the chunk
+against the database and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbon.audit import ContentDigest
+from carbon.carriers import carrier_ids
+from carbon.store.consumption import MonthlySums, monthly_sums
+
+__all__ = [
+    "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs", "prepare_chunk",
+    "with_region",
+]
+
+
+class SeenKeys:
+    """Exact natural keys a batch has handled so far, packed into int64, with the source row of each.
+
+    Each chunk's keys are kept sorted; a lookup is a binary search per chunk, so a million keys cost little.
+    """
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The source row of each key's earlier occurrence in this batch, or -1."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        for sorted_keys, rows in self.chunks:
+            if not len(sorted_keys):
+                continue
+            position = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
+            hit = (sorted_keys[position] == keys) & (found < 0)
+            found[hit] = rows[position[hit]]
+        return found
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.chunks.append((keys[order], rows[order]))
+
+
+class ConsumptionKeys(SeenKeys):
+    """Consumption keys (enterprise, month, carrier, purpose); only rows whose (enterprise, month) was met
+    before are looked up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enterprises: dict[str, int] = {}
+        self.carriers = {carrier: i for i, carrier in enumerate(carrier_ids())}
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
+            series = series.astype("category")
+            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
+            return mapped[series.cat.codes.to_numpy()]
+
+        enterprise = per_category(frame["enterprise_id"],
+                                  lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
+        month = per_category(frame["period"], lambda p: int(p[:4]) * 12 + int(p[5:7]) - 1)
+        carrier = per_category(frame["carrier"], lambda c: self.carriers[str(c)])
+        purpose = per_category(frame["purpose"], lambda u: int(u == "feedstock"))
+        # 16 bits of month (year 5461 at most), 7 of carrier, 1 of purpose; enterprises get the other 39.
+        return ((enterprise << 24) | (month << 8) | (carrier << 1) | purpose).astype(np.int64)
+
+
+def month_pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Per row, the code of its (enterprise, period) pair; and the distinct pairs."""
+    enterprise = frame["enterprise_id"].astype("category")
+    period = frame["period"].astype("category")
+    combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
+        + period.cat.codes.to_numpy()
+    codes, uniques = pd.factorize(combined)
+    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
+    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
+    return codes, pairs
+
+
+@dataclass
+class PreparedChunk:
+    """A validated and converted chunk, with what it writes if all its rows are new (the usual case)."""
+
+    read: int
+    checked: Any  # the validation's result: ``good`` (converted) and ``rejected`` rows
+    keys: np.ndarray  # the natural key of each good row, packed (see ConsumptionKeys)
+    pair_codes: np.ndarray  # each good row's (enterprise, month) as an index into ``pairs``
+    pairs: list[tuple[str, str]]
+    new: pd.DataFrame  # the good rows as new rows of the batch, with their enterprise's region
+    sums: MonthlySums  # what ``new`` adds to the monthly totals
+    digest: ContentDigest  # the content digest of ``new``
+
+
+def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Mapping[str, str], batch_id: str,
+             stamp: str) -> PreparedChunk:
+    """Everything about a validated chunk that does not depend on what is stored (made outside the lock)."""
+    good = checked.good
+    digest = ContentDigest("consumption")
+    if good.empty:
+        return PreparedChunk(read, checked, np.array([], dtype=np.int64), np.array([], dtype=np.int64), [], good,
+                         MonthlySums([], []), digest)
+    pair_codes, pairs = month_pairs(good)
+    new = with_region(as_new_rows(good, batch_id, stamp), home)
+    digest.add(new)
+    return PreparedChunk(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest)
+
+
+def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str) -> pd.DataFrame:
+    """Rows as the first revision of their keys, stored by this batch."""
+    return rows.assign(revision=1, batch_id=batch_id, created_batch=batch_id, source_row=rows["row"],
+                       submitted_at=rows["submitted_at"].fillna(stamp), updated_at=stamp)
+
+
+def merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
+    """Fold the digest of some rows into the batch's (the digest is a count, a wrapping sum and a xor)."""
+    digest.count += part.count
+    digest.total = (digest.total + part.total) % 2**64
+    digest.xor ^= part.xor
+
+
+def with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
+    """Rows with their enterprise's region, looked up once per enterprise."""
+    enterprise = rows["enterprise_id"].astype("category")
+    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
+    return rows.assign(region=regions)
