@@ -10,9 +10,7 @@ value differs becomes a new *revision* with an audit entry (who, when, source, o
 from __future__ import annotations
 
 import itertools
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,78 +18,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.audit import ContentDigest, chain_entries, consumption_key
+from carbon.audit import ContentDigest, consumption_key
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.batch import IngestSummary, Progress, close_batch, new_batch_id, same
 from carbon.ingest.chunks import (
     ConsumptionKeys,
     PreparedChunk,
-    SeenKeys,
     as_new_rows,
     merge_digest,
     prepare_chunk,
     with_region,
 )
 from carbon.ingest.hold import DEFAULT_HOLD, HoldPolicy, RevisionContext, hold_revised, revision_view
+from carbon.ingest.readings import ingest_readings, is_readings_csv, read_readings_csv
 from carbon.ingest.validate.consumption import validate_consumption
-from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
-from carbon.jsonable import records as jsonable_records
-from carbon.store import CONSUMPTION_KEY, READING_COLUMNS, Store, now_iso
+from carbon.store import CONSUMPTION_KEY, Store, now_iso
 
 __all__ = [
     "IngestSummary", "ingest_consumption", "ingest_file", "ingest_readings", "ingest_records", "read_readings_csv",
 ]
 
-Progress = Callable[[int], None]
 _VALUES = ("quantity", "unit", "ncv", "ncv_unit")
-
-
-@dataclass
-class IngestSummary:
-    """What a batch did: counts, and every rejected row with its reason."""
-
-    batch_id: str
-    source: str
-    kind: str
-    read: int = 0
-    accepted: int = 0
-    unchanged: int = 0
-    revised: int = 0
-    rejected: int = 0
-    rejections: list[pd.DataFrame] = field(default_factory=list, repr=False)
-    status: str = "ok"
-    revisions: list[dict[str, Any]] = field(default_factory=list, repr=False)  # applied, old → new
-    held: list[dict[str, Any]] = field(default_factory=list, repr=False)  # waiting for confirmation or review
-
-    @property
-    def rejection_frame(self) -> pd.DataFrame:
-        if not self.rejections:
-            return pd.DataFrame(columns=["row", "field", "reason", "value"])
-        return pd.concat(self.rejections, ignore_index=True)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {"read": self.read, "accepted": self.accepted, "unchanged": self.unchanged, "revised": self.revised,
-                "rejected": self.rejected}
-
-    def to_dict(self, *, index_name: str = "row") -> dict[str, Any]:
-        """JSON-ready: the counts, and the rejections as ``{row, field, reason, value}``."""
-        rejections = self.rejection_frame.rename(columns={"row": index_name})
-        records = jsonable_records(rejections)
-        for record in records:
-            record[index_name] = int(record[index_name])
-        return {"batch_id": self.batch_id, "source": self.source, "kind": self.kind, "status": self.status,
-                **self.counts, "rejections": records, "revisions": self.revisions, "held": self.held}
-
-
-def _new_batch_id() -> str:
-    return uuid.uuid4().hex
-
-
-def _same(left: pd.Series, right: pd.Series) -> np.ndarray:
-    """Element-wise equality where two missing values count as equal."""
-    both_missing = left.isna().to_numpy() & right.isna().to_numpy()
-    return both_missing | (left.astype(object).to_numpy() == right.astype(object).to_numpy())
 
 
 def _grid_regions(store: Store) -> dict[str, str | None]:
@@ -136,7 +84,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     IngestSummary
     """
     factors = factors or default_factors()
-    summary = IngestSummary(batch_id=batch_id or _new_batch_id(), source=source, kind="consumption")
+    summary = IngestSummary(batch_id=batch_id or new_batch_id(), source=source, kind="consumption")
     digest = ContentDigest("consumption")
     enterprises = store.enterprise_ids()
     grid = _grid_regions(store)
@@ -175,7 +123,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
             if progress:
                 progress(chunk.read)
 
-        _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
+        close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
 
 
@@ -212,22 +160,6 @@ def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, dig
                           reason=reason)
         summary.revised += len(revised)
     return duplicates
-
-
-def _close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, revisions: list[dict[str, Any]], *,
-                 actor: str, enterprise_id: str | None, stamp: str) -> None:
-    """Chain the batch's audit entries (one for its new rows, one per revision) and record its counts."""
-    entries = list(revisions)
-    if digest.count:
-        entries.insert(0, {
-            "ts": stamp, "actor": actor, "action": "batch", "entity": digest.entity, "entity_key": None,
-            "enterprise_id": enterprise_id, "batch_id": summary.batch_id, "old": None,
-            "new": {"source": summary.source, "accepted": digest.count}, "content_count": digest.count,
-            "content_hash": digest.hexdigest,
-        })
-    store.append_audit(chain_entries(entries, store.last_audit()))
-    store.finish_batch(summary.batch_id, status="ok", counts=summary.counts, content_count=digest.count,
-                       content_hash=digest.hexdigest if digest.count else None)
 
 
 def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
@@ -279,10 +211,10 @@ def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
     merged = left.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in key_columns}),
                         on=key_columns, how="left", indicator=True)
     found = (merged["_merge"] == "both").to_numpy()
-    same = np.ones(len(merged), dtype=bool)
+    unchanged = np.ones(len(merged), dtype=bool)
     for name in _VALUES:
-        same &= _same(merged[name], merged[f"old_{name}"])
-    changed = found & ~same
+        unchanged &= same(merged[name], merged[f"old_{name}"])
+    changed = found & ~unchanged
     revised = merged.loc[changed].copy()
     revised["revision"] = revised["old_revision"].astype(int) + 1
     revised["source_row"] = revised["row"]
@@ -290,7 +222,7 @@ def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
     revised["submitted_at"] = revised["submitted_at"].fillna(now_iso())
     new = pd.concat([converted.loc[~duplicate & ~lookup], merged.loc[~found, converted.columns]],
                     ignore_index=True) if (~found).any() else converted.loc[~duplicate & ~lookup]
-    return new, revised, duplicates, int((found & same).sum())
+    return new, revised, duplicates, int((found & unchanged).sum())
 
 
 def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: str,
@@ -319,146 +251,6 @@ def ingest_records(store: Store, records: Sequence[Mapping[str, Any]], *, enterp
                               today=today, confirm=confirm, reason=reason)
 
 
-# -- telemetry ----------------------------------------------------------------------------------------------
-
-class _ReadingKeys(SeenKeys):
-    """Reading keys (meter, quarter-hour since 1970): the meter in the high 32 bits, the quarter in the low."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.meters: dict[str, int] = {}
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        meter_codes, meters = pd.factorize(frame["meter_id"])
-        meter_ids = np.array([self.meters.setdefault(str(m), len(self.meters)) for m in meters], dtype=np.int64)
-        return (meter_ids[meter_codes] << 32) | frame["quarter"].to_numpy(dtype=np.int64)
-
-
-
-def ingest_readings(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
-                    enterprise_id: str | None = None, progress: Progress | None = None,
-                    batch_id: str | None = None) -> IngestSummary:
-    """Validate and store 15-minute meter readings as one batch (key: meter × timestamp).
-
-    A reading repeating a (meter, time) of an earlier row of the same batch is rejected, naming that row; one
-    already stored is unchanged, or revised when its value differs. On PostgreSQL the months' partitions are
-    made beforehand on a connection of their own, so the batch never holds a lock on the whole table.
-    """
-    summary = IngestSummary(batch_id=batch_id or _new_batch_id(), source=source, kind="readings")
-    digest = ContentDigest("readings")
-    enterprises = store.enterprise_ids()
-    owners = store.meter_owners()
-    keys = _ReadingKeys()
-    revisions: list[dict[str, Any]] = []
-    stamp = now_iso()
-    partitioner = Store(store.path) if store.dialect == "postgresql" else None
-    try:
-        with store.transaction():
-            store.start_batch(summary.batch_id, kind="readings", source=source, actor=actor,
-                              enterprise_scope=enterprise_id)
-            for chunk in chunks:
-                summary.read += len(chunk)
-                checked = validate_readings(chunk, meters=owners, enterprises=enterprises,
-                                            enterprise_id=enterprise_id)
-                good, duplicates = _batch_duplicates(checked.good, keys)
-                for frame in (checked.rejected, duplicates):
-                    if len(frame):
-                        store.add_rejections(summary.batch_id, frame)
-                        summary.rejections.append(frame)
-                        summary.rejected += len(frame)
-                if not good.empty:
-                    meters = good.drop_duplicates("meter_id")[["meter_id", "enterprise_id", "carrier", "unit",
-                                                               "kind"]]
-                    owners.update(zip(meters["meter_id"], meters["enterprise_id"], strict=True))
-                    store.upsert_meters(meters.rename(columns={"meter_id": "id"}).assign(interval_minutes=15))
-                    existing = store.existing_readings(sorted(good["meter_id"].unique()), good["ts"].min(),
-                                                       good["ts"].max())
-                    new, changed, unchanged = _classify_readings(good, existing, summary.batch_id)
-                    if partitioner is not None:
-                        partitioner.ensure_reading_partitions({str(ts)[:7] for ts in new["ts"].unique()})
-                    store.insert_readings(new[list(READING_COLUMNS)])
-                    digest.add(new)
-                    summary.accepted += len(new)
-                    summary.unchanged += unchanged
-                    if len(changed):
-                        store.revise_readings(changed)
-                        summary.revised += len(changed)
-                        revisions += _reading_revisions(changed, summary.batch_id, source, actor, stamp)
-                if progress:
-                    progress(len(chunk))
-            _close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
-    finally:
-        if partitioner is not None:
-            partitioner.close()
-    return summary
-
-
-def _batch_duplicates(good: pd.DataFrame, keys: _ReadingKeys) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Readings repeating a (meter, time) met earlier in the batch are rejected, naming the first row."""
-    if good.empty:
-        return good, pd.DataFrame(columns=["row", "field", "reason", "value"])
-    encoded = keys.encode(good)
-    earlier = keys.find(encoded)
-    duplicate = earlier >= 0
-    keys.add(encoded[~duplicate], good["row"].to_numpy()[~duplicate])
-    rejected = pd.DataFrame({
-        "row": good["row"].to_numpy()[duplicate], "field": "ts",
-        "reason": [f"duplicates row {int(r)} (same meter and time)" for r in earlier[duplicate]],
-        "value": good["ts"].to_numpy()[duplicate],
-    })
-    return good.loc[~duplicate], rejected
-
-
-def _classify_readings(good: pd.DataFrame, existing: pd.DataFrame,
-                       batch_id: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """New readings, changed ones (with their old value), and how many were already stored as they are."""
-    merged = good.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns
-                                                 if c not in ("meter_id", "ts")}),
-                        on=["meter_id", "ts"], how="left", indicator=True)
-    found = (merged["_merge"] == "both").to_numpy()
-    same = _same(merged["value"], merged["old_value"]) & _same(merged["unit"], merged["old_unit"])
-    new = merged.loc[~found].assign(batch_id=batch_id, source_row=lambda f: f["row"])
-    changed = merged.loc[found & ~same].assign(batch_id=batch_id, source_row=lambda f: f["row"])
-    return new, changed, int((found & same).sum())
-
-
-def _reading_revisions(changed: pd.DataFrame, batch_id: str, source: str, actor: str,
-                       stamp: str) -> list[dict[str, Any]]:
-    return [{
-        "ts": stamp, "actor": actor, "action": "revise", "entity": "readings",
-        "entity_key": f"{row['meter_id']}|{row['ts']}", "enterprise_id": row["enterprise_id"],
-        "batch_id": batch_id, "old": {"value": plain(row["old_value"]), "unit": row["old_unit"],
-                                                   "batch_id": row.get("old_batch_id")},
-        "new": {"value": plain(row["value"]), "unit": row["unit"], "source": source},
-        "content_count": None, "content_hash": None,
-    } for row in changed.to_dict("records")]
-
-
-# -- files --------------------------------------------------------------------------------------------------
-
-READING_HEADERS = {"meter_id", "ts"}
-
-
-def _is_readings_csv(path: Path) -> bool:
-    if path.suffix.lower() not in (".csv", ".txt"):
-        return False
-    with path.open("rb") as handle:
-        head = handle.readline().decode("utf-8-sig", errors="replace")
-    names = {name.strip().lower() for name in head.split(",")}
-    return names >= READING_HEADERS
-
-
-def read_readings_csv(path: Path, *, chunksize: int = 200_000) -> Iterator[pd.DataFrame]:
-    """Meter telemetry CSV (``meter_id,enterprise_id,ts,value,unit,carrier,kind``) in chunks, with line numbers."""
-    start = 2
-    for chunk in pd.read_csv(path, dtype=str, chunksize=chunksize, encoding="utf-8-sig", keep_default_na=False,
-                             na_values=[""]):
-        chunk.columns = [c.strip().lower() for c in chunk.columns]
-        chunk["row"] = np.arange(start, start + len(chunk))
-        start += len(chunk)
-        yield chunk
-
-
 def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterprise_id: str | None = None,
                 actor: str = "cli", today: date | None = None, progress: Progress | None = None,
                 chunksize: int = 100_000, source: str | None = None, confirm: bool = False,
@@ -479,7 +271,7 @@ def ingest_file(store: Store, path: str | Path, *, format: str = "auto", enterpr
     source = source or path.name
     check_file(path, source)  # bombs, endless lines and deep nesting are refused before a reader starts
     with reading_guard(source):
-        if format in ("auto", "readings") and _is_readings_csv(path):
+        if format in ("auto", "readings") and is_readings_csv(path):
             return ingest_readings(store, _parsed(bounded(read_readings_csv(path, chunksize=chunksize), source),
                                                   path), source=source, actor=actor, enterprise_id=enterprise_id,
                                    progress=progress)
