@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -101,6 +102,14 @@ def _allowed_methods(app: FastAPI, path: str) -> str | None:
     return next((methods for pattern, methods in patterns if pattern.match(path)), None)
 
 
+def _reason(error: Mapping[str, Any]) -> str:
+    """A validation message a person can act on (pydantic's own, but for text that is not Unicode)."""
+    message = str(error.get("msg", "invalid"))
+    if "unicode string" in message:  # a lone surrogate (\ud800) decodes to no character at all
+        return "is not valid Unicode text (it holds a lone surrogate); send the text as UTF-8"
+    return message
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
@@ -120,7 +129,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _location(e.get("loc", ())), "reason": e.get("msg", "invalid")} for e in error.errors()]
+        errors = [{"field": _location(e.get("loc", ())), "reason": _reason(e)} for e in error.errors()]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
         return problem(422, f"invalid request — {detail}", request, errors=errors[:50])
 
