@@ -204,17 +204,23 @@ def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: i
     history = frame.groupby("enterprise_id")["tce"].shift(1).groupby(frame["enterprise_id"])
 
     def _mad(values: np.ndarray) -> float:
-        return float(np.median(np.abs(values - np.median(values))))
+        # a young history's window still holds the leading gap (NaN): the deviation is of the months it has
+        return float(np.nanmedian(np.abs(values - np.nanmedian(values))))
 
     median = history.transform(lambda s: s.rolling(window, min_periods=min_history).median())
     mad = history.transform(lambda s: s.rolling(window, min_periods=min_history).apply(_mad, raw=True))
     scale = 1.4826 * mad
     z = (frame["tce"] - median) / scale.where(scale > 0)
-    # A flat history (MAD 0) flags any month beyond the ratio; otherwise both tests must hold.
-    flat = scale.eq(0) & median.notna()
+    # A flat history (every month the same) flags any month beyond the ratio; otherwise both tests must hold (a
+    # history whose MAD is 0 without being flat, e.g. alternating months, has no z-score and flags nothing).
+    spread = history.transform(lambda s: s.rolling(window, min_periods=min_history).max()
+                               - s.rolling(window, min_periods=min_history).min())
+    flat = spread.eq(0) & median.notna()
     spike = (frame["tce"] > ratio * median) & (z.gt(robust_z) | flat)
     drop = (frame["tce"] < median / ratio) & (z.lt(-robust_z) | flat)
     flagged = spike | drop
-    out = frame.loc[flagged].assign(median_tce=median[flagged], ratio=(frame["tce"] / median)[flagged],
+    # no finite ratio to a median of zero (an idle history): the ratio is then missing, not infinite
+    ratio_to_median = (frame["tce"] / median.where(median > 0))
+    out = frame.loc[flagged].assign(median_tce=median[flagged], ratio=ratio_to_median[flagged],
                                     robust_z=z[flagged], direction=np.where(spike[flagged], "spike", "drop"))
     return out.reset_index(drop=True)

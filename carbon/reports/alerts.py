@@ -120,6 +120,11 @@ def quota_alerts(store: Store, region: str | None = None) -> list[dict[str, Any]
 
 
 def _anomaly_message(row: Any) -> str:
+    if pd.isna(row.ratio):  # after an idle history (a median of 0 tce) no multiple of it can be stated
+        return bilingual(
+            f"{row.enterprise_id}：{row.period}能耗{row.tce:,.1f}吨标准煤，此前各月为零；请核实报表或询问原因",
+            f"{row.enterprise_id}: {row.tce:,.1f} tce in {row.period} after months of none; check the report or ask "
+            "what changed")
     if row.direction == "drop":
         return bilingual(
             f"{row.enterprise_id}：{row.period}能耗{row.tce:,.1f}吨标准煤，仅为近期月中位数（{row.median_tce:,.1f}）的"
@@ -148,7 +153,8 @@ def anomaly_alerts(store: Store, region: str | None = None,
         "fingerprint": f"consumption_anomaly|{row.enterprise_id}|{row.period}", "severity": "warning",
         "enterprise_id": row.enterprise_id, "region": regions.get(row.enterprise_id), "period": row.period,
         "message": _anomaly_message(row),
-        "details": {"tce": row.tce, "median_tce": row.median_tce, "ratio": row.ratio, "direction": row.direction,
+        "details": {"tce": row.tce, "median_tce": row.median_tce, "ratio": None if pd.isna(row.ratio) else row.ratio,
+                    "direction": row.direction,
                     "robust_z": None if pd.isna(row.robust_z) else row.robust_z},
     } for row in flagged.itertuples(index=False)]
 

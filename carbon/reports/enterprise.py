@@ -113,8 +113,9 @@ def enterprise_compliance(store: Store, scope: Scope, enterprise_id: str, year: 
             entry.update(compared.to_dict())
         except (UnknownProduct, CarbonError, ValueError) as error:
             entry["error"] = str(error)
-        if products["product"].nunique() > 1:
-            entry["note"] = "the enterprise's whole energy is attributed to each product (no split reported)"
+        if products["product"].nunique() > 1:  # said beside the standard's own caveat, never over it
+            attribution = "the enterprise's whole energy is attributed to each product (no split reported)"
+            entry["note"] = f"{entry['note']}; {attribution}" if entry.get("note") else attribution
         result["products"].append(entry)
     return result
 

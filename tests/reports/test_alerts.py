@@ -181,8 +181,6 @@ def test_a_constant_history_alerts_with_no_z_score(fresh_store: Store, submit) -
     assert alert["details"]["robust_z"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="after a history of zero months the median is 0 and the ratio infinite: the "
-                   "message reads 'infx its median month' and the details hold Infinity, which is not JSON")
 def test_a_month_after_a_history_of_zeros_alerts_in_plain_numbers(fresh_store: Store, submit) -> None:
     # An idle year (twelve reports of 0) and a restart at 5 万kWh = 6.145 tce: worth an alert (the flat-history
     # rule flags it), but there is no finite ratio to a median of 0 tce to state.

@@ -182,8 +182,6 @@ def test_a_product_over_its_limit_and_an_unknown_product(compliance: Store) -> N
     assert "widgets" in products["widgets"]["error"] and "unit_energy" not in products["widgets"]
 
 
-@pytest.mark.xfail(strict=True, reason="with more than one product the attribution note overwrites the 'note' of "
-                   "the energy-limit comparison, so the caveat of the standard's values is lost")
 def test_with_two_products_the_standards_note_is_kept(compliance: Store) -> None:
     [single] = enterprise_compliance(compliance, EVERYONE, "GZHTZ-0001", 2024)["products"]
     assert single["note"]  # the caveat of the clinker row of the energy-limit table
