@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from carbon import convert_frame
-from carbon.accounting import coefficients
+from carbon.accounting import VALUE_COLUMNS, coefficients
 from carbon.units import Q_
 
 MIX = [  # (carrier, unit, share) as reports mix them: mostly electricity, then gas and oil products
@@ -27,7 +27,7 @@ MIX = [  # (carrier, unit, share) as reports mix them: mostly electricity, then 
     ("柴油", "升", 0.05), ("raw_coal", "吨", 0.05), ("heat", "GJ", 0.05), ("steam", "t", 0.05),
     ("lpg", "kg", 0.03), ("electricity_renewable", "kWh", 0.04),
 ]
-OUTPUTS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+OUTPUTS = VALUE_COLUMNS
 
 
 def make_rows(n: int, seed: int = 20250101) -> pd.DataFrame:

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from carbon.accounting import VALUE_COLUMNS
+
 if TYPE_CHECKING:
     from carbon.audit import Verification
     from carbon.store import Store
 
 __all__ = ["TOKEN_FIELDS", "check_against", "checkpoint", "token_digest", "token_entry", "verify_coverage"]
 
-DERIVED = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+DERIVED = VALUE_COLUMNS
 TOKEN_FIELDS = ("id", "token_hash", "role", "enterprise_id", "expires_at", "revoked_at")
 _TOTAL_KEY = ["region", "period", "carrier", "purpose"]
 _SHOWN = 5  # mismatches named per kind; the count says how many more

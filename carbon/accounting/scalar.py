@@ -20,6 +20,7 @@ import pint
 
 from carbon.accounting.coefficients import (
     METHOD_NAMES,
+    VALUE_COLUMNS,
     Coefficients,
     GridSeries,
     Method,
@@ -145,7 +146,7 @@ def convert(quantity: float, unit: str, carrier: str, *, basis: Basis = "equival
                         ncv_unit=ncv_unit, factors=factors)
     if ncv is not None:
         scale *= _check_ncv(ncv, ncv_unit, coef, factors)
-    values = [scale * getattr(coef, name) for name in ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")]
+    values = [scale * getattr(coef, name) for name in VALUE_COLUMNS]
     if not all(math.isfinite(v) for v in values):
         raise InvalidQuantity(f"{quantity!r} {unit} of {coef.carrier} gives a result that is not a finite number; "
                               "the quantity is too large")

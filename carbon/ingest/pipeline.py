@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbon.accounting import VALUE_COLUMNS
 from carbon.audit import ContentDigest, consumption_key
 from carbon.factors import FactorSet, default_factors
 from carbon.ingest.batch import IngestSummary, Progress, close_batch, new_batch_id, same
@@ -164,7 +165,7 @@ def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, dig
 
 def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
     """Revised rows with their converted values as they were before the revision (to take off the totals)."""
-    values = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
+    values = list(VALUE_COLUMNS)
     return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from carbon.accounting import convert_frame
+from carbon.accounting import VALUE_COLUMNS, convert_frame
 from carbon.audit import chain_entries
 from carbon.errors import CarbonError
 from carbon.factors import default_factors
@@ -125,7 +125,7 @@ def refresh_aggregates(store: Store) -> dict[str, Any]:
     grid = {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
     regions = stale["enterprise_id"].map(grid)
     converted = convert_frame(stale.assign(region=regions.where(regions.notna(), None)), factors=factors)
-    columns = ["energy_gj", "tce_equivalent", "tce_equal", "co2_t"]
+    columns = list(VALUE_COLUMNS)
     changed = ~np.isclose(converted[columns].to_numpy(float), stale[[f"old_{c}" for c in columns]].to_numpy(float),
                           rtol=1e-12, atol=0.0, equal_nan=True).all(axis=1)
     with store.transaction():

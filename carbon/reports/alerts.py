@@ -93,7 +93,7 @@ def quota_alerts(store: Store, region: str | None = None) -> list[dict[str, Any]
     monthly = store.monthly_tce(Scope.everything(), region=region)
     if monthly.empty:
         return alerts
-    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    regions = store.enterprise_regions()
     for year in sorted({int(p[:4]) for p in monthly["period"]}):
         for quota in store.quotas(year):
             if region is not None and regions.get(quota["enterprise_id"]) != region:
@@ -148,7 +148,7 @@ def anomaly_alerts(store: Store, region: str | None = None,
         monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
     flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
     flagged = flagged[flagged["period"].isin(recent)]
-    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    regions = store.enterprise_regions()
     return [{
         "fingerprint": f"consumption_anomaly|{row.enterprise_id}|{row.period}", "severity": "warning",
         "enterprise_id": row.enterprise_id, "region": regions.get(row.enterprise_id), "period": row.period,
@@ -165,7 +165,7 @@ def telemetry_alerts(store: Store) -> list[dict[str, Any]]:
         return []
     quality = daily_quality(interval_consumption(readings))
     owners = readings.drop_duplicates("meter_id").set_index("meter_id")["enterprise_id"]
-    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything())}
+    regions = store.enterprise_regions()
     quality["month"] = pd.to_datetime(quality["day"]).dt.strftime("%Y-%m")
     incomplete = quality[~quality["complete"]]
     alerts = []
@@ -201,7 +201,7 @@ def refresh_alerts(store: Store) -> dict[str, Any]:
 def flag_missing_reports(store: Store, *, today: date | None = None, region: str | None = None) -> dict[str, Any]:
     """Open an alert for each missing monthly report past its deadline; resolve the ones since received."""
     today = today or date.today()
-    regions = {e["id"]: e["region"] for e in store.list_enterprises(Scope.everything(), region=region)}
+    regions = store.enterprise_regions()
     missing = missing_reports(store.reported_months(Scope.everything(), region=region), regions,
                               last_due=last_due_month(today))
     alerts = [{

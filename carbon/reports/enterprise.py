@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carbon.accounting import VALUE_COLUMNS
 from carbon.carriers import get_carrier
 from carbon.compliance import coverage, energy_per_output, quota_status
 from carbon.errors import CarbonError, InvalidInput
@@ -17,7 +18,7 @@ __all__ = [
 ]
 
 _BY = {"month": ["period"], "year": ["year"], "carrier": ["carrier"], "month_carrier": ["period", "carrier"]}
-_SUMS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+_SUMS = VALUE_COLUMNS
 
 
 def enterprise_energy(store: Store, scope: Scope, enterprise_id: str, *, by: str = "month",

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.accounting import Coefficients, coefficients
+from carbon.accounting import VALUE_COLUMNS, Coefficients, coefficients
 from carbon.errors import CarbonError
 from carbon.factors import FactorSet
 from carbon.ingest.validate.rows import Coded
 
 __all__ = ["RowConversion", "convert_rows"]
 
-_MULTIPLIERS = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+_MULTIPLIERS = VALUE_COLUMNS
 _FACTOR_IDS = ("tce_factor", "tce_equal_factor", "co2_factor")
 _DENSE_LIMIT = 1 << 40  # combined key sizes above this are renumbered first (no int64 overflow)
 
