@@ -248,3 +248,10 @@ def test_the_bureau_reviews_saves_and_decides_a_project(service: Service, browse
                             " return t.includes('有条件批准 approved with conditions') && t; })()", what="the decision")
     assert "on condition of an energy offset" in text and "待决定 pending" not in text
     check_page(browser, service, tmp_path / "dashboard-projects-decided.png")
+
+    # finance may review, not decide: the list shows the decision and offers no control
+    open_as(browser, service, "finance", "/projects")
+    browser.wait_for("((document.querySelector('#card-projects') || {}).innerText || '').includes('数据中心')",
+                     what="the list for finance")
+    assert browser.evaluate("!document.querySelector('#card-projects button[data-action=decide]')")
+    assert "on condition of an energy offset" in browser.text("#card-projects")

@@ -85,8 +85,8 @@ function renderReview(review) {
 }
 
 function decisionControls(project, ctx, reload) {
-  if (ctx.role !== 'bureau' && ctx.role !== 'admin') return '—';
   if (project.status !== 'pending') return el('span', { class: 'muted small' }, project.decision_reason || '');
+  if (ctx.role !== 'bureau' && ctx.role !== 'admin') return '—'; // finance reviews, the bureau decides
   const choice = el('select', { class: 'decision', 'aria-label': '决定 decision', dataset: { id: project.id } },
     DECISIONS.map(([value, label]) => el('option', { value }, label)));
   const reason = el('input', { class: 'reason', 'aria-label': '理由 reason', placeholder: '理由 reason',
