@@ -1,4 +1,4 @@
-"""Plans of a region: indicators per plan period, and the assessment (考核) of a plan, also as an XLSX table."""
+"""Plans of a region: indicators per plan period, and the assessment (考核) of a plan, also as XLSX or DOCX."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query
 from api.deps import Analyst, DbDep, Overseer
 from api.downloads import download, export_responses
 from api.schemas.plans import AssessmentOut, PlanIn, PlanListOut, PlanOut
+from carbon.reports.document import assessment_docx
 from carbon.reports.exports import to_xlsx_bytes
 from carbon.reports.plan_targets import plan_rows, region_plan, set_plan
 from carbon.reports.plans import assessment_frames, plan_assessment
+from carbon.store import now_iso
 from carbon.store.plans import LEGACY_PLAN
 
 router = APIRouter(prefix="/v1/regions", tags=["plans"])
@@ -42,10 +44,13 @@ def put_plan(code: str, body: PlanIn, db: DbDep, principal: Overseer, plan: str 
 
 @router.get("/{code}/plans/{plan}/assessment", response_model=AssessmentOut, responses=export_responses(AssessmentOut))
 def assessment(code: str, db: DbDep, principal: Analyst, plan: str = PlanName,
-               format: str = Query(default="json", pattern="^(json|xlsx)$")) -> Any:
+               format: str = Query(default="json", pattern="^(json|xlsx|docx)$")) -> Any:
     """Every indicator of the plan year by year against its path (achieved or not), the cumulative result, the
-    share of the planned change achieved; years without data say so, a projected year says so."""
+    share of the planned change achieved; years without data say so, a projected year says so. As JSON, an XLSX
+    table, or a printable DOCX (per indicator: year, value, path value, achieved, status; the result; notes)."""
     report = plan_assessment(db, code, plan)
+    if format == "docx":
+        return download(assessment_docx(report, generated_at=now_iso()), "docx", f"{code}-{plan}-assessment")
     if format == "xlsx":
         return download(to_xlsx_bytes(assessment_frames(report)), "xlsx", f"{code}-{plan}-assessment")
     return report

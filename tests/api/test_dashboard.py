@@ -62,7 +62,7 @@ def test_every_asset_the_page_names_is_served(service: Service) -> None:
     named = _named_assets(service.client.get("/").text)
     # the page, its style, the charting library and the views it imports
     assert {"style.css", "vendor/echarts.min.js", "js/app.js", "js/api.js", "js/charts.js", "js/region.js",
-            "js/enterprise.js", "js/screening.js"} <= set(named)
+            "js/enterprise.js", "js/screening.js", "js/projects.js"} <= set(named)
     for name in named:
         response = service.client.get(f"/static/{name}")
         assert response.status_code == 200, name

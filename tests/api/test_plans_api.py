@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.api.conftest import Service
@@ -89,3 +91,35 @@ def test_carbon_report_has_the_co2_intensity_path(service: Service) -> None:
     assert [row["year"] for row in position["years"]] == [2020, 2021, 2022]
     assert position["required_annual_change_pct"] is not None
     assert report["years"][0]["co2_per_gdp"] is not None  # the old keys stay
+
+
+def test_assessment_as_a_printable_document(service: Service) -> None:
+    """The DOCX reads back with the JSON answer's numbers: per indicator its years, values, path and result."""
+    docx = pytest.importorskip("docx")
+    _statistics(service)
+    report = service.get("/v1/regions/gz-htz/plans/14th-fyp/assessment", "bureau").json()
+    response = service.get("/v1/regions/gz-htz/plans/14th-fyp/assessment?format=docx", "finance")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.word")
+    assert "14th-fyp-assessment.docx" in response.headers["content-disposition"]
+    document = docx.Document(io.BytesIO(response.content))
+    tables = document.tables
+    assert len(tables) == len(report["indicators"])
+    for table, item in zip(tables, report["indicators"], strict=True):
+        header = [cell.text for cell in table.rows[0].cells]
+        assert header == ["年份", "数值", "目标路径值", "是否达到目标路径", "数据状态"]
+        printed = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+        assert [int(row[0]) for row in printed] == [row["year"] for row in item["years"]]
+        for cells, row in zip(printed, item["years"], strict=True):
+            for text, key in ((cells[1], "value"), (cells[2], "path")):
+                if row[key] is None:
+                    assert text == "—"
+                else:
+                    assert float(text.replace(",", "")) == pytest.approx(row[key], abs=5e-5)
+            assert cells[3] == {True: "是", False: "否", None: "—"}[row["achieved"]]
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    for sentence in report["summary"]:
+        assert sentence in text
+    for note in report["notes"]:
+        assert note in text
+    assert report["name"] in text and "14th-fyp" in text

@@ -2,7 +2,8 @@
 
 An enterprise submits a month, uploads a file with a bad row and sees the rejection, has a 99 % drop held and
 confirms it with a reason; the bureau approves a held revision in its queue and sees the alert without running a
-job, and the completeness adds up; finance screens and downloads the record. No page asks for a URL outside the
+job, and the completeness adds up; finance screens and downloads the record; the bureau reviews a proposed
+project, saves it and decides it. No page asks for a URL outside the
 service or is wider than the viewport. ``CARBON_UPDATE_SCREENSHOT=1`` copies the bureau's and the enterprise's
 screenshots to ``docs/`` (the README's tour).
 """
@@ -213,3 +214,44 @@ def test_the_api_docs_work_offline(service: Service, browser: Browser, tmp_path:
     browser.wait_for("document.querySelectorAll('.swagger-ui .opblock').length > 20", what="the operations")
     assert "/v1/revisions" in browser.text(".swagger-ui")
     check_page(browser, service, tmp_path / "docs.png")
+
+
+def test_the_bureau_reviews_saves_and_decides_a_project(service: Service, browser: Browser, tmp_path: Path) -> None:
+    open_as(browser, service, "bureau", "/projects")
+    assert browser.evaluate("[...document.querySelectorAll('#nav a')].some(a => a.getAttribute('href') === "
+                            "'#/projects' && a.classList.contains('active'))"), "the nav does not link the page"
+    browser.wait_for("document.querySelector('#project-lines .line .unit option')", what="the carrier catalogue")
+    browser.fill("#card-project-form input[name=name]", "数据中心 data centre")
+    browser.fill("#card-project-form input[name=industry]", "I6450")
+    browser.fill("#card-project-form input[name=start_year]", "2027")
+    browser.fill("#project-lines .line .quantity", "8000")
+    assert browser.evaluate("document.querySelector('#project-lines .line .unit').value") == "万千瓦时"
+    browser.fill("#card-project-form input[name=output_value]", "60000")
+    browser.fill("#card-project-form input[name=value_added]", "20000")
+    browser.click("#project-review")
+    review = browser.wait_for("(() => { const t = (document.querySelector('#card-project-review') || {}).innerText"
+                              " || ''; return t.includes('审查级别') && t; })()", what="the review")
+    assert "当量值" in review and "等价值" in review and "t CO2/a" in review and "理由 reasons" in review
+    assert re.search(r"exempt|local|provincial", review)
+    check_page(browser, service, tmp_path / "dashboard-projects.png")
+
+    browser.click("#project-save")
+    browser.wait_for("((document.querySelector('#card-projects') || {}).innerText || '').includes('数据中心')",
+                     what="the saved project in the list")
+    assert "已保存 saved" in browser.text("#card-project-review")
+    assert "待决定 pending" in browser.text("#card-projects")
+    browser.fill("#card-projects input.reason", "须落实能耗替代 on condition of an energy offset")
+    browser.evaluate("(() => { const s = document.querySelector('#card-projects select.decision');"
+                     " s.value = 'approved_with_conditions'; s.dispatchEvent(new Event('change')); })()")
+    browser.click("#card-projects button[data-action=decide]")
+    text = browser.wait_for("(() => { const t = (document.querySelector('#card-projects') || {}).innerText || '';"
+                            " return t.includes('有条件批准 approved with conditions') && t; })()", what="the decision")
+    assert "on condition of an energy offset" in text and "待决定 pending" not in text
+    check_page(browser, service, tmp_path / "dashboard-projects-decided.png")
+
+    # finance may review, not decide: the list shows the decision and offers no control
+    open_as(browser, service, "finance", "/projects")
+    browser.wait_for("((document.querySelector('#card-projects') || {}).innerText || '').includes('数据中心')",
+                     what="the list for finance")
+    assert browser.evaluate("!document.querySelector('#card-projects button[data-action=decide]')")
+    assert "on condition of an energy offset" in browser.text("#card-projects")

@@ -2,10 +2,12 @@
 //   #/region/<code>?year=YYYY   region overview (bureau, admin, finance)
 //   #/enterprise/<id>           one enterprise (an enterprise token sees only its own)
 //   #/screening                 green-finance screening form
+//   #/projects                  energy and carbon review of proposed projects (bureau, admin, finance)
 //   #token=<token>              taken once, stored, and removed from the address bar
 
 import { api, clearToken, getToken, setToken, tokenFromFragment } from './api.js';
 import { renderEnterprise } from './enterprise.js';
+import { renderProjects } from './projects.js';
 import { renderRegion } from './region.js';
 import { renderScreening } from './screening.js';
 import { badge, disposeCharts, el, errorBox, fill, spinner } from './ui.js';
@@ -78,7 +80,8 @@ function renderNav(view) {
     fill(nav, 
       link(`#/region/${encodeURIComponent(lastRegion)}`, '区域总览 Region', view === 'region' || view === ''),
       view === 'enterprise' ? link(window.location.hash, '企业 Enterprise', true) : null,
-      link('#/screening', '绿色金融筛选 Screening', view === 'screening'));
+      link('#/screening', '绿色金融筛选 Screening', view === 'screening'),
+      link('#/projects', '项目审查 Project review', view === 'projects'));
   }
   fill(who, 
     principal.role ? badge(ROLE_NAMES[principal.role] || principal.role, 'info') : null,
@@ -111,6 +114,8 @@ async function route() {
       await renderEnterprise(main, { ...ctx, id: arg });
     } else if (view === 'screening') {
       await renderScreening(main, { ...ctx, enterprise: params.get('enterprise') });
+    } else if (view === 'projects') {
+      await renderProjects(main, { ...ctx, region: lastRegion });
     } else {
       lastRegion = arg || lastRegion;
       await renderRegion(main, { ...ctx, code: lastRegion, year: Number(params.get('year')) || null });

@@ -11,7 +11,8 @@ const REASONS = { change: '变化超过 50% change over 50 %', deadline: '已过
 
 let catalogue = null;
 
-async function carriers() {
+/** The carrier catalogue (GET /v1/carriers), fetched once. */
+export async function carriers() {
   catalogue = catalogue || await api('/v1/carriers');
   return catalogue;
 }
@@ -65,7 +66,8 @@ export function renderReply(reply, onHeld) {
   return el('div', { class: 'reply', id: 'submit-reply' }, parts);
 }
 
-function lineEditor(list) {
+/** An energy line: carrier, quantity, unit (the carrier's units), and its purpose unless `withPurpose` is false. */
+export function lineEditor(list, { withPurpose = true } = {}) {
   const carrier = el('select', { 'aria-label': '能源品种 carrier', class: 'carrier' },
     list.map((item) => el('option', { value: item.id }, `${item.name_zh} ${item.name_en}`)));
   const unit = el('select', { 'aria-label': '计量单位 unit', class: 'unit' });
@@ -77,8 +79,8 @@ function lineEditor(list) {
   setUnits();
   const quantity = el('input', { type: 'number', min: '0', step: 'any', required: true, class: 'quantity',
     'aria-label': '消费量 quantity', placeholder: '消费量 quantity' });
-  const purpose = el('select', { 'aria-label': '用途 purpose', class: 'purpose' },
-    PURPOSES.map(([value, label]) => el('option', { value }, label)));
+  const purpose = withPurpose ? el('select', { 'aria-label': '用途 purpose', class: 'purpose' },
+    PURPOSES.map(([value, label]) => el('option', { value }, label))) : null;
   const row = el('div', { class: 'line' }, carrier, quantity, unit, purpose);
   row.append(el('button', { type: 'button', class: 'btn small', title: '删除 remove', onclick: () => row.remove() }, '×'));
   return row;
