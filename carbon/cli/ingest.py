@@ -12,7 +12,7 @@ import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carbon.cli.common import console, db_option, err_console, open_db, print_json
+from carbon.cli.common import console, db_option, err_console, fail, open_db, print_json
 from carbon.errors import CarbonError
 
 __all__ = ["INGEST_WRITE_WAIT_S", "ingest_command", "print_summary", "progress_bar"]
@@ -26,17 +26,23 @@ INGEST_WRITE_WAIT_S = 6 * 3600.0  # how long an ingest waits for other writers [
 @click.option("--enterprise", "enterprise_id", help="The enterprise the files are for (fills and checks rows).")
 @click.option("--format", "file_format", type=click.Choice(["auto", "csv", "xlsx", "json", "form205"]),
               default="auto", show_default=True)
+@click.option("--confirm", is_flag=True, help="Apply revisions that would be held (large or late); needs --reason.")
+@click.option("--reason", help="Why the stored months change (kept in the audit trail).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts and rejections.")
 def ingest_command(paths: tuple[str, ...], db_path: str | None, enterprise_id: str | None, file_format: str,
-                   as_json: bool) -> None:
+                   confirm: bool, reason: str | None, as_json: bool) -> None:
     """Validate, convert and store consumption files (CSV, XLSX, JSON, form 205-1) or meter telemetry CSV.
 
     Each file is one batch: stored whole or not at all. Rows that fail validation are listed with their row
-    number and reason, and the good rows of the same file are kept. Exit status 1 when a file cannot be read.
+    number and reason, and the good rows of the same file are kept. A revision that changes a stored month by more
+    than half, or a month past its deadline, is held for review unless --confirm --reason "…" is given. Exit status
+    1 when a file cannot be read.
     """
     from carbon.ingest.pipeline import ingest_file
     from carbon.ingest.readers import UnreadableFile
 
+    if confirm and not (reason or "").strip():
+        fail("--confirm applies held revisions and needs a reason", 'add --reason "…" (kept in the audit trail)')
     totals = {"read": 0, "accepted": 0, "unchanged": 0, "revised": 0, "rejected": 0}
     files: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
@@ -52,7 +58,7 @@ def ingest_command(paths: tuple[str, ...], db_path: str | None, enterprise_id: s
             with progress_bar(show_progress, Path(path).name) as advance:
                 try:
                     summary = ingest_file(store, path, format=file_format, enterprise_id=enterprise_id,
-                                          progress=advance)
+                                          progress=advance, confirm=confirm, reason=reason)
                 except (UnreadableFile, CarbonError, ValueError, OSError) as error:
                     unreadable = True
                     files.append({"file": path, "status": "unreadable", "error": str(error)})
@@ -98,3 +104,12 @@ def print_summary(path: str, record: dict[str, Any]) -> None:
                       f"{rejection['reason']}", highlight=False, style="red")
     if len(record["rejections"]) > len(shown):
         console.print(f"  … and {len(record['rejections']) - len(shown)} more (use --json for all)", style="red")
+    held = record.get("held") or []
+    for revision in held[:20]:
+        old, new = revision.get("old") or {}, revision.get("new") or {}
+        console.print(f"  held: {revision['enterprise_id']} {revision['period']} {revision['carrier']} "
+                      f"{old.get('quantity')} → {new.get('quantity')} {new.get('unit') or ''}", highlight=False,
+                      style="yellow")
+    if held:
+        console.print(f"  {len(held)} revision(s) held, not applied: send the file again with --confirm --reason "
+                      "\"…\", or let the bureau approve them (/v1/revisions)", highlight=False, style="yellow")

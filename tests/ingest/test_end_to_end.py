@@ -120,3 +120,19 @@ def test_cli_ingest_human_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["ingest", str(DATA / "mixed_bad_values.csv"), "--db", db])
     assert result.exit_code == 0
     assert "accepted" in result.stdout and "row 3" in result.stdout
+
+
+def test_cli_ingest_holds_a_large_revision_until_confirmed_with_a_reason(tmp_path: Path) -> None:
+    db = _cli_db(tmp_path)
+    first, correction = tmp_path / "first.csv", tmp_path / "correction.csv"
+    first.write_text("enterprise_id,period,carrier,quantity,unit\nGZHTZ-0001,2025-01,电力,100,万千瓦时\n")
+    correction.write_text("enterprise_id,period,carrier,quantity,unit\nGZHTZ-0001,2025-01,电力,1,万千瓦时\n")
+    assert CliRunner().invoke(main, ["ingest", str(first), "--db", db]).exit_code == 0
+    held = CliRunner().invoke(main, ["ingest", str(correction), "--db", db, "--json"])
+    payload = json.loads(held.stdout)
+    assert payload["revised"] == 0 and len(payload["files"][0]["held"]) == 1  # a 99 % drop: held, not applied
+    refused = CliRunner().invoke(main, ["ingest", str(correction), "--db", db, "--confirm"])
+    assert refused.exit_code == 2 and "reason" in refused.output
+    applied = CliRunner().invoke(main, ["ingest", str(correction), "--db", db, "--confirm", "--reason", "misread",
+                                        "--json"])
+    assert json.loads(applied.stdout)["revised"] == 1
