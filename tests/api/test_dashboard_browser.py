@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import struct
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,15 +19,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.main import create_app
-from api.settings import Settings
 from carbon.access import create_token
 from carbon.demo import DEMO_REGION, load_demo
 from carbon.reports.alerts import flag_missing_reports
 from carbon.store import Store
 from tests.databases import new_database
+from tests.live import serving
 
 CHROMIUM = "/usr/bin/chromium"
 WINDOW = (1440, 1800)
@@ -72,26 +67,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     enterprise = create_token(store, role="enterprise", enterprise_id=first[0])[1]
     store.close()
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with another process
-    port = sock.getsockname()[1]
-    app = create_app(Settings(db=db, scheduler=False))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the service did not start for the browser test")
-        time.sleep(0.05)
-    try:
-        yield Live(url=f"http://127.0.0.1:{port}/", bureau=bureau, enterprise=enterprise,
-                   enterprise_id=first[0], enterprise_name=first[1])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(db) as url:
+        yield Live(url=f"{url}/", bureau=bureau, enterprise=enterprise, enterprise_id=first[0],
+                   enterprise_name=first[1])
 
 
 def browse(url: str, tmp_path: Path, *extra: str) -> str:

@@ -14,8 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,16 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.main import create_app
-from api.settings import Settings
 from carbon.access import create_token
 from carbon.demo import load_demo
 from carbon.store import Store
 from tests.api.browser import Browser
 from tests.api.test_dashboard_browser import chromium
 from tests.databases import new_database
+from tests.live import serving
 
 WIDTH = 1400
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -61,22 +57,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tokens = {role: create_token(store, role=role, enterprise_id="GZHTZ-0001" if role == "enterprise" else None)[1]
               for role in ("bureau", "finance", "enterprise")}
     store.close()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db, scheduler=False)), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield Service(url=f"http://127.0.0.1:{port}/", tokens=tokens)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(db) as url:
+        yield Service(url=f"{url}/", tokens=tokens)
 
 
 @pytest.fixture

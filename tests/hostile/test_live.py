@@ -5,7 +5,6 @@ memory."""
 from __future__ import annotations
 
 import resource
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,13 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
-from api.settings import Settings
 from tests.api.conftest import seed
 from tests.databases import new_database
 from tests.hostile.bombs import xlsx_bomb
+from tests.live import serving
 
 
 @dataclass
@@ -37,24 +34,8 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     db = new_database(tmp_path_factory.mktemp("hostile-live"), "hostile_live")
     tokens = seed(db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # a free port, held from here on
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db, scheduler=False)), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield Live(url=f"http://127.0.0.1:{port}", tokens=tokens)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(db, start_within_s=30) as url:
+        yield Live(url=url, tokens=tokens)
 
 
 def _health_while(live: Live, busy: threading.Event) -> list[float]:
