@@ -30,10 +30,12 @@ from api.routes import (
     session,
     submission_forms,
     tokens,
+    uploads,
 )
 from api.settings import Settings, get_settings
 from carbon import __version__
 from carbon.ingest.readers.limits import configure_limits
+from carbon.ingest.uploads import UploadWorker, spool_folder
 from carbon.store import open_store
 
 log = logging.getLogger("carbon.api")
@@ -107,6 +109,17 @@ def _start_up(db: str) -> None:
             log.exception("alerts could not be refreshed at start-up")
 
 
+def _start_uploads(worker: UploadWorker) -> None:
+    """Start the upload workers, queuing again the jobs a stopped process left running."""
+    try:
+        requeued = worker.start()
+    except Exception:  # the service answers without its upload jobs rather than not at all
+        log.exception("upload jobs could not be started")
+        return
+    if requeued:
+        log.info("upload jobs queued again after a restart: %s", ", ".join(map(str, requeued)))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. ``settings`` default to the environment (``CARBON_DB``, ``CARBON_ADMIN_TOKEN`` …)."""
     settings = settings or get_settings()
@@ -114,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _start_up(settings.db)
+        _start_uploads(app.state.upload_worker)
         scheduler = None
         if settings.scheduler:
             from carbon.jobs import create_scheduler
@@ -125,12 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            app.state.upload_worker.stop()
 
     app = FastAPI(title="carbon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
     app.state.settings = settings
     configure_limits(settings.reader_limits)
     app.state.scheduler = None
+    app.state.upload_worker = UploadWorker(settings.db, folder=spool_folder(settings.db, settings.upload_spool),
+                                           threads=settings.upload_workers)
     errors.install(app)
     install_docs(app)  # Swagger UI from the installed package, not a CDN
 
@@ -146,6 +163,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,
-                   audit, jobs, tokens, plans, projects, dashboard):
+                   audit, jobs, tokens, plans, projects, uploads, dashboard):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
     return app

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     max_shared_strings: int = Field(default=DEFAULT_LIMITS.max_shared_strings, gt=0,
                                     description="distinct texts of a workbook")
     max_read_seconds: float = Field(default=DEFAULT_LIMITS.max_seconds, gt=0, description="reading one file [s]")
+    upload_async_bytes: int = Field(default=2**20, ge=0, description="uploads larger than this are queued as jobs "
+                                                                     "and answered 202 with a status URL [B]")
+    upload_workers: int = Field(default=1, ge=1, le=8, description="upload jobs run at once by this process")
+    upload_queue: int = Field(default=50, ge=1, le=10_000, description="upload jobs that may wait on this host; "
+                                                                       "more answer 503 with Retry-After")
+    upload_spool: str | None = Field(default=None, description="folder for the files of queued uploads (default: "
+                                                               "beside the database, `carbon.db.uploads/`)")
 
     @field_validator("admin_token")
     @classmethod

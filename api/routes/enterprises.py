@@ -7,11 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 
 from api.deps import DbDep, EnterpriseDep, Overseer, Reader, SettingsDep, Submitter, existing_region
 from api.downloads import download, export_responses
+from api.routes.uploads import QUEUED_RESPONSE, queue_upload, submission_reply
 from api.schemas.consumption import ConsumptionExportRow, IngestOut, ReadingsIn
 from api.schemas.enterprises import (
     ComplianceOut,
@@ -46,13 +47,9 @@ Month = Annotated[str, PathParam(pattern=MONTH, description="YYYY-MM")]
 
 def _ingest_out(summary: IngestSummary, db: Store | None = None, enterprise_id: str | None = None) -> dict[str, Any]:
     """The reply to a submission; with ``db``, the alerts of a batch that changed data are refreshed first."""
-    record = summary.to_dict(index_name="index")
     if db is not None and enterprise_id is not None and (summary.accepted or summary.revised):
         refresh_after_batch(db, [enterprise_id])
-    return {"batch_id": record["batch_id"], "source": record["source"], "read": record["read"],
-            "accepted": record["accepted"], "unchanged": record["unchanged"], "revised": record["revised"],
-            "rejected": record["rejections"], "rejected_count": record["rejected"],
-            "revisions": record["revisions"], "held": record["held"]}
+    return submission_reply(summary.to_dict(index_name="index"))
 
 
 @router.post("", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
@@ -92,14 +89,17 @@ def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submi
     return _ingest_out(summary, db, enterprise["id"])
 
 
-@router.post("/{enterprise_id}/uploads", response_model=SubmissionOut, dependencies=[Depends(one_file_part)])
-def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep, settings: SettingsDep,
+@router.post("/{enterprise_id}/uploads", response_model=SubmissionOut, dependencies=[Depends(one_file_part)],
+             responses=QUEUED_RESPONSE)
+def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep,
+                settings: SettingsDep,
                 confirm: Annotated[bool, Form(description="apply revisions that would be held")] = False,
                 reason: Annotated[str | None, Form(max_length=500, description="why the months change")] = None
-                ) -> dict[str, Any]:
+                ) -> Any:
     """A CSV, XLSX or JSON file (or a statistics form 205-1), ingested like `carbon ingest` (size is bounded).
 
-    Revisions are held or applied as for `POST …/consumption` (form fields ``confirm`` and ``reason``).
+    Revisions are held or applied as for `POST …/consumption` (form fields ``confirm`` and ``reason``). A file
+    larger than ``CARBON_UPLOAD_ASYNC_BYTES`` is queued as a job and answered 202 with its status URL.
     """
     from carbon.ingest.readers import UnreadableFile
     from carbon.ingest.readers.limits import LimitExceeded
@@ -120,6 +120,9 @@ def upload_file(file: UploadFile, db: DbDep, principal: Submitter, enterprise: E
                     raise HTTPException(413, f"the file is larger than {settings.max_upload_mb:g} MB; split it "
                                              "into several uploads")
                 handle.write(chunk)
+        if written > settings.upload_async_bytes:
+            return queue_upload(request, db, settings, path, source=name, enterprise_id=enterprise["id"],
+                                actor=principal.actor, confirm=confirm, reason=reason)
         try:
             summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name,
                                   confirm=confirm, reason=reason)

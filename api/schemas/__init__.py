@@ -100,6 +100,7 @@ from api.schemas.screening import (
     ScreeningIn,
     ScreeningOut,
 )
+from api.schemas.uploads import UploadOut, UploadProgress
 
 __all__ = [
     "MAX_RECORDS",
@@ -203,6 +204,8 @@ __all__ = [
     "TokenInfoOut",
     "TokenOut",
     "TopEnterprise",
+    "UploadOut",
+    "UploadProgress",
     "VerifyOut",
     "WhoamiOut",
 ]

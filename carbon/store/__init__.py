@@ -11,7 +11,8 @@
 - :mod:`~carbon.store.readings` — meters, readings and their partitions, malformed telemetry;
 - :mod:`~carbon.store.audit_log` — the append-only audit log;
 - :mod:`~carbon.store.operations` — job runs and locks, alerts, quotas and output, HTTP sources;
-- :mod:`~carbon.store.tokens` — API tokens.
+- :mod:`~carbon.store.tokens` — API tokens;
+- :mod:`~carbon.store.uploads` — large uploads as queued jobs.
 
 Bulk writes happen inside :meth:`Store.transaction`: a batch is stored whole or not at all, one writer at a time.
 Every query of enterprise data takes a :class:`Scope`: an enterprise's scope reaches its own rows only.
@@ -59,6 +60,7 @@ from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.revisions import HeldRevisionStore
 from carbon.store.tokens import TokensMixin
+from carbon.store.uploads import UploadsMixin
 
 # The names this package offered before it was split, and the job store's table (for carbon.jobs).
 __all__ = [
@@ -70,7 +72,7 @@ __all__ = [
 
 
 class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, ReadingsMixin, AuditLogMixin, OperationsMixin,
-            TokensMixin, PlansMixin, HeldRevisionStore, AuditChecks, Engine):
+            TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks, Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters
