@@ -6,11 +6,13 @@ An upload above the service's threshold is saved in the spool folder and queued 
 failed) and deletes the file. Request threads never wait for a job, so one enterprise's large file does not hold
 up the others' small submissions (its batch takes the write lock like any other).
 
-Restarts: a job still ``queued`` when the process stopped is run by the next worker of the host; a job left
-``running`` is queued again when no live worker holds its file (a worker keeps an exclusive ``flock`` on the
-spool file from before its claim until the job ends, and the lock dies with its process). Its batch had not
-committed, or — in the milliseconds between the batch's commit and the job's ``done`` — it had: then the run
-again changes nothing and counts the rows as unchanged. A job whose file is gone fails with that reason.
+Restarts: a job still ``queued`` when the process stopped is run by the next worker of the host (at its
+start-up). A job left ``running`` is taken over when no live worker holds its file (a worker keeps an exclusive
+``flock`` on the spool file from before its claim until the job ends, and the lock dies with its process): if its
+batch committed (the job names its batch inside the batch's own transaction) it is marked ``done`` with the
+reply rebuilt from the stored batch, otherwise the batch rolled back with the process and the job is queued
+again. A job whose file is gone fails with that reason; one the service stopped during :data:`MAX_ATTEMPTS`
+times fails rather than stop it again.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from carbon.errors import Busy
-from carbon.store import Store, is_postgresql, open_store
+from carbon.errors import Busy, NotFound
+from carbon.store import Scope, Store, is_postgresql, open_store
 
 __all__ = ["JOB_WRITE_WAIT_S", "MAX_ATTEMPTS", "SPOOL_SWEEP_S", "UploadWorker", "failure_reason", "run_upload",
-           "spool_folder", "spool_path"]
+           "spool_folder", "spool_path", "stored_reply"]
 
 log = logging.getLogger("carbon.uploads")
 
@@ -100,8 +102,62 @@ def run_upload(store: Store, job: dict[str, Any], *, progress: Any = None) -> tu
                           source=job["source"], confirm=bool(job["confirm"]), reason=job["reason"],
                           progress=progress)
     if summary.accepted or summary.revised:
-        refresh_after_batch(store, [job["enterprise_id"]])
+        try:
+            refresh_after_batch(store, [job["enterprise_id"]])
+        except Exception:  # the batch is stored: the scheduled alert job catches up, the upload is done
+            log.exception("alerts after upload %s could not be refreshed", job.get("id"))
     return summary.to_dict(index_name="index"), summary.read, summary.batch_id
+
+
+def stored_reply(store: Store, job: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
+    """The reply of a job whose batch committed before its worker could record it, rebuilt from the store: the
+    batch's counts and rejections, the revisions it held and the revisions it applied (from the audit log, without
+    their energy)."""
+    import json
+
+    from carbon.jsonable import records
+
+    enterprise = job["enterprise_id"]
+    rejections = records(store.batch_rejections(batch["id"]).rename(columns={"row": "index"}))
+    held = [{key: row[key] for key in ("id", "enterprise_id", "period", "carrier", "purpose", "old", "new",
+                                       "change_pct", "reasons")}
+            for row in store.held_revisions(Scope.only(enterprise), status=None, enterprise_id=enterprise)
+            if row["batch_id"] == batch["id"]]
+    revisions = []
+    for entry in store.audit_entries(Scope.only(enterprise), enterprise_id=enterprise, action="revise"):
+        if entry["batch_id"] != batch["id"]:
+            continue
+        key = dict(zip(("enterprise_id", "period", "carrier", "purpose"), entry["entity_key"].split("|"),
+                       strict=False))
+        old, new = (json.loads(entry[side]) if isinstance(entry[side], str) else entry[side] for side in ("old", "new"))
+        revisions.append({**key, "old": {"quantity": old.get("quantity"), "unit": old.get("unit"), "tce": None},
+                          "new": {"quantity": new.get("quantity"), "unit": new.get("unit"), "tce": None},
+                          "change_pct": None})
+    return {"batch_id": batch["id"], "source": batch["source"], "kind": batch["kind"], "status": batch["status"],
+            **{name: int(batch[name] or 0) for name in ("read", "accepted", "unchanged", "revised", "rejected")},
+            "rejections": rejections, "revisions": revisions, "held": held}
+
+
+class _JobStore(Store):
+    """A store that names the batch it starts on its upload job, inside the batch's own transaction."""
+
+    upload_id: int | None = None
+
+    def start_batch(self, batch_id: str, **kwargs: Any) -> None:
+        super().start_batch(batch_id, **kwargs)
+        if self.upload_id is not None:
+            self.tie_upload_batch(self.upload_id, batch_id)
+
+
+def _stored_batch(store: Store, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The batch a job named, when it committed whole; None otherwise."""
+    if not job.get("batch_id"):
+        return None
+    try:
+        batch = store.get_batch(job["batch_id"], Scope.everything())
+    except NotFound:
+        return None
+    return batch if batch["status"] == "ok" else None
 
 
 def _expected_failures() -> tuple[type[BaseException], ...]:
@@ -207,6 +263,12 @@ class UploadWorker:
                 with _held(job["spool"]) as handle:
                     if handle is None and Path(job["spool"]).exists():
                         continue  # a live worker holds it
+                    batch = _stored_batch(store, job)
+                    if batch is not None:  # stored before its worker stopped: done, not run again
+                        store.finish_upload(job["id"], stored_reply(store, job, batch), rows_read=batch["read"] or 0)
+                        with suppress(FileNotFoundError):
+                            os.unlink(job["spool"])
+                        continue
                     if handle is None:
                         store.fail_upload(job["id"], failure_reason(FileNotFoundError(job["spool"]), job["source"]))
                         continue
@@ -248,7 +310,7 @@ class UploadWorker:
 
     def run_next(self) -> bool:
         """Claim and run the next queued job of this host; False when none waits."""
-        with open_store(self.db) as store:
+        with _JobStore(self.db) as store:
             store.write_wait_s = JOB_WRITE_WAIT_S
             for job in store.next_uploads(self.host):
                 with _held(job["spool"]) as handle:
@@ -264,13 +326,15 @@ class UploadWorker:
         """Run one claimed job to ``done`` or ``failed``; its spool file is deleted either way."""
         upload_id = int(job["id"])
         self._progress[upload_id] = 0
+        if isinstance(store, _JobStore):
+            store.upload_id = upload_id
         expected = _expected_failures()
 
         def counted(rows: int) -> None:
             self._progress[upload_id] = self._progress.get(upload_id, 0) + int(rows)
 
         try:
-            reply, read, batch_id = run_upload(store, job, progress=counted)
+            reply, read, _ = run_upload(store, job, progress=counted)
         except Exception as error:  # every failure of a job is reported on the job, never lost in a thread
             if isinstance(error, expected):
                 log.info("upload %s failed: %s", upload_id, error)
@@ -278,8 +342,10 @@ class UploadWorker:
                 log.exception("upload %s failed", upload_id)
             store.fail_upload(upload_id, failure_reason(error, job["source"]))
         else:
-            store.finish_upload(upload_id, reply, rows_read=read, batch_id=batch_id)
+            store.finish_upload(upload_id, reply, rows_read=read)
         finally:
             self._progress.pop(upload_id, None)
+            if isinstance(store, _JobStore):
+                store.upload_id = None
         with suppress(FileNotFoundError):
             os.unlink(job["spool"])

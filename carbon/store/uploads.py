@@ -117,21 +117,25 @@ class UploadsMixin:
         rows = self._rows("SELECT * FROM uploads WHERE status = 'running' AND host = ? ORDER BY id", [host])
         return [_decoded(row) for row in rows]
 
+    def tie_upload_batch(self, upload_id: int, batch_id: str) -> None:
+        """Name the batch a job stores (call inside the batch's transaction: the name commits with the batch, so a
+        job whose worker stopped after the commit is known to be stored)."""
+        self.conn.execute("UPDATE uploads SET batch_id = ? WHERE id = ?", [batch_id, int(upload_id)])
+
     def requeue_upload(self, upload_id: int) -> None:
         """Put a running job back in the queue (its worker stopped before its batch was stored)."""
         with self.transaction():
-            self.conn.execute("UPDATE uploads SET status = 'queued', started_at = NULL "
+            self.conn.execute("UPDATE uploads SET status = 'queued', started_at = NULL, batch_id = NULL "
                               "WHERE id = ? AND status = 'running'", [int(upload_id)])
 
-    def finish_upload(self, upload_id: int, result: Mapping[str, Any], *, rows_read: int,
-                      batch_id: str | None) -> None:
-        """Record a job as done with the submission's reply (counts, rejections, revisions, held)."""
+    def finish_upload(self, upload_id: int, result: Mapping[str, Any], *, rows_read: int) -> None:
+        """Record a job as done with the submission's reply (counts, rejections, revisions, held); its batch was
+        named by :meth:`tie_upload_batch`."""
         with self.transaction():
             self.conn.execute(
-                "UPDATE uploads SET status = 'done', result = ?, rows_read = ?, batch_id = ?, error = NULL, "
-                "finished_at = ? WHERE id = ?",
-                [json.dumps(result, ensure_ascii=False, default=str), int(rows_read), batch_id, now_iso(),
-                 int(upload_id)])
+                "UPDATE uploads SET status = 'done', result = ?, rows_read = ?, error = NULL, finished_at = ? "
+                "WHERE id = ?",
+                [json.dumps(result, ensure_ascii=False, default=str), int(rows_read), now_iso(), int(upload_id)])
 
     def fail_upload(self, upload_id: int, error: str) -> None:
         """Record a job as failed with a reason that says what to do next."""

@@ -222,3 +222,31 @@ def test_the_pipeline_reports_progress_to_the_job(tmp_path) -> None:
     with Store(db_path) as store:
         reply, read, batch_id = run_upload(store, job, progress=counted.append)
     assert sum(counted) == read == reply["read"] == 26 and batch_id == reply["batch_id"]
+
+
+@pytest.mark.parametrize("confirm", [False, True], ids=["held", "applied"])
+def test_a_job_stored_before_its_worker_stopped_is_done_not_run_again(jobs: Service, confirm: bool) -> None:
+    wait_for(jobs, upload(jobs, big_csv()).json()["status_url"])
+    revised = big_csv().replace("2022-01,电力,11,".encode(), "2022-01,电力,12,".encode())  # a closed month
+    form = {"confirm": "true", "reason": "the meter was recalibrated"} if confirm else {}
+    url = jobs.post("/v1/enterprises/E1/uploads", "enterprise", files={"file": ("fix.csv", revised)},
+                    data=form).json()["status_url"]
+    before = wait_for(jobs, url)["result"]
+    assert (len(before["revisions"]), len(before["held"])) == ((1, 0) if confirm else (0, 1))
+    upload_id = int(url.rsplit("/", 1)[1])
+    with Store(jobs.db_path) as store:
+        assert store.upload(upload_id)["batch_id"] == before["batch_id"]  # named inside the batch's transaction
+        with store.transaction():  # as if the process stopped between the batch's commit and the job's end
+            store.conn.execute("UPDATE uploads SET status = 'running', result = NULL, finished_at = NULL "
+                               "WHERE id = ?", [upload_id])
+        stored = len(store.consumption(Scope.only("E1")))
+
+    assert UploadWorker(jobs.db_path).recover() == []  # nothing to run again
+    after = jobs.get(url, "enterprise").json()
+    assert after["status"] == "done"
+    same = ("batch_id", "source", "read", "accepted", "unchanged", "revised", "rejected", "rejected_count", "held")
+    assert {k: after["result"][k] for k in same} == {k: before[k] for k in same}
+    assert [(r["period"], r["old"]["quantity"], r["new"]["quantity"]) for r in after["result"]["revisions"]] == [
+        (r["period"], r["old"]["quantity"], r["new"]["quantity"]) for r in before["revisions"]]
+    with Store(jobs.db_path) as store:
+        assert len(store.consumption(Scope.only("E1"))) == stored
