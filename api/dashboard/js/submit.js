@@ -114,6 +114,31 @@ function submitCard(id, result, reloadHeld) {
   return parts;
 }
 
+const POLL_MS = 1000;
+const JOB_STATES = { queued: '排队中 queued', running: '处理中 processing' };
+
+/** Follow a queued upload at its status URL, showing its state and the rows read so far; the reply when it is
+ * done, null (with the reason shown) when it failed. */
+async function followJob(job, result) {
+  let current = job;
+  for (;;) {
+    if (current.status === 'done') return current.result;
+    if (current.status === 'failed') {
+      fill(result, el('div', { class: 'notice error', role: 'alert', id: 'upload-failed' },
+        el('strong', {}, `上传失败 upload failed (${current.source}): `), current.error || ''));
+      return null;
+    }
+    const rows = current.progress ? ` · 已读 ${num(current.progress.rows_read, 0)} 行 rows read` : '';
+    fill(result, el('div', { id: 'upload-job', dataset: { status: current.status } },
+      spinner(`${JOB_STATES[current.status] || current.status}: ${current.source} (${num(current.bytes / 1048576, 1)}`
+        + ` MB)${rows}`),
+      el('p', { class: 'muted small' }, '大文件在后台处理，可留在本页等待结果 a large file is processed in the background; '
+        + 'the result shows here')));
+    await new Promise((resolve) => { setTimeout(resolve, POLL_MS); });
+    current = await api(current.status_url);
+  }
+}
+
 function uploadCard(id, result, reloadHeld) {
   const parts = card({ id: 'card-upload', title: '上传文件', subtitle: 'Upload CSV, XLSX, JSON or form 205-1' });
   const file = el('input', { type: 'file', id: 'upload-file', accept: '.csv,.xlsx,.json,.txt', required: true,
@@ -134,7 +159,10 @@ function uploadCard(id, result, reloadHeld) {
     data.append('file', file.files[0]);
     fill(result, spinner('上传中 uploading…'));
     try {
-      fill(result, renderReply(await upload(`/v1/enterprises/${enc(id)}/uploads`, data), reloadHeld));
+      const reply = await upload(`/v1/enterprises/${enc(id)}/uploads`, data);
+      // a large file is queued (202): follow its status URL until it is done or failed
+      const done = reply.status_url ? await followJob(reply, result) : reply;
+      if (done) fill(result, renderReply(done, reloadHeld));
     } catch (error) {
       fill(result, errorBox(error, '上传 upload'));
     }
