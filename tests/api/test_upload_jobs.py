@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +251,30 @@ def test_a_job_stored_before_its_worker_stopped_is_done_not_run_again(jobs: Serv
         (r["period"], r["old"]["quantity"], r["new"]["quantity"]) for r in before["revisions"]]
     with Store(jobs.db_path) as store:
         assert len(store.consumption(Scope.only("E1"))) == stored
+
+
+def test_a_running_job_holds_up_no_other_submission(jobs: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    import carbon.ingest.uploads as uploads
+
+    release = threading.Event()
+    real = uploads.run_upload
+
+    def held_back(store: Store, job: dict[str, Any], *, progress: Any = None) -> Any:
+        assert release.wait(WAIT_S), "the test never let the job go on"
+        return real(store, job, progress=progress)
+
+    monkeypatch.setattr(uploads, "run_upload", held_back)
+    url = upload(jobs, big_csv()).json()["status_url"]
+    deadline = time.monotonic() + WAIT_S
+    while (state := jobs.get(url, "enterprise").json())["status"] == "queued":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.05)
+    assert state["status"] == "running" and state["progress"] == {"rows_read": 0}
+    try:
+        # while E1's job runs, E2's small upload and JSON submission are answered at once
+        assert upload(jobs, SMALL.replace(b"E1,", b"E2,"), "small.csv", "other", "E2").status_code == 200
+        records = [{"period": "2024-03", "carrier": "电力", "quantity": 2, "unit": "万千瓦时"}]
+        assert jobs.post("/v1/enterprises/E2/consumption", "other", json={"records": records}).status_code == 200
+    finally:
+        release.set()
+    assert wait_for(jobs, url)["result"]["accepted"] == 24
