@@ -102,7 +102,7 @@ def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submit
     larger than ``CARBON_UPLOAD_ASYNC_BYTES`` is queued as a job and answered 202 with its status URL.
     """
     from carbon.ingest.readers import UnreadableFile
-    from carbon.ingest.readers.limits import LimitExceeded
+    from carbon.ingest.readers.limits import LimitExceeded, check_file
 
     if confirm and not (reason or "").strip():
         raise HTTPException(422, "a confirmation needs a reason: fill in the form field `reason`")
@@ -120,10 +120,11 @@ def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submit
                     raise HTTPException(413, f"the file is larger than {settings.max_upload_mb:g} MB; split it "
                                              "into several uploads")
                 handle.write(chunk)
-        if written > settings.upload_async_bytes:
-            return queue_upload(request, db, settings, path, source=name, enterprise_id=enterprise["id"],
-                                actor=principal.actor, confirm=confirm, reason=reason)
         try:
+            if written > settings.upload_async_bytes:
+                check_file(path, name)  # a file over the readers' limits is refused now, not queued
+                return queue_upload(request, db, settings, path, source=name, enterprise_id=enterprise["id"],
+                                    actor=principal.actor, confirm=confirm, reason=reason)
             summary = ingest_file(db, path, enterprise_id=enterprise["id"], actor=principal.actor, source=name,
                                   confirm=confirm, reason=reason)
         except LimitExceeded as error:

@@ -66,15 +66,18 @@ def spool_path(folder: Path, source: str) -> Path:
     return folder / f"{uuid.uuid4().hex}{Path(source).suffix.lower()}"
 
 
-def failure_reason(error: BaseException, source: str) -> str:
-    """What a person reads when a job failed: what went wrong and what to do next."""
+def failure_reason(error: BaseException, source: str, spool: str | None = None) -> str:
+    """What a person reads when a job failed: what went wrong and what to do next (the readers name the file
+    they read, the ``spool`` file: the person knows it by its ``source`` name)."""
     from carbon.ingest.readers import UnreadableFile
     from carbon.ingest.readers.limits import LimitExceeded
 
     if isinstance(error, LimitExceeded):
         return f"{error}: split the file into several uploads and send them one by one"
     if isinstance(error, UnreadableFile):
-        return f"{source}: {error}; fix the file (or export it again as CSV) and upload it again"
+        text = str(error).replace(Path(spool).name, source) if spool else str(error)
+        text = text if text.startswith(source) else f"{source}: {text}"
+        return f"{text}; fix the file (or export it again as CSV) and upload it again"
     if isinstance(error, FileNotFoundError):
         return (f"{source}: the uploaded file was lost when the service restarted; nothing was stored — "
                 "upload it again")
@@ -340,7 +343,7 @@ class UploadWorker:
                 log.info("upload %s failed: %s", upload_id, error)
             else:
                 log.exception("upload %s failed", upload_id)
-            store.fail_upload(upload_id, failure_reason(error, job["source"]))
+            store.fail_upload(upload_id, failure_reason(error, job["source"], job["spool"]))
         else:
             store.finish_upload(upload_id, reply, rows_read=read)
         finally:

@@ -19,6 +19,7 @@ from carbon.store import Scope, Store
 from tests.api.conftest import ADMIN_ENV_TOKEN, Service, seed
 from tests.databases import new_database
 
+DATA = Path(__file__).parent.parent / "data"
 THRESHOLD = 400  # [B]: the big file below is larger, the small one smaller
 WAIT_S = 60.0  # the longest a job may take here before a test gives up [s]
 
@@ -124,16 +125,32 @@ def test_a_small_upload_stays_synchronous(jobs: Service) -> None:
     assert jobs.get("/v1/uploads", "enterprise").json() == []
 
 
+def unreadable() -> bytes:
+    """A table none of whose columns the readers know (found out only when the file is read)."""
+    data = (DATA / "no_known_columns.csv").read_bytes() + "其他,1,x\n".encode() * 60
+    assert len(data) > THRESHOLD
+    return data
+
+
 def test_an_unreadable_file_fails_with_what_to_do(jobs: Service, tmp_path) -> None:
-    data = b"PK\x03\x04" + b"\x00garbage" * 100
-    queued = upload(jobs, data, "broken.xlsx")
+    queued = upload(jobs, unreadable(), "expenses.csv")
     assert queued.status_code == 202
     failed = wait_for(jobs, queued.json()["status_url"])
     assert failed["status"] == "failed" and failed["result"] is None
-    assert "broken.xlsx" in failed["error"] and "upload it again" in failed["error"]
+    assert failed["error"].startswith("expenses.csv: no recognisable columns")
+    assert failed["error"].endswith("upload it again")
     with Store(jobs.db_path) as store:
         assert store.consumption(Scope.everything()).empty
     assert spooled(tmp_path) == []
+
+
+def test_a_file_over_the_readers_limits_is_refused_at_once_not_queued(jobs: Service, tmp_path) -> None:
+    damaged = b"PK\x03\x04" + b"\x00garbage" * 100  # a workbook whose container is broken
+    refused = upload(jobs, damaged, "broken.xlsx")
+    assert refused.status_code == 422 and "broken.xlsx" in refused.json()["detail"]
+    endless = b"enterprise_id,period,carrier,quantity,unit\n" + b"E1," * 400_000  # one 1.2 MB line
+    assert upload(jobs, endless, "line.csv").status_code == 413
+    assert jobs.get("/v1/uploads", "enterprise").json() == [] and spooled(tmp_path) == []
 
 
 def test_an_enterprise_sees_its_own_uploads_only(jobs: Service) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.api.browser import Browser
 from tests.api.conftest import seed
 from tests.api.test_dashboard_browser import chromium
-from tests.api.test_upload_jobs import THRESHOLD, big_csv
+from tests.api.test_upload_jobs import THRESHOLD, big_csv, unreadable
 from tests.databases import new_database
 from tests.live import serving
 
@@ -55,8 +55,8 @@ def test_a_large_upload_is_followed_to_its_result(live: tuple[str, dict[str, str
     assert "新增 accepted 24" in text and "退回 rejected 2" in text and "not a number" in text
     assert any("/v1/uploads/" in request for request in browser.requests), "the job was not followed"
 
-    broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 100)
+    broken = tmp_path / "expenses.csv"
+    broken.write_bytes(unreadable())
     browser.choose_file("#upload-file", broken)
     browser.click("#upload-submit")
-    assert "upload it again" in slot_text(browser, "上传失败 upload failed (broken.xlsx)")
+    assert "no recognisable columns" in slot_text(browser, "上传失败 upload failed (expenses.csv)")
