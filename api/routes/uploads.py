@@ -39,14 +39,16 @@ def _worker(request: Request) -> UploadWorker:
     return request.app.state.upload_worker
 
 
-def _view(job: dict[str, Any], worker: UploadWorker) -> dict[str, Any]:
-    """A job as :class:`UploadOut`: progress while it runs here, the reply when done, the reason when failed."""
+def _view(job: dict[str, Any], worker: UploadWorker, *, with_result: bool = True) -> dict[str, Any]:
+    """A job as :class:`UploadOut`: progress while it runs here, the reply when done (unless not
+    ``with_result``), the reason when failed."""
     rows = worker.progress(job["id"]) if job["status"] == "running" else None
     return {"id": job["id"], "status": job["status"], "status_url": f"/v1/uploads/{job['id']}",
             "enterprise_id": job["enterprise_id"], "source": job["source"], "bytes": job["bytes"],
             "queued_at": job["queued_at"], "started_at": job["started_at"], "finished_at": job["finished_at"],
             "progress": {"rows_read": rows} if rows is not None else None,
-            "result": submission_reply(job["result"]) if job["status"] == "done" and job["result"] else None,
+            "result": (submission_reply(job["result"]) if with_result and job["status"] == "done" and job["result"]
+                       else None),
             "error": job["error"] if job["status"] == "failed" else None}
 
 
@@ -80,9 +82,10 @@ def queue_upload(request: Request, db: Store, settings: Settings, path: Path, *,
 @router.get("", response_model=list[UploadOut])
 def list_uploads(request: Request, db: DbDep, principal: Submitter,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-    """The newest upload jobs the caller may see (an enterprise its own), newest first."""
+    """The newest upload jobs the caller may see (an enterprise its own), newest first; without their results
+    (a result lists every rejected row): GET a job's ``status_url`` for it."""
     worker = _worker(request)
-    return [_view(job, worker) for job in db.uploads(principal.scope, limit=limit)]
+    return [_view(job, worker, with_result=False) for job in db.uploads(principal.scope, limit=limit)]
 
 
 @router.get("/{upload_id}", response_model=UploadOut)

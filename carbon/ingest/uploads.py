@@ -62,7 +62,7 @@ def spool_folder(db: str, configured: str | None = None) -> Path:
 
 def spool_path(folder: Path, source: str) -> Path:
     """A new file name in the spool folder, keeping the upload's suffix (the readers go by it)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # enterprises' data: for the service's user only
     return folder / f"{uuid.uuid4().hex}{Path(source).suffix.lower()}"
 
 

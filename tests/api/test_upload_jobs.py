@@ -103,7 +103,8 @@ def test_a_large_upload_answers_202_and_ends_done_with_the_synchronous_reply(job
     again = wait_for(jobs, upload(jobs, big_csv()).json()["status_url"])
     assert (again["result"]["accepted"], again["result"]["unchanged"]) == (0, 24)
     listed = jobs.get("/v1/uploads", "enterprise").json()
-    assert [job["id"] for job in listed] == [again["id"], done["id"]]
+    assert [(job["id"], job["status"], job["result"]) for job in listed] == [(again["id"], "done", None),
+                                                                         (done["id"], "done", None)]
 
 
 def test_the_job_reply_equals_the_synchronous_one(jobs: Service, tmp_path) -> None:
