@@ -19,9 +19,9 @@ class AuditChecks:
         """Rows converted with ``factor_version``, with their stored derived values and grid region."""
         return self._frame(  # type: ignore[attr-defined]
             "SELECT c.enterprise_id, c.period, c.carrier, c.purpose, c.quantity, c.unit, c.ncv, c.ncv_unit, "
-            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, r.grid_region AS region FROM consumption c "
+            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, r.grid_region AS region FROM consumption_rows c "
             "JOIN enterprises e ON e.id = c.enterprise_id JOIN regions r ON r.code = e.region "
-            "WHERE c.factor_version = ?", [factor_version])
+            "WHERE c.factor_key IN (SELECT key FROM factor_sets WHERE factor_version = ?)", [factor_version])
 
     def stored_monthly_totals(self) -> pd.DataFrame:
         """The monthly totals the region indicators read."""
@@ -34,7 +34,7 @@ class AuditChecks:
         return self._frame(  # type: ignore[attr-defined]
             "SELECT e.region, c.period, c.carrier, c.purpose, SUM(c.energy_gj) AS energy_gj, "
             "SUM(c.tce_equivalent) AS tce_equivalent, SUM(c.tce_equal) AS tce_equal, SUM(c.co2_t) AS co2_t, "
-            "COUNT(*) AS rows FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id "
+            "COUNT(*) AS rows FROM consumption_rows c JOIN enterprises e ON e.id = c.enterprise_id "
             "GROUP BY e.region, c.period, c.carrier, c.purpose")
 
     def readings_for_batch(self, batch_id: str) -> pd.DataFrame:
