@@ -16,12 +16,14 @@ class AuditChecks:
     """Queries for :func:`carbon.audit.verify`; mixed into Store (uses its ``_frame``, ``_rows`` and ``_ts``)."""
 
     def converted_rows(self, factor_version: str) -> pd.DataFrame:
-        """Rows converted with ``factor_version``, with their stored derived values and grid region."""
+        """Rows converted with ``factor_version``, with their stored derived values, the factors they name and
+        their grid region."""
         return self._frame(  # type: ignore[attr-defined]
             "SELECT c.enterprise_id, c.period, c.carrier, c.purpose, c.quantity, c.unit, c.ncv, c.ncv_unit, "
-            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, r.grid_region AS region FROM consumption_rows c "
-            "JOIN enterprises e ON e.id = c.enterprise_id JOIN regions r ON r.code = e.region "
-            "WHERE c.factor_key IN (SELECT key FROM factor_sets WHERE factor_version = ?)", [factor_version])
+            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, f.tce_factor, f.tce_equal_factor, f.co2_factor, "
+            "f.factor_fallback, r.grid_region AS region FROM consumption_rows c "
+            "JOIN factor_sets f ON f.key = c.factor_key JOIN enterprises e ON e.id = c.enterprise_id "
+            "JOIN regions r ON r.code = e.region WHERE f.factor_version = ?", [factor_version])
 
     def stored_monthly_totals(self) -> pd.DataFrame:
         """The monthly totals the region indicators read."""
