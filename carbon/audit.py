@@ -184,11 +184,13 @@ def verify(store: Store) -> Verification:
             revisions[entry["entity_key"]].append({"seq": entry["seq"], "old": json.loads(entry["old"]),
                                                    "new": json.loads(entry["new"])})
 
+    by_batch = store.consumption_by_batch()  # one pass over the rows, not one query per batch
+    no_rows = pd.DataFrame(columns=[*CONSUMPTION_CONTENT, "revision", "source_row"])
     for entry in entries:
         if entry["action"] != "batch" or entry["entity"] != "consumption" or not entry.get("content_count"):
             continue
         result.batches_checked += 1
-        rows = store.consumption_for_batch(entry["batch_id"])
+        rows = by_batch.get(entry["batch_id"], no_rows)
         if len(rows) and (rows["revision"] > 1).any():
             rows = _undo_revisions(rows, revisions)
         digest = ContentDigest("consumption")

@@ -3,7 +3,8 @@
 :func:`carbon.audit.verify` checks the hash chain and each consumption batch's content; this module checks what
 those do not cover, so that an edit behind the service's back is found wherever it is made:
 
-- derived values (energy, tce on both bases, CO2) are recomputed from each row's quantity, unit and the factors;
+- derived values (energy, tce on both bases, CO2) are recomputed from each row's quantity, unit and the factors,
+  and the factors each row names (ids and fallback flag) must be the ones the conversion picks again;
 - monthly totals (what the region indicators read) are summed afresh from the rows;
 - each batch of meter readings is digested again from the readings it stored (revisions undone);
 - each token row is digested and compared with the entry written when it was created or revoked;
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from carbon.accounting import VALUE_COLUMNS
+from carbon.accounting import FACTOR_COLUMNS, VALUE_COLUMNS
 
 if TYPE_CHECKING:
     from carbon.audit import Verification
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["TOKEN_FIELDS", "check_against", "checkpoint", "token_digest", "token_entry", "verify_coverage"]
 
 DERIVED = VALUE_COLUMNS
+REFERENCES = (*FACTOR_COLUMNS, "factor_fallback")  # the factors a converted row names
 TOKEN_FIELDS = ("id", "token_hash", "role", "enterprise_id", "expires_at", "revoked_at")
 _TOTAL_KEY = ["region", "period", "carrier", "purpose"]
 _SHOWN = 5  # mismatches named per kind; the count says how many more
@@ -95,7 +97,7 @@ def _check_derived(store: Store, result: Verification) -> None:
     if rows.empty:
         return
     try:
-        again = convert_frame(rows.drop(columns=list(DERIVED)), factors=factors)
+        again = convert_frame(rows.drop(columns=[*DERIVED, *REFERENCES]), factors=factors)
     except Exception as error:  # a row that no longer converts is itself a finding
         result.fail(None, f"derived values: the stored rows no longer convert ({error})")
         return
@@ -106,6 +108,24 @@ def _check_derived(store: Store, result: Verification) -> None:
                 f"quantity and factors give {fresh[i, j]:.6g} (a derived value was edited)"
                 for i, j in zip(*np.nonzero(wrong), strict=True)]
     _named(result, problems, "derived values")
+    _check_references(rows, again, result)
+
+
+def _check_references(rows: pd.DataFrame, again: pd.DataFrame, result: Verification) -> None:
+    """The factor ids and fallback flag each row names against those its conversion picks again."""
+    from carbon.audit import consumption_key
+
+    def comparable(frame: pd.DataFrame, name: str) -> np.ndarray:
+        if name == "factor_fallback":  # stored as 0/1, converted as a bool; missing as -1
+            return frame[name].astype(float).fillna(-1.0).to_numpy()
+        return frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
+
+    stored = [comparable(rows, name) for name in REFERENCES]
+    fresh = [comparable(again, name) for name in REFERENCES]
+    problems = [f"consumption {consumption_key(rows.iloc[i])}: names {name} {stored[j][i]} but its conversion "
+                f"uses {fresh[j][i]} (a factor reference was edited)"
+                for j, name in enumerate(REFERENCES) for i in np.flatnonzero(stored[j] != fresh[j])]
+    _named(result, problems, "factor references")
 
 
 def _check_totals(store: Store, result: Verification) -> None:

@@ -16,12 +16,14 @@ class AuditChecks:
     """Queries for :func:`carbon.audit.verify`; mixed into Store (uses its ``_frame``, ``_rows`` and ``_ts``)."""
 
     def converted_rows(self, factor_version: str) -> pd.DataFrame:
-        """Rows converted with ``factor_version``, with their stored derived values and grid region."""
+        """Rows converted with ``factor_version``, with their stored derived values, the factors they name and
+        their grid region."""
         return self._frame(  # type: ignore[attr-defined]
             "SELECT c.enterprise_id, c.period, c.carrier, c.purpose, c.quantity, c.unit, c.ncv, c.ncv_unit, "
-            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, r.grid_region AS region FROM consumption c "
-            "JOIN enterprises e ON e.id = c.enterprise_id JOIN regions r ON r.code = e.region "
-            "WHERE c.factor_version = ?", [factor_version])
+            "c.energy_gj, c.tce_equivalent, c.tce_equal, c.co2_t, f.tce_factor, f.tce_equal_factor, f.co2_factor, "
+            "f.factor_fallback, r.grid_region AS region FROM consumption_rows c "
+            "JOIN factor_sets f ON f.key = c.factor_key JOIN enterprises e ON e.id = c.enterprise_id "
+            "JOIN regions r ON r.code = e.region WHERE f.factor_version = ?", [factor_version])
 
     def stored_monthly_totals(self) -> pd.DataFrame:
         """The monthly totals the region indicators read."""
@@ -34,7 +36,7 @@ class AuditChecks:
         return self._frame(  # type: ignore[attr-defined]
             "SELECT e.region, c.period, c.carrier, c.purpose, SUM(c.energy_gj) AS energy_gj, "
             "SUM(c.tce_equivalent) AS tce_equivalent, SUM(c.tce_equal) AS tce_equal, SUM(c.co2_t) AS co2_t, "
-            "COUNT(*) AS rows FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id "
+            "COUNT(*) AS rows FROM consumption_rows c JOIN enterprises e ON e.id = c.enterprise_id "
             "GROUP BY e.region, c.period, c.carrier, c.purpose")
 
     def readings_for_batch(self, batch_id: str) -> pd.DataFrame:

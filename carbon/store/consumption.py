@@ -1,4 +1,13 @@
-"""Monthly consumption rows, the monthly totals kept beside them, and their re-conversion with newer factors."""
+"""Monthly consumption rows, the monthly totals kept beside them, and their re-conversion with newer factors.
+
+The rows are stored compactly (migration ``m008_compact_consumption``): ``consumption_rows`` holds the natural
+key, the submitted and converted values and three small integer keys — the row's factor set (the three factor
+ids, the fallback flag and the factor version, in ``factor_sets``), the batch that last wrote it and the batch
+that first stored it (both in ``batch_keys``, which also keeps each batch's time). A row's ``submitted_at`` and
+``updated_at`` are stored only where they differ from the time of the batch that last wrote it (NULL: the
+batch's time; an empty string: no value). The view ``consumption`` shows every row with all of
+:data:`CONSUMPTION_COLUMNS`; this module translates between the two, so callers see frames of those columns.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from carbon.errors import InvalidInput
 from carbon.store.engine import Engine, Scope, columns_as_lists, conditions, insert_sql, int_years
 
 __all__ = [
-    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "GROUPINGS", "MONTHLY_TOTALS_REBUILD",
-    "ConsumptionMixin", "MonthlySums", "monthly_sums",
+    "COMPACT_COLUMNS", "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "FACTOR_SET", "GROUPINGS",
+    "MONTHLY_TOTALS_REBUILD", "ConsumptionMixin", "MonthlySums", "monthly_sums",
 ]
 
 # The natural key of a monthly consumption row, and the columns stored for it.
@@ -24,12 +34,20 @@ CONSUMPTION_COLUMNS: tuple[str, ...] = (
     "tce_equal_factor", "co2_factor", "factor_fallback", "factor_version", "revision", "batch_id", "created_batch",
     "source_row", "submitted_at", "updated_at",
 )
+# What a row's factor key stands for (a row of factor_sets), and the columns of the compact rows.
+FACTOR_SET: tuple[str, ...] = ("tce_factor", "tce_equal_factor", "co2_factor", "factor_fallback", "factor_version")
+_STAMPED = ("submitted_at", "updated_at")  # stored only where they differ from the writing batch's time
+COMPACT_COLUMNS: tuple[str, ...] = (
+    *CONSUMPTION_KEY, *CONSUMPTION_VALUES, "energy_gj", "tce_equivalent", "tce_equal", "co2_t", "factor_key",
+    "revision", "batch_key", "created_batch_key", "source_row", *_STAMPED,
+)
 # What consumption can be summed by, and the SQL of each (c: consumption, e: its enterprise).
 GROUPINGS: dict[str, str] = {
     "year": "substr(c.period, 1, 4)", "period": "c.period", "carrier": "c.carrier", "purpose": "c.purpose",
     "enterprise_id": "c.enterprise_id", "industry": "e.industry", "region": "e.region",
 }
 _CONVERTED = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+_CONTENT = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")  # what a batch's digest re-reads
 _TOTALS_KEY = ("region", "period", "carrier", "purpose")
 _MONTH_KEY = ("enterprise_id", "period", "region")
 _SUMMED = (*_CONVERTED, "rows")
@@ -43,6 +61,9 @@ MONTHLY_TOTALS_REBUILD = (
     "INSERT INTO enterprise_months (enterprise_id, period, region) SELECT DISTINCT c.enterprise_id, c.period, "
     "e.region FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id",
 )
+# The same, read from the compact rows themselves: SQLite keeps a view's joins in an aggregate even when unused.
+_REBUILD_FROM_ROWS = tuple(sql.replace("FROM consumption c", "FROM consumption_rows c")
+                           for sql in MONTHLY_TOTALS_REBUILD)
 
 
 @dataclass(frozen=True)
@@ -89,19 +110,114 @@ def monthly_sums(rows: pd.DataFrame, *, sign: float = 1.0) -> MonthlySums:
 
 
 def _update_by_key_sql(columns: Sequence[str]) -> str:
-    """``UPDATE consumption SET`` the columns given of the row with a natural key (parameters: values, key)."""
-    return (f"UPDATE consumption SET {', '.join(f'{c} = ?' for c in columns)} "
+    """``UPDATE consumption_rows SET`` the columns given of the row with a natural key (parameters: values, key)."""
+    return (f"UPDATE consumption_rows SET {', '.join(f'{c} = ?' for c in columns)} "
             f"WHERE {' AND '.join(f'{k} = ?' for k in CONSUMPTION_KEY)}")
+
+
+def _distinct(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Per row, the index of its combination of ``columns``; and the distinct combinations, in order of first
+    appearance, as plain Python values (missing → None, flags → 0/1).
+
+    Hashed per column and then on the combined codes: a million rows with a few dozen combinations cost a few
+    vectorised passes, not a million tuples.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for name in columns:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+        combined = combined * (len(uniques) + 1) + codes
+    codes, _ = pd.factorize(combined)
+    # factorize numbers the combinations in order of first appearance: the first row of each, in that order
+    first = pd.Series(codes).drop_duplicates().index.to_numpy()
+    values = [frame[name].to_numpy(dtype=object)[first] for name in columns]
+    return codes, [tuple(_plain(v) for v in combination) for combination in zip(*values, strict=True)]
+
+
+def _plain(value: Any) -> Any:
+    """A key column's value as the database gives it back: None for missing, int for flags and integers."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_ | np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _stamped(values: pd.Series, batch_times: np.ndarray) -> np.ndarray:
+    """Timestamps as stored: None where equal to the writing batch's time, ``""`` where missing, else the value."""
+    given = values.to_numpy(dtype=object)
+    missing = pd.isna(given)
+    same = (given == batch_times) & ~missing
+    return np.where(same, None, np.where(missing, "", given))
 
 
 class ConsumptionMixin(Engine):
     """Consumption rows, monthly totals, reported months and stale conversions."""
 
+    # -- keys of the compact rows --------------------------------------------------------------------------
+
+    def _factor_keys(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per row, the key of its factor set (:data:`FACTOR_SET`), adding the sets not stored yet."""
+        codes, combinations = _distinct(frame, FACTOR_SET)
+        columns = ", ".join(FACTOR_SET)
+        known = {tuple(row[1:]): row[0]
+                 for row in self.conn.execute(f"SELECT key, {columns} FROM factor_sets").fetchall()}
+        keys = []
+        for combination in combinations:
+            if combination not in known:
+                known[combination] = self.conn.execute(
+                    f"{insert_sql('factor_sets', FACTOR_SET)} RETURNING key", list(combination)).fetchone()[0]
+            keys.append(known[combination])
+        return np.asarray(keys, dtype=np.int64)[codes]
+
+    def _batch_keys(self, ids: Sequence[Any], times: Sequence[Any]) -> dict[Any, tuple[int | None, Any]]:
+        """The key and time of each batch id (None → no key), adding the batches not stored yet with ``times``
+        (the time each one wrote its rows, or None where unknown)."""
+        found: dict[Any, tuple[int | None, Any]] = {None: (None, None)}
+        wanted = [batch for batch in dict.fromkeys(ids) if batch is not None]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            rows = self.conn.execute(f"SELECT batch_id, key, stamp FROM batch_keys WHERE batch_id IN "
+                                     f"({', '.join('?' * len(part))})", part).fetchall()
+            found.update((row[0], (row[1], row[2])) for row in rows)
+        for batch, time in zip(ids, times, strict=True):
+            if batch is None:
+                continue
+            if batch not in found:
+                key = self.conn.execute("INSERT INTO batch_keys (batch_id, stamp) VALUES (?, ?) RETURNING key",
+                                        [batch, time]).fetchone()[0]
+                found[batch] = (key, time)
+            elif found[batch][1] is None and time is not None:  # first known only as a row's creator
+                self.conn.execute("UPDATE batch_keys SET stamp = ? WHERE key = ?", [time, found[batch][0]])
+                found[batch] = (found[batch][0], time)
+        return found
+
+    def _compact(self, frame: pd.DataFrame, *, created: bool) -> dict[str, Any]:
+        """The key and time columns of rows as stored: factor_key, batch_key, (created_batch_key,)
+        submitted_at and updated_at, as arrays."""
+        batch_codes, batches = _distinct(frame, ["batch_id"])
+        ids = [batch[0] for batch in batches]
+        first = pd.Series(batch_codes).drop_duplicates().index.to_numpy()
+        known = self._batch_keys(ids, [_plain(t) for t in frame["updated_at"].to_numpy(dtype=object)[first]])
+        created_ids: list[Any] = []
+        if created:
+            created_codes, created_batches = _distinct(frame, ["created_batch"])
+            created_ids = [batch[0] for batch in created_batches]
+            known.update(self._batch_keys(created_ids, [None] * len(created_ids)))
+        batch_key = np.array([known[b][0] for b in ids], dtype=object)[batch_codes]
+        times = np.array([known[b][1] for b in ids], dtype=object)[batch_codes]
+        columns: dict[str, Any] = {"factor_key": self._factor_keys(frame), "batch_key": batch_key}
+        if created:
+            columns["created_batch_key"] = np.array([known[b][0] for b in created_ids], dtype=object)[created_codes]
+        columns.update({name: _stamped(frame[name], times) for name in _STAMPED})
+        return columns
+
     # -- rows ---------------------------------------------------------------------------------------------
 
     def consumption_pairs(self) -> set[tuple[str, str]]:
         """Every (enterprise, period) that has at least one stored row (an index-only scan)."""
-        return set(self.conn.execute("SELECT DISTINCT enterprise_id, period FROM consumption").fetchall())
+        return set(self.conn.execute("SELECT DISTINCT enterprise_id, period FROM consumption_rows").fetchall())
 
     def stored_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (enterprise, period) pairs have at least one stored row.
@@ -115,7 +231,7 @@ class ConsumptionMixin(Engine):
         self.conn.execute("DELETE FROM lookup_pairs")
         self.conn.executemany("INSERT INTO lookup_pairs VALUES (?, ?)", pairs)
         rows = self.conn.execute(
-            "SELECT k.enterprise_id, k.period FROM lookup_pairs k WHERE EXISTS (SELECT 1 FROM consumption c "
+            "SELECT k.enterprise_id, k.period FROM lookup_pairs k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
             "WHERE c.enterprise_id = k.enterprise_id AND c.period = k.period)").fetchall()
         return {(row[0], row[1]) for row in rows}
 
@@ -135,24 +251,46 @@ class ConsumptionMixin(Engine):
         self.conn.executemany("INSERT INTO lookup_keys VALUES (?, ?, ?, ?)",
                               zip(*columns_as_lists(keys, CONSUMPTION_KEY), strict=True))
         join = " AND ".join(f"c.{k} = k.{k}" for k in CONSUMPTION_KEY)
-        found = self._frame(f"SELECT {', '.join(f'c.{c}' for c in columns)} FROM lookup_keys k "
-                            f"JOIN consumption c ON {join}")
+        select = ", ".join({"batch_id": "b.batch_id", "created_batch": "cb.batch_id AS created_batch"}.get(c, f"c.{c}")
+                           for c in columns)
+        found = self._frame(f"SELECT {select} FROM lookup_keys k JOIN consumption_rows c ON {join} "
+                            "LEFT JOIN batch_keys b ON b.key = c.batch_key "
+                            "LEFT JOIN batch_keys cb ON cb.key = c.created_batch_key")
         return found if not found.empty else pd.DataFrame(columns=columns)
 
     def insert_consumption(self, frame: pd.DataFrame) -> int:
-        """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction."""
+        """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction.
+
+        The factor set and the batches become small integer keys, the timestamps are kept only where they
+        differ from the batch's time; the rows go in as plain tuples (COPY on PostgreSQL).
+        """
         if frame.empty:
             return 0
-        self._insert("consumption", CONSUMPTION_COLUMNS, frame)
+        keys = self._compact(frame, created=True)
+        plain = [c for c in COMPACT_COLUMNS if c not in keys]
+        if self.dialect == "postgresql" and not any((keys[name] == "").any() for name in _STAMPED):
+            # COPY's CSV cannot tell an empty string from NULL: a row with a missing timestamp takes the other way
+            self.conn.copy_frame("consumption_rows", COMPACT_COLUMNS,
+                                 frame[plain].assign(**keys)[list(COMPACT_COLUMNS)])
+            return len(frame)
+        lists = dict(zip(plain, columns_as_lists(frame, plain), strict=True))
+        lists.update({name: values.tolist() for name, values in keys.items()})
+        # Columns empty in every row (the NCV of most carriers, timestamps that are the batch's) are left to
+        # their default NULL: sqlite3 binds a None far more slowly than a number or a string.
+        columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(frame)]
+        self.conn.executemany(insert_sql("consumption_rows", columns),
+                              zip(*(lists[c] for c in columns), strict=True))
         return len(frame)
 
     def revise_consumption(self, frame: pd.DataFrame) -> int:
         """Replace the values of stored rows by their new revision; call inside a transaction."""
         if frame.empty:
             return 0
-        values = [c for c in CONSUMPTION_COLUMNS if c not in CONSUMPTION_KEY and c != "created_batch"]
-        self.conn.executemany(_update_by_key_sql(values),
-                              zip(*columns_as_lists(frame, [*values, *CONSUMPTION_KEY]), strict=True))
+        keys = self._compact(frame, created=False)
+        plain = [*CONSUMPTION_VALUES, *_CONVERTED, "revision", "source_row"]
+        lists = [*columns_as_lists(frame, plain), *(values.tolist() for values in keys.values()),
+                 *columns_as_lists(frame, CONSUMPTION_KEY)]
+        self.conn.executemany(_update_by_key_sql([*plain, *keys]), zip(*lists, strict=True))
         return len(frame)
 
     def consumption(self, scope: Scope, *, enterprise_id: str | None = None, start: str | None = None,
@@ -183,7 +321,7 @@ class ConsumptionMixin(Engine):
         sql = (f"SELECT {keys + ', ' if keys else ''}SUM(c.energy_gj) AS energy_gj, "
                "SUM(c.tce_equivalent) AS tce_equivalent, SUM(c.tce_equal) AS tce_equal, SUM(c.co2_t) AS co2_t, "
                "COUNT(*) AS rows, COUNT(DISTINCT c.enterprise_id) AS enterprises "
-               f"FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition}"
+               f"FROM consumption_rows c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition}"
                + (f" GROUP BY {group} ORDER BY {group}" if group else ""))
         return int_years(self._frame(sql, params))
 
@@ -197,19 +335,31 @@ class ConsumptionMixin(Engine):
         """Per enterprise and period: rows reported and the latest submission date (for missing/late reports)."""
         condition, params = conditions(scope, "c.enterprise_id", equal={"e.region": region})
         return self._frame(
-            "SELECT c.enterprise_id, c.period, COUNT(*) AS rows, MAX(c.submitted_at) AS submitted_at "
-            f"FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id WHERE {condition} "
+            "SELECT c.enterprise_id, c.period, COUNT(*) AS rows, "
+            "MAX(CASE WHEN c.submitted_at IS NULL THEN b.stamp ELSE NULLIF(c.submitted_at, '') END) AS submitted_at "
+            "FROM consumption_rows c JOIN enterprises e ON e.id = c.enterprise_id "
+            f"LEFT JOIN batch_keys b ON b.key = c.batch_key WHERE {condition} "
             "GROUP BY c.enterprise_id, c.period ORDER BY c.enterprise_id, c.period", params)
 
     def consumption_for_batch(self, batch_id: str) -> pd.DataFrame:
         """Rows first stored by a batch, as they are now (for re-computing its content hash)."""
-        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")
-        return self._frame(f"SELECT {', '.join(columns)} FROM consumption WHERE created_batch = ?", [batch_id])
+        columns = ", ".join(f"c.{name}" for name in _CONTENT)
+        return self._frame(f"SELECT {columns} FROM consumption_rows c JOIN batch_keys b ON b.key = "
+                           "c.created_batch_key WHERE b.batch_id = ?", [batch_id])
+
+    def consumption_by_batch(self) -> dict[str, pd.DataFrame]:
+        """Every row, as it is now, under the batch that first stored it: one pass over the table for the audit's
+        re-computation of every batch's content (no index on the creating batch is needed)."""
+        columns = ", ".join(f"c.{name}" for name in _CONTENT)
+        rows = self._frame(f"SELECT b.batch_id AS created_batch, {columns} FROM consumption_rows c "
+                           "JOIN batch_keys b ON b.key = c.created_batch_key")
+        return {str(batch): group.drop(columns="created_batch").reset_index(drop=True)
+                for batch, group in rows.groupby("created_batch", sort=False)}
 
     def consumption_with_revisions(self) -> pd.DataFrame:
         """Rows that have been revised at least once (revision > 1), with their current values."""
         columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision")
-        return self._frame(f"SELECT {', '.join(columns)} FROM consumption WHERE revision > 1")
+        return self._frame(f"SELECT {', '.join(columns)} FROM consumption_rows WHERE revision > 1")
 
     # -- monthly totals -----------------------------------------------------------------------------------
 
@@ -251,7 +401,7 @@ class ConsumptionMixin(Engine):
         with self.transaction():
             self.conn.execute("DELETE FROM monthly_totals")
             self.conn.execute("DELETE FROM enterprise_months")
-            for statement in MONTHLY_TOTALS_REBUILD:
+            for statement in _REBUILD_FROM_ROWS:
                 self.conn.execute(statement)
 
     # -- re-conversion ------------------------------------------------------------------------------------
@@ -259,15 +409,17 @@ class ConsumptionMixin(Engine):
     def stale_conversions(self, factor_version: str) -> pd.DataFrame:
         """Rows converted with another factor version, or with a factor that stood in for a missing year."""
         return self._frame(
-            "SELECT enterprise_id, period, carrier, purpose, quantity, unit, ncv, ncv_unit, "
-            "energy_gj AS old_energy_gj, tce_equivalent AS old_tce_equivalent, tce_equal AS old_tce_equal, "
-            "co2_t AS old_co2_t FROM consumption "
-            "WHERE factor_version IS NULL OR factor_version <> ? OR factor_fallback = 1",
+            "SELECT c.enterprise_id, c.period, c.carrier, c.purpose, c.quantity, c.unit, c.ncv, c.ncv_unit, "
+            "c.energy_gj AS old_energy_gj, c.tce_equivalent AS old_tce_equivalent, c.tce_equal AS old_tce_equal, "
+            "c.co2_t AS old_co2_t FROM consumption_rows c LEFT JOIN factor_sets f ON f.key = c.factor_key "
+            "WHERE f.factor_version IS NULL OR f.factor_version <> ? OR f.factor_fallback = 1",
             [factor_version])
 
     def update_conversions(self, frame: pd.DataFrame) -> int:
         """Write re-converted values (not a revision: the submitted values stay); call inside a transaction."""
-        values = (*_CONVERTED, "tce_factor", "tce_equal_factor", "co2_factor", "factor_fallback", "factor_version")
-        self.conn.executemany(_update_by_key_sql(values),
-                              zip(*columns_as_lists(frame, [*values, *CONSUMPTION_KEY]), strict=True))
+        if frame.empty:
+            return 0
+        lists = [*columns_as_lists(frame, _CONVERTED), self._factor_keys(frame).tolist(),
+                 *columns_as_lists(frame, CONSUMPTION_KEY)]
+        self.conn.executemany(_update_by_key_sql([*_CONVERTED, "factor_key"]), zip(*lists, strict=True))
         return len(frame)

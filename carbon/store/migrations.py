@@ -303,3 +303,111 @@ def m007_scheduler_jobs(db: Schema) -> None:
                    f"next_run_time {double}, job_state {blob} NOT NULL, PRIMARY KEY (id))")
     db.execute(sql=f"CREATE INDEX IF NOT EXISTS ix_{SCHEDULER_JOBS_TABLE}_next_run_time "
                    f"ON {SCHEDULER_JOBS_TABLE} (next_run_time)")
+
+
+# The compact consumption rows (m008): their columns, and the columns of the view that shows them as before.
+_ROW_TEXT = ("enterprise_id", "period", "carrier", "purpose")
+_ROW_COLUMNS = (
+    ("enterprise_id", "TEXT NOT NULL"), ("period", "TEXT NOT NULL"), ("carrier", "TEXT NOT NULL"),
+    ("purpose", "TEXT NOT NULL"), ("quantity", "{real} NOT NULL"), ("unit", "TEXT NOT NULL"), ("ncv", "{real}"),
+    ("ncv_unit", "TEXT"), ("energy_gj", "{real}"), ("tce_equivalent", "{real}"), ("tce_equal", "{real}"),
+    ("co2_t", "{real}"), ("factor_key", "INTEGER"), ("revision", "INTEGER"), ("batch_key", "INTEGER"),
+    ("created_batch_key", "INTEGER"), ("source_row", "INTEGER"), ("submitted_at", "TEXT"), ("updated_at", "TEXT"),
+)
+_FACTOR_SET = ("tce_factor", "tce_equal_factor", "co2_factor", "factor_fallback", "factor_version")
+_SAME_VALUES = ("quantity", "unit", "ncv", "ncv_unit", "energy_gj", "tce_equivalent", "tce_equal", "co2_t")
+# A row's timestamp is NULL where it is the time of the batch that last wrote the row, '' where it has none.
+_STAMP_DECODED = "CASE WHEN c.{name} IS NULL THEN b.stamp ELSE NULLIF(c.{name}, '') END AS {name}"
+_STAMP_ENCODED = "CASE WHEN {value} IS NULL THEN '' WHEN {value} = {stamp} THEN NULL ELSE {value} END"
+_CONSUMPTION_VIEW = (
+    "CREATE VIEW consumption AS SELECT "
+    + ", ".join(f"c.{name}" for name in (*_ROW_TEXT, *_SAME_VALUES))
+    + ", f.tce_factor, f.tce_equal_factor, f.co2_factor, f.factor_fallback, f.factor_version, c.revision, "
+    "b.batch_id, cb.batch_id AS created_batch, c.source_row, "
+    + ", ".join(_STAMP_DECODED.format(name=name) for name in ("submitted_at", "updated_at"))
+    + " FROM consumption_rows c LEFT JOIN factor_sets f ON f.key = c.factor_key "
+    "LEFT JOIN batch_keys b ON b.key = c.batch_key LEFT JOIN batch_keys cb ON cb.key = c.created_batch_key"
+)
+
+
+def _consumption_rows_from_table(same: str) -> str:
+    """Copy the rows of the wide ``consumption`` table into ``consumption_rows`` (``same``: a NULL-safe
+    equality with ``{a}`` and ``{b}``)."""
+    factor_match = " AND ".join(same.format(a=f"f.{name}", b=f"w.{name}") for name in _FACTOR_SET)
+    stamps = ", ".join(_STAMP_ENCODED.format(value=f"w.{name}", stamp="b.stamp")
+                       for name in ("submitted_at", "updated_at"))
+    return (f"INSERT INTO consumption_rows ({', '.join(name for name, _ in _ROW_COLUMNS)}) SELECT "
+            + ", ".join(f"w.{name}" for name in (*_ROW_TEXT, *_SAME_VALUES))
+            + f", f.key, w.revision, b.key, cb.key, w.source_row, {stamps} FROM consumption w "
+            f"JOIN factor_sets f ON {factor_match} LEFT JOIN batch_keys b ON b.batch_id = w.batch_id "
+            "LEFT JOIN batch_keys cb ON cb.batch_id = w.created_batch")
+
+
+def _consumption_view_writes(dialect: str) -> list[str]:
+    """INSTEAD OF triggers that let plain SQL update or delete through the ``consumption`` view (kept for
+    tools and repairs that address the rows by their old columns)."""
+    same = "{a} IS {b}" if dialect == "sqlite" else "{a} IS NOT DISTINCT FROM {b}"
+    factor = " AND ".join(same.format(a=name, b=f"NEW.{name}") for name in _FACTOR_SET)
+    batch = "(SELECT key FROM batch_keys WHERE batch_id = NEW.{name})"
+    stamp = "(SELECT stamp FROM batch_keys WHERE batch_id = NEW.batch_id)"
+    key = " AND ".join(f"{name} = OLD.{name}" for name in _ROW_TEXT)
+    assignments = ", ".join(f"{name} = NEW.{name}" for name in (*_ROW_TEXT, *_SAME_VALUES, "revision", "source_row"))
+    body = [
+        f"INSERT INTO factor_sets ({', '.join(_FACTOR_SET)}) SELECT {', '.join(f'NEW.{n}' for n in _FACTOR_SET)} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM factor_sets WHERE {factor})",
+        "INSERT INTO batch_keys (batch_id, stamp) SELECT NEW.batch_id, NEW.updated_at WHERE NEW.batch_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM batch_keys WHERE batch_id = NEW.batch_id)",
+        "INSERT INTO batch_keys (batch_id, stamp) SELECT NEW.created_batch, NULL WHERE NEW.created_batch IS NOT "
+        "NULL AND NOT EXISTS (SELECT 1 FROM batch_keys WHERE batch_id = NEW.created_batch)",
+        f"UPDATE consumption_rows SET {assignments}, "
+        f"factor_key = (SELECT MIN(key) FROM factor_sets WHERE {factor}), "
+        f"batch_key = {batch.format(name='batch_id')}, created_batch_key = {batch.format(name='created_batch')}, "
+        + ", ".join(f"{name} = " + _STAMP_ENCODED.format(value=f"NEW.{name}", stamp=stamp)
+                    for name in ("submitted_at", "updated_at"))
+        + f" WHERE {key}",
+    ]
+    delete = f"DELETE FROM consumption_rows WHERE {key}"
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER consumption_update INSTEAD OF UPDATE ON consumption BEGIN {'; '.join(body)}; END",
+                f"CREATE TRIGGER consumption_delete INSTEAD OF DELETE ON consumption BEGIN {delete}; END"]
+    return [f"CREATE FUNCTION consumption_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"{'; '.join(body)}; RETURN NEW; END $$",
+            "CREATE TRIGGER consumption_update INSTEAD OF UPDATE ON consumption FOR EACH ROW "
+            "EXECUTE FUNCTION consumption_update()",
+            f"CREATE FUNCTION consumption_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {delete}; "
+            "RETURN OLD; END $$",
+            "CREATE TRIGGER consumption_delete INSTEAD OF DELETE ON consumption FOR EACH ROW "
+            "EXECUTE FUNCTION consumption_delete()"]
+
+
+@migration
+def m008_compact_consumption(db: Schema) -> None:
+    # A consumption row carried its three factor ids, factor version, two 32-character batch ids and two
+    # timestamps as text: most of its bytes. Now the factor set and the batches are small integer keys into
+    # tables of their own, a timestamp is kept only where it is not its batch's time, and the natural key is the
+    # table itself (WITHOUT ROWID on SQLite: no second copy of the key in an index). The old indexes on period
+    # and on the creating batch go: the indicator queries read the monthly totals or filter by enterprise (the
+    # key's prefix), and the audit reads every batch's rows in one pass.
+    sqlite = db.dialect == "sqlite"
+    db["factor_sets"].create({"key": int, **dict.fromkeys(_FACTOR_SET, str), "factor_fallback": int}, pk="key",
+                             column_order=["key", *_FACTOR_SET])
+    db["batch_keys"].create({"key": int, "batch_id": str, "stamp": str}, pk="key", not_null=["batch_id"])
+    db["batch_keys"].create_index(["batch_id"], unique=True)
+    columns = ", ".join(f"{name} {kind.format(real='REAL' if sqlite else 'DOUBLE PRECISION')}"
+                        for name, kind in _ROW_COLUMNS)
+    db.execute(sql=f"CREATE TABLE consumption_rows ({columns}, PRIMARY KEY ({', '.join(_ROW_TEXT)}))"
+                   + (" WITHOUT ROWID" if sqlite else ""))
+
+    db.execute(sql=f"INSERT INTO factor_sets ({', '.join(_FACTOR_SET)}) SELECT DISTINCT {', '.join(_FACTOR_SET)} "
+                   "FROM consumption")
+    # each batch's time: the time it wrote its rows (a batch whose rows were all revised since has none)
+    db.execute(sql="INSERT INTO batch_keys (batch_id, stamp) SELECT batch_id, MIN(stamp) FROM ("
+                   "SELECT batch_id, updated_at AS stamp FROM consumption WHERE batch_id IS NOT NULL UNION ALL "
+                   "SELECT created_batch, NULL FROM consumption WHERE created_batch IS NOT NULL) written "
+                   "GROUP BY batch_id ORDER BY MIN(stamp), batch_id")
+    # NULL-safe equality; on PostgreSQL as an equality of non-NULL values, so that the join can hash
+    db.execute(sql=_consumption_rows_from_table("{a} IS {b}" if sqlite else
+                                                "COALESCE({a}::text, chr(1)) = COALESCE({b}::text, chr(1))"))
+    db.execute(sql="DROP TABLE consumption")
+    db.execute(sql=_CONSUMPTION_VIEW)
+    db.execute(sql=_consumption_view_writes(db.dialect))

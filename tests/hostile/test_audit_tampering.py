@@ -72,6 +72,15 @@ TAMPERING: list[tuple[str, Callable[[], list[str]], str]] = [
                              "'2024-01-01T00:00:00Z')"], "token x"),
     ("consumption-row-edited", lambda: ["UPDATE consumption SET quantity = 1 WHERE carrier = 'electricity'"],
      "edited or deleted"),
+    ("consumption-row-deleted", lambda: ["DELETE FROM consumption_rows WHERE carrier = 'natural_gas'"],
+     "edited or deleted"),
+    ("factor-reference", lambda: ["UPDATE consumption SET co2_factor = 'mee-nbs:2019:national:average' "
+                                  "WHERE carrier = 'electricity'"], "factor reference"),
+    ("factor-set-edited", lambda: ["UPDATE factor_sets SET tce_factor = 'gb2589:other'"], "factor reference"),
+    ("row-moved-to-another-batch", lambda: ["INSERT INTO batch_keys (batch_id, stamp) VALUES ('other', NULL)",
+                                            "UPDATE consumption_rows SET created_batch_key = (SELECT key FROM "
+                                            "batch_keys WHERE batch_id = 'other') WHERE carrier = 'electricity'"],
+     "edited or deleted"),
 ]
 
 
