@@ -81,8 +81,11 @@ def month_pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]
     combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
         + period.cat.codes.to_numpy()
     codes, uniques = pd.factorize(combined)
-    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
-    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
+    # Python lists: indexing a pandas Index once per pair costs more than all the rest together.
+    e_cats = [str(e) for e in enterprise.cat.categories]
+    p_cats = [str(p) for p in period.cat.categories]
+    width = len(p_cats)
+    pairs = [(e_cats[u // width], p_cats[u % width]) for u in uniques.tolist()]
     return codes, pairs
 
 
@@ -115,9 +118,22 @@ def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Ma
 
 
 def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str) -> pd.DataFrame:
-    """Rows as the first revision of their keys, stored by this batch."""
-    return rows.assign(revision=1, batch_id=batch_id, created_batch=batch_id, source_row=rows["row"],
-                       submitted_at=rows["submitted_at"].fillna(stamp), updated_at=stamp)
+    """Rows as the first revision of their keys, stored by this batch.
+
+    The batch id and the stamps are the same on every row: single-category columns, not a million strings.
+    """
+    submitted = rows["submitted_at"]
+    if submitted.isna().all():
+        submitted = _constant(stamp, len(rows))
+    else:
+        submitted = submitted.astype(object).where(submitted.notna(), stamp)
+    batch = _constant(batch_id, len(rows))
+    return rows.assign(revision=1, batch_id=batch, created_batch=batch, source_row=rows["row"], submitted_at=submitted,
+                       updated_at=_constant(stamp, len(rows)))
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value], validate=False)
 
 
 def merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
@@ -128,7 +144,8 @@ def merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
 
 
 def with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
-    """Rows with their enterprise's region, looked up once per enterprise."""
+    """Rows with their enterprise's region, looked up once per enterprise (a categorical of the regions)."""
     enterprise = rows["enterprise_id"].astype("category")
-    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
-    return rows.assign(region=regions)
+    codes, regions = pd.factorize(pd.Series([home.get(e) for e in enterprise.cat.categories.tolist()], dtype=object))
+    per_row = np.append(codes, -1)[enterprise.cat.codes.to_numpy()]  # code -1 (no enterprise) stays missing
+    return rows.assign(region=pd.Categorical.from_codes(per_row, categories=regions, validate=False))
