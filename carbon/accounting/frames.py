@@ -254,7 +254,8 @@ def _multiply(index: pd.Index, quantity: np.ndarray, group_codes: np.ndarray,
             values = multipliers[:, position].take(group_codes)
             values *= quantity  # in place: one pass, no temporary
             columns[name] = values
-    if len(quantity) and not np.isfinite(quantity.max() * np.abs(multipliers).max()):
+        bound = quantity.max() * np.abs(multipliers).max() if len(quantity) else 0.0
+    if not np.isfinite(bound):
         _check_finite(index, columns)  # only when the largest product could overflow
     return columns
 

@@ -77,8 +77,9 @@ def per_value(series: pd.Series, decide: Callable[[Any], Any]) -> tuple[np.ndarr
     A missing or blank value is decided as None.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.intp)
-        values: list[Any] = list(series.cat.categories)
+        categorical = series.array  # the Categorical: its codes without a Series around them
+        codes = categorical.codes.astype(np.intp)
+        values: list[Any] = categorical.categories.tolist()
         if (codes < 0).any():
             codes = np.where(codes < 0, len(values), codes)
             values.append(None)
@@ -162,5 +163,10 @@ class Coded:
 
     def categorical(self, rows: np.ndarray) -> pd.Categorical:
         """The values of some rows (a boolean mask or positions) as a categorical of the values they use."""
-        return pd.Categorical.from_codes(self.codes[rows], categories=self.values,
-                                         validate=False).remove_unused_categories()
+        codes = self.codes[rows]
+        # The values in use, counted on the codes (cheaper than building every category and dropping some).
+        used = np.flatnonzero(np.bincount(codes + 1, minlength=len(self.values) + 1)[1:])
+        renumber = np.full(len(self.values) + 1, -1, dtype=np.intp)  # the last one for code -1 (none)
+        renumber[used] = np.arange(len(used))
+        return pd.Categorical.from_codes(renumber[codes], categories=[self.values[i] for i in used.tolist()],
+                                         validate=False)
