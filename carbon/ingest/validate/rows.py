@@ -33,6 +33,10 @@ class Checked:
         return {"good": len(self.good), "rejected": len(self.rejected)}
 
 
+_NO_REJECTIONS = pd.DataFrame({"row": pd.Series(dtype=int), "field": pd.Series(dtype=object),
+                               "reason": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+
+
 class Rejections:
     """Collects (row, field, reason, value) for rows as checks fail them; each row is rejected once.
 
@@ -66,8 +70,7 @@ class Rejections:
     def result(self) -> pd.DataFrame:
         """The rejections in row order: ``row``, ``field``, ``reason``, ``value`` (as written)."""
         if not self.parts:
-            return pd.DataFrame({"row": pd.Series(dtype=int), "field": pd.Series(dtype=object),
-                                 "reason": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+            return _NO_REJECTIONS.copy()  # a copy of a template: building an empty frame costs far more
         return pd.concat(self.parts, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
 
 
@@ -106,15 +109,14 @@ def is_blank(value: Any) -> bool:
 
 def blank_mask(series: pd.Series) -> np.ndarray:
     """Missing or only white space: per category for categoricals, vectorised for text."""
-    mask = series.isna().to_numpy().copy()
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes, blank = per_value(series, is_blank)
-        mask |= np.asarray(blank, dtype=bool)[codes]
-    elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        codes, blank = per_value(series, is_blank)  # a missing value is decided as blank too
+        return np.asarray(blank, dtype=bool)[codes]
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         # Compared in C, not stripped in Python: a value of spaces alone fails its own parse with its reason.
         values = series.to_numpy(dtype=object, na_value=None)
-        mask |= values == ""
-    return mask
+        return pd.isna(values) | (values == "")
+    return series.isna().to_numpy().copy()
 
 
 def carrier_id(value: Any) -> str | CarbonError | None:
