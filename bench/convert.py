@@ -3,6 +3,7 @@
 Prints, from one run on this machine:
 - convert_frame time and the baseline time (the same output columns built by a plain numpy multiply of each
   row by a factor precomputed for that row), and their ratio (aim: <= 3x);
+- where convert_frame's time goes, stage by stage (each stage timed on its own, best of the repeats);
 - per-row pint speed (each row converted on its own with pint quantities) and how many times faster the
   vectorised path is (aim: >= 100x).
 
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from carbon import convert_frame
-from carbon.accounting import VALUE_COLUMNS, coefficients
+from carbon.accounting import VALUE_COLUMNS, coefficients, frames
+from carbon.factors import default_factors
 from carbon.units import Q_
 
 MIX = [  # (carrier, unit, share) as reports mix them: mostly electricity, then gas and oil products
@@ -78,6 +80,30 @@ def per_row_pint(frame: pd.DataFrame) -> None:
         (amount * co2).to("tCO2")
 
 
+def stage_times(frame: pd.DataFrame, repeat: int) -> dict[str, float]:
+    """Best time of each stage of convert_frame, run on its own with the previous stages' results [s]."""
+    factors = default_factors()
+    quantity, _, ncv_units = frames._amounts(frame)
+    codes, keys = frames._group_rows(frame, ncv_units, year=None, region=None)
+    per_group = frames._resolve(frame.index, codes, keys, region=None, method="cn", grid_series="average",
+                                factors=factors)
+    columns = {name: frame[name] for name in frame.columns}
+    columns.update(frames._multiply(frame.index, quantity, codes, per_group))
+    columns.update(frames._labels(codes, per_group, factors.version))
+    return {
+        f"check quantities ({len(frame):,} rows)": best(lambda: frames._amounts(frame), repeat),
+        f"group rows ({len(keys)} groups)": best(
+            lambda: frames._group_rows(frame, ncv_units, year=None, region=None), repeat),
+        "resolve factors (pint, once per group)": best(
+            lambda: frames._resolve(frame.index, codes, keys, region=None, method="cn", grid_series="average",
+                                    factors=factors), repeat),
+        "multiply (4 value columns)": best(lambda: frames._multiply(frame.index, quantity, codes, per_group), repeat),
+        "label (carrier, 3 factor ids, fallback, version)": best(
+            lambda: frames._labels(codes, per_group, factors.version), repeat),
+        "assemble the frame": best(lambda: pd.DataFrame(columns, index=frame.index, copy=False), repeat),
+    }
+
+
 def best(statement, repeat: int) -> float:
     return min(timeit.repeat(statement, number=1, repeat=repeat))
 
@@ -113,6 +139,9 @@ def main() -> None:
     print(f"per-row pint (from {len(sample):,} rows):        {t_pint * 1e3:9.1f} ms "
           f"({len(sample) / (t_pint * len(sample) / args.rows):,.0f} rows/s)")
     print(f"ratio convert_frame / baseline:       {t_vector / t_base:9.2f}x  (aim <= 3x)")
+    print("where convert_frame's time goes (each stage alone, best of the repeats; x = multiples of the baseline):")
+    for stage, seconds in stage_times(frame, args.repeat).items():
+        print(f"  {stage:50s} {seconds * 1e3:7.1f} ms {seconds / t_base:6.2f}x")
     print(f"speed-up over per-row pint:           {t_pint / t_vector:9.0f}x  (aim >= 100x)")
 
 

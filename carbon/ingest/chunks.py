@@ -61,9 +61,9 @@ class ConsumptionKeys(SeenKeys):
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         def per_category(series: pd.Series, index: Callable[[Any], int]) -> np.ndarray:
-            series = series.astype("category")
-            mapped = np.array([index(c) for c in series.cat.categories], dtype=np.int64)
-            return mapped[series.cat.codes.to_numpy()]
+            categorical = _categorical(series)
+            mapped = np.array([index(c) for c in categorical.categories.tolist()], dtype=np.int64)
+            return mapped[categorical.codes]
 
         enterprise = per_category(frame["enterprise_id"],
                                   lambda e: self.enterprises.setdefault(str(e), len(self.enterprises)))
@@ -76,13 +76,14 @@ class ConsumptionKeys(SeenKeys):
 
 def month_pairs(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Per row, the code of its (enterprise, period) pair; and the distinct pairs."""
-    enterprise = frame["enterprise_id"].astype("category")
-    period = frame["period"].astype("category")
-    combined = enterprise.cat.codes.to_numpy().astype(np.int64) * len(period.cat.categories) \
-        + period.cat.codes.to_numpy()
+    enterprise, period = _categorical(frame["enterprise_id"]), _categorical(frame["period"])
+    combined = enterprise.codes.astype(np.int64) * len(period.categories) + period.codes
     codes, uniques = pd.factorize(combined)
-    e_cats, p_cats = enterprise.cat.categories, period.cat.categories
-    pairs = [(str(e_cats[u // len(p_cats)]), str(p_cats[u % len(p_cats)])) for u in uniques]
+    # Python lists: indexing a pandas Index once per pair costs more than all the rest together.
+    e_cats = [str(e) for e in enterprise.categories.tolist()]
+    p_cats = [str(p) for p in period.categories.tolist()]
+    width = len(p_cats)
+    pairs = [(e_cats[u // width], p_cats[u % width]) for u in uniques.tolist()]
     return codes, pairs
 
 
@@ -109,15 +110,31 @@ def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Ma
         return PreparedChunk(read, checked, np.array([], dtype=np.int64), np.array([], dtype=np.int64), [], good,
                          MonthlySums([], []), digest)
     pair_codes, pairs = month_pairs(good)
-    new = with_region(as_new_rows(good, batch_id, stamp), home)
+    new = as_new_rows(good, batch_id, stamp, home=home)
     digest.add(new)
     return PreparedChunk(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest)
 
 
-def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str) -> pd.DataFrame:
-    """Rows as the first revision of their keys, stored by this batch."""
-    return rows.assign(revision=1, batch_id=batch_id, created_batch=batch_id, source_row=rows["row"],
-                       submitted_at=rows["submitted_at"].fillna(stamp), updated_at=stamp)
+def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str, *, home: Mapping[str, str] | None = None
+                ) -> pd.DataFrame:
+    """Rows as the first revision of their keys, stored by this batch; with their enterprise's region if
+    ``home`` is given (as :func:`with_region`, in the same step).
+
+    The batch id and the stamps are the same on every row: single-category columns, not a million strings.
+    """
+    region = {} if home is None else {"region": _regions(rows["enterprise_id"], home)}
+    submitted = rows["submitted_at"]
+    if submitted.isna().all():
+        submitted = _constant(stamp, len(rows))
+    else:
+        submitted = submitted.astype(object).where(submitted.notna(), stamp)
+    batch = _constant(batch_id, len(rows))
+    return rows.assign(revision=1, batch_id=batch, created_batch=batch, source_row=rows["row"], submitted_at=submitted,
+                       updated_at=_constant(stamp, len(rows)), **region)
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value], validate=False)
 
 
 def merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
@@ -128,7 +145,17 @@ def merge_digest(digest: ContentDigest, part: ContentDigest) -> None:
 
 
 def with_region(rows: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
-    """Rows with their enterprise's region, looked up once per enterprise."""
-    enterprise = rows["enterprise_id"].astype("category")
-    regions = pd.Categorical.from_codes(enterprise.cat.codes, categories=enterprise.cat.categories).map(home)
-    return rows.assign(region=regions)
+    """Rows with their enterprise's region, looked up once per enterprise (a categorical of the regions)."""
+    return rows.assign(region=_regions(rows["enterprise_id"], home))
+
+
+def _regions(enterprise_ids: pd.Series, home: Mapping[str, str]) -> pd.Categorical:
+    enterprise = _categorical(enterprise_ids)
+    codes, regions = pd.factorize(pd.Series([home.get(e) for e in enterprise.categories.tolist()], dtype=object))
+    per_row = np.append(codes, -1)[enterprise.codes]  # code -1 (no enterprise) stays missing
+    return pd.Categorical.from_codes(per_row, categories=regions, validate=False)
+
+
+def _categorical(series: pd.Series) -> pd.Categorical:
+    """A column as a Categorical (itself when it is one: its codes without a Series around them)."""
+    return series.array if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category").array

@@ -133,7 +133,9 @@ def validate_consumption(frame: pd.DataFrame, *, enterprises: Container[str] | N
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.reset_index(drop=True)
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.reset_index(drop=True)
     return frame if "row" in frame else frame.assign(row=np.arange(len(frame)))
 
 

@@ -18,7 +18,6 @@ import pandas as pd
 from carbon.carriers import get_carrier
 from carbon.errors import CarbonError
 from carbon.identifiers import is_identifier
-from carbon.indicators.telemetry import CST, INTERVAL
 from carbon.ingest.free_text import MAX_READING_VALUE, implausible_readings
 from carbon.ingest.validate.rows import Checked, Rejections, blank_mask, carrier_id, per_value, per_value_array
 from carbon.units import parse_unit, ureg
@@ -92,6 +91,10 @@ def validate_readings(frame: pd.DataFrame, *, meters: Mapping[str, str] | None =
     if "meter_id" in frame:
         out.reject(~frame["meter_id"].map(is_identifier).to_numpy(dtype=bool) & ~blank_mask(frame["meter_id"]),
                    "meter_id", "is not an identifier: ASCII letters and digits joined by single . _ or -")
+    # Imported here: the indicators package pulls in scipy (a second of start-up), which the consumption
+    # ingest that imports this module never needs.
+    from carbon.indicators.telemetry import CST, INTERVAL
+
     stamps = _parse_stamps(frame["ts"])
     out.reject(stamps.isna().to_numpy(), "ts", "is not a timestamp; use ISO 8601, e.g. 2025-06-01T00:15:00+08:00")
     snapped = stamps.dt.round(INTERVAL)

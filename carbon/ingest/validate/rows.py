@@ -33,6 +33,10 @@ class Checked:
         return {"good": len(self.good), "rejected": len(self.rejected)}
 
 
+_NO_REJECTIONS = pd.DataFrame({"row": pd.Series(dtype=int), "field": pd.Series(dtype=object),
+                               "reason": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+
+
 class Rejections:
     """Collects (row, field, reason, value) for rows as checks fail them; each row is rejected once.
 
@@ -66,8 +70,7 @@ class Rejections:
     def result(self) -> pd.DataFrame:
         """The rejections in row order: ``row``, ``field``, ``reason``, ``value`` (as written)."""
         if not self.parts:
-            return pd.DataFrame({"row": pd.Series(dtype=int), "field": pd.Series(dtype=object),
-                                 "reason": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+            return _NO_REJECTIONS.copy()  # a copy of a template: building an empty frame costs far more
         return pd.concat(self.parts, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
 
 
@@ -77,8 +80,9 @@ def per_value(series: pd.Series, decide: Callable[[Any], Any]) -> tuple[np.ndarr
     A missing or blank value is decided as None.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.intp)
-        values: list[Any] = list(series.cat.categories)
+        categorical = series.array  # the Categorical: its codes without a Series around them
+        codes = categorical.codes.astype(np.intp)
+        values: list[Any] = categorical.categories.tolist()
         if (codes < 0).any():
             codes = np.where(codes < 0, len(values), codes)
             values.append(None)
@@ -105,15 +109,14 @@ def is_blank(value: Any) -> bool:
 
 def blank_mask(series: pd.Series) -> np.ndarray:
     """Missing or only white space: per category for categoricals, vectorised for text."""
-    mask = series.isna().to_numpy().copy()
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes, blank = per_value(series, is_blank)
-        mask |= np.asarray(blank, dtype=bool)[codes]
-    elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        codes, blank = per_value(series, is_blank)  # a missing value is decided as blank too
+        return np.asarray(blank, dtype=bool)[codes]
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         # Compared in C, not stripped in Python: a value of spaces alone fails its own parse with its reason.
         values = series.to_numpy(dtype=object, na_value=None)
-        mask |= values == ""
-    return mask
+        return pd.isna(values) | (values == "")
+    return series.isna().to_numpy().copy()
 
 
 def carrier_id(value: Any) -> str | CarbonError | None:
@@ -162,5 +165,10 @@ class Coded:
 
     def categorical(self, rows: np.ndarray) -> pd.Categorical:
         """The values of some rows (a boolean mask or positions) as a categorical of the values they use."""
-        return pd.Categorical.from_codes(self.codes[rows], categories=self.values,
-                                         validate=False).remove_unused_categories()
+        codes = self.codes[rows]
+        # The values in use, counted on the codes (cheaper than building every category and dropping some).
+        used = np.flatnonzero(np.bincount(codes + 1, minlength=len(self.values) + 1)[1:])
+        renumber = np.full(len(self.values) + 1, -1, dtype=np.intp)  # the last one for code -1 (none)
+        renumber[used] = np.arange(len(used))
+        return pd.Categorical.from_codes(renumber[codes], categories=[self.values[i] for i in used.tolist()],
+                                         validate=False)
