@@ -1,0 +1,39 @@
+"""Small questions answered from the maintained summaries (``monthly_totals``, ``enterprise_months``) and the
+primary key of ``consumption``: what a region's reports and a batch's alert refresh need, at a cost that follows
+the answer rather than the size of the region."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from carbon.store.engine import Engine
+
+__all__ = ["SummariesMixin"]
+
+
+class SummariesMixin(Engine):
+    """Reads of the monthly summaries for reports and alert refreshes."""
+
+    def region_years(self, region: str) -> list[int]:
+        """The years in which some enterprise of the region reported, ascending."""
+        rows = self.conn.execute("SELECT DISTINCT substr(period, 1, 4) FROM monthly_totals WHERE region = ?",
+                                 [region]).fetchall()
+        return sorted(int(row[0]) for row in rows)
+
+    def region_recent_periods(self, region: str, count: int) -> list[str]:
+        """The ``count`` newest months (``YYYY-MM``) in which some enterprise of the region reported, ascending."""
+        rows = self.conn.execute("SELECT DISTINCT period FROM monthly_totals WHERE region = ? "
+                                 "ORDER BY period DESC LIMIT ?", [region, int(count)]).fetchall()
+        return sorted(row[0] for row in rows)
+
+    def newest_period_of_others(self, region: str, enterprise_ids: Collection[str]) -> str | None:
+        """The newest month any enterprise of the region other than these reported (None when none did).
+
+        Walks the (region, period) index from the newest month down: it stops at the first other enterprise.
+        """
+        ids = sorted(enterprise_ids)
+        placeholders = ", ".join("?" for _ in ids) or "NULL"
+        row = self.conn.execute(
+            f"SELECT period FROM enterprise_months WHERE region = ? AND enterprise_id NOT IN ({placeholders}) "
+            "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
+        return row[0] if row else None
