@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from carbon.store.engine import Engine
+import pandas as pd
+
+from carbon.store.engine import Engine, int_years
 
 __all__ = ["SummariesMixin"]
 
@@ -37,3 +39,28 @@ class SummariesMixin(Engine):
             f"SELECT period FROM enterprise_months WHERE region = ? AND enterprise_id NOT IN ({placeholders}) "
             "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
         return row[0] if row else None
+
+    def region_year_months(self, region: str) -> pd.DataFrame:
+        """Per year of a region (columns ``year``, ``months``, ``rows``): the months with reports and the stored
+        rows behind them, from the monthly totals.
+
+        Within one data version a year's ``rows`` only grow when rows arrive (a revision adds and takes away
+        one), so an unchanged count says that no enterprise reported anew in that year.
+        """
+        frame = self._frame(
+            "SELECT substr(period, 1, 4) AS year, COUNT(DISTINCT period) AS months, SUM(rows) AS rows "
+            "FROM monthly_totals WHERE region = ? GROUP BY substr(period, 1, 4) ORDER BY substr(period, 1, 4)",
+            [region])
+        return int_years(frame)
+
+    def region_year_enterprises(self, region: str, years: Collection[int]) -> dict[int, int]:
+        """How many enterprises of the region reported in each of these years.
+
+        One probe of the reported months' key per enterprise of the region and year, instead of counting the
+        distinct enterprises over every reported month (the reported months carry their enterprise's region:
+        the summaries are rebuilt whenever an enterprise changes region).
+        """
+        sql = ("SELECT COUNT(*) FROM enterprises e WHERE e.region = ? AND EXISTS (SELECT 1 FROM enterprise_months m "
+               "WHERE m.enterprise_id = e.id AND m.period >= ? AND m.period <= ?)")
+        return {int(year): int(self.conn.execute(sql, [region, f"{int(year):04d}-01", f"{int(year):04d}-12"])
+                               .fetchone()[0]) for year in years}
