@@ -204,8 +204,8 @@ class ReportInputs:
         return tuple(self.region.items()), frame_key(self.stats), frame_key(parts), frame_key(counts)
 
     def years(self) -> pd.DataFrame:
-        """:func:`_region_years` over the years a report can show."""
-        return _years_frame(self.stats, _bottom_up_frame(*self.shown))
+        """:func:`_region_years` over the years a report can show (made once for both reports: read-only)."""
+        return remembered(("region_years", self.key), lambda: _years_frame(self.stats, _bottom_up_frame(*self.shown)))
 
 
 @cached_by_region_version

@@ -64,3 +64,11 @@ class SummariesMixin(Engine):
                "WHERE m.enterprise_id = e.id AND m.period >= ? AND m.period <= ?)")
         return {int(year): int(self.conn.execute(sql, [region, f"{int(year):04d}-01", f"{int(year):04d}-12"])
                                .fetchone()[0]) for year in years}
+
+    def enterprise_rows_version(self, enterprise_id: str) -> tuple[int, int]:
+        """The count of an enterprise's stored consumption rows and the sum of their revisions: within one data
+        version, a batch that adds or revises any of its rows changes one of them (rows are never taken away
+        and a revision only counts up). One range of the primary key."""
+        row = self.conn.execute("SELECT COUNT(*), COALESCE(SUM(revision), 0) FROM consumption WHERE enterprise_id = ?",
+                                [enterprise_id]).fetchone()
+        return int(row[0]), int(row[1])
