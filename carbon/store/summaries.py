@@ -34,10 +34,9 @@ class SummariesMixin(Engine):
         Walks the (region, period) index from the newest month down: it stops at the first other enterprise.
         """
         ids = sorted(enterprise_ids)
-        placeholders = ", ".join("?" for _ in ids) or "NULL"
-        row = self.conn.execute(
-            f"SELECT period FROM enterprise_months WHERE region = ? AND enterprise_id NOT IN ({placeholders}) "
-            "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
+        others = f" AND enterprise_id NOT IN ({', '.join('?' for _ in ids)})" if ids else ""
+        row = self.conn.execute(f"SELECT period FROM enterprise_months WHERE region = ?{others} "
+                                "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
         return row[0] if row else None
 
     def region_year_months(self, region: str) -> pd.DataFrame:
