@@ -41,6 +41,7 @@ __all__ = ["KINDS", "flag_missing_reports", "refresh_after_batch", "refresh_aler
 
 KINDS = ("region_off_track", "quota_exceeded", "missing_report", "consumption_anomaly", "telemetry_incomplete")
 RECENT_MONTHS = 3  # anomalies older than this many months of data are history, not alerts
+ANOMALY_WINDOW = 12  # a month is judged against the median of this many previous reported months
 # The kinds judged per enterprise: a batch re-judges its own enterprises only.
 _PER_ENTERPRISE = frozenset({"quota_exceeded", "consumption_anomaly", "missing_report"})
 
@@ -161,6 +162,18 @@ def _anomaly_message(row: Any) -> str:
         f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed")
 
 
+def _judged_months(monthly: pd.DataFrame, recent: Collection[str]) -> pd.DataFrame:
+    """Each enterprise's months from ``ANOMALY_WINDOW`` reported months before its first recent one on: all that
+    judging the recent months looks at (the median and deviation of the previous reported months)."""
+    if monthly.empty:
+        return monthly
+    frame = monthly.sort_values(["enterprise_id", "period"]).reset_index(drop=True)
+    position = frame.groupby("enterprise_id").cumcount()
+    is_recent = frame["period"].isin(list(recent))
+    first_recent = position.where(is_recent).groupby(frame["enterprise_id"]).transform("min")
+    return frame[first_recent.notna() & (position >= first_recent - ANOMALY_WINDOW)].reset_index(drop=True)
+
+
 def anomaly_alerts(store: Store, region: str | None = None,
                    enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     if enterprise_ids is not None and region is not None:  # only these enterprises' months can have changed
@@ -175,7 +188,9 @@ def anomaly_alerts(store: Store, region: str | None = None,
         recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
         if enterprise_ids is not None:
             monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
-    flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
+    monthly = _judged_months(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]],
+                             recent)
+    flagged = monthly_anomalies(monthly, window=ANOMALY_WINDOW)
     flagged = flagged[flagged["period"].isin(recent)]
     regions = store.enterprise_regions()
     return [{
