@@ -50,7 +50,8 @@ def last_due_month(today: date, *, deadline_day: int = REPORT_DEADLINE_DAY) -> s
     return f"{year:04d}-{month:02d}"
 
 
-def missing_reports(reported: pd.DataFrame, regions: Mapping[str, str], *, last_due: str) -> pd.DataFrame:
+def missing_reports(reported: pd.DataFrame, regions: Mapping[str, str], *, last_due: str,
+                    newest: str | None = None) -> pd.DataFrame:
     """Enterprise-months without any report, from each enterprise's first report to the last due month.
 
     Parameters
@@ -61,12 +62,14 @@ def missing_reports(reported: pd.DataFrame, regions: Mapping[str, str], *, last_
         Enterprise → its region.
     last_due : str
         The newest month past its deadline (:func:`last_due_month`).
+    newest : str, optional
+        The newest month anyone reported, when ``reported`` holds some enterprises only (default: its newest).
 
     Months after the newest month anyone reported are not flagged: that collection round has not begun.
     """
     if reported.empty:
         return pd.DataFrame(columns=["enterprise_id", "region", "period"])
-    frontier = min(last_due, str(reported["period"].max()))
+    frontier = min(last_due, newest if newest is not None else str(reported["period"].max()))
     first = reported.groupby("enterprise_id")["period"].min()
     rows = []
     have = set(zip(reported["enterprise_id"], reported["period"], strict=True))

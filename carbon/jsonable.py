@@ -42,5 +42,26 @@ def jsonable(value: Any) -> Any:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Frame rows as JSON-ready dictionaries."""
-    return [{key: plain(value) for key, value in row.items()} for row in frame.astype(object).to_dict("records")]
+    """Frame rows as JSON-ready dictionaries (each value :func:`plain`).
+
+    Converted column by column: numbers and flags through ``tolist`` (the Python values ``astype(object)``
+    would give), only other columns value by value.
+    """
+    names = list(frame.columns)
+    if len(set(names)) != len(names):  # repeated labels: the row-wise way keeps its own rule for them
+        return [{key: plain(value) for key, value in row.items()} for row in frame.astype(object).to_dict("records")]
+    columns = [_plain_column(frame.iloc[:, position]) for position in range(len(names))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if names else \
+        [{} for _ in range(len(frame))]
+
+
+def _plain_column(series: pd.Series) -> list[Any]:
+    """A column's values as :func:`plain` makes them."""
+    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind in "iub":
+        return values.tolist()
+    if values is not None and values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        listed = values.tolist()
+        return listed if finite.all() else [v if ok else None for v, ok in zip(listed, finite.tolist(), strict=True)]
+    return [value if type(value) is str else plain(value) for value in series.astype(object).tolist()]

@@ -32,7 +32,8 @@ from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, 
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
 from carbon.reports.alerts import refresh_after_batch
-from carbon.reports.exports import consumption_frame, to_csv_bytes, to_xlsx_bytes
+from carbon.reports.cache import remembered
+from carbon.reports.exports import consumption_frame, consumption_version, to_csv_bytes, to_xlsx_bytes
 from carbon.store import Store
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
@@ -157,9 +158,19 @@ def consumption(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: 
                 format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
     """Stored monthly consumption with the statistics form's headers (readable back by `carbon ingest`)."""
     enterprise_id = enterprise["id"]
-    frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
     if format == "json":
-        return download(None, "json", enterprise_id, records(frame))
+        # The rendered answer is reused until this enterprise's rows change (other enterprises' writes keep it).
+        version = consumption_version(db, enterprise_id)
+
+        def render() -> Response:
+            frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
+            return download(None, "json", enterprise_id, records(frame))
+
+        if version is None:
+            return render()
+        body = remembered(("consumption.json", version, start, end), lambda: render().body)
+        return Response(body, media_type="application/json")
+    frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
     if format == "csv":
         return download(to_csv_bytes(frame), "csv", f"{enterprise_id}-consumption")
     return download(to_xlsx_bytes({"consumption": frame}), "xlsx", f"{enterprise_id}-consumption")

@@ -41,6 +41,9 @@ __all__ = ["KINDS", "flag_missing_reports", "refresh_after_batch", "refresh_aler
 
 KINDS = ("region_off_track", "quota_exceeded", "missing_report", "consumption_anomaly", "telemetry_incomplete")
 RECENT_MONTHS = 3  # anomalies older than this many months of data are history, not alerts
+ANOMALY_WINDOW = 12  # a month is judged against the median of this many previous reported months
+# The kinds judged per enterprise: a batch re-judges its own enterprises only.
+_PER_ENTERPRISE = frozenset({"quota_exceeded", "consumption_anomaly", "missing_report"})
 
 
 def bilingual(chinese: str, english: str) -> str:
@@ -88,17 +91,38 @@ def region_alerts(store: Store, region_code: str | None = None) -> list[dict[str
     return alerts
 
 
-def quota_alerts(store: Store, region: str | None = None) -> list[dict[str, Any]]:
-    alerts = []
-    monthly = store.monthly_tce(Scope.everything(), region=region)
-    if monthly.empty:
-        return alerts
+def _monthly_tce(store: Store, region: str | None, enterprise_ids: Collection[str] | None) -> pd.DataFrame:
+    """tce per enterprise and month: of a region (or all), or of these enterprises only (one key lookup each)."""
+    if enterprise_ids is None or region is None:
+        return store.monthly_tce(Scope.everything(), region=region)
+    parts = [store.monthly_tce(Scope.everything(), region=region, enterprise_id=e) for e in sorted(enterprise_ids)]
+    parts = [part for part in parts if len(part)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def quota_alerts(store: Store, region: str | None = None,
+                 enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Quotas projected or found exceeded, in a region (or all); with ``enterprise_ids`` (and a region) only
+    these enterprises' quotas are judged, over the years the region has data for."""
+    alerts: list[dict[str, Any]] = []
+    if enterprise_ids is not None and region is not None:
+        years = store.region_years(region)
+    else:
+        enterprise_ids = None
+    monthly = _monthly_tce(store, region, enterprise_ids)
+    if enterprise_ids is None:
+        if monthly.empty:
+            return alerts
+        years = sorted({int(p[:4]) for p in monthly["period"]})
     regions = store.enterprise_regions()
-    for year in sorted({int(p[:4]) for p in monthly["period"]}):
+    for year in years:
         for quota in store.quotas(year):
             if region is not None and regions.get(quota["enterprise_id"]) != region:
                 continue
-            rows = monthly[monthly["enterprise_id"] == quota["enterprise_id"]]
+            if enterprise_ids is not None and quota["enterprise_id"] not in enterprise_ids:
+                continue
+            rows = (monthly[monthly["enterprise_id"] == quota["enterprise_id"]] if len(monthly)
+                    else pd.DataFrame(columns=["period", "tce_equivalent", "tce_equal"]))
             column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
             status = quota_status(rows.set_index("period")[column], quota["quota_tce"], year)
             if not status.projected_over and status.used_tce <= status.quota_tce:
@@ -138,15 +162,35 @@ def _anomaly_message(row: Any) -> str:
         f"({row.median_tce:,.1f} tce); check the report (unit?) or ask what changed")
 
 
+def _judged_months(monthly: pd.DataFrame, recent: Collection[str]) -> pd.DataFrame:
+    """Each enterprise's months from ``ANOMALY_WINDOW`` reported months before its first recent one on: all that
+    judging the recent months looks at (the median and deviation of the previous reported months)."""
+    if monthly.empty:
+        return monthly
+    frame = monthly.sort_values(["enterprise_id", "period"]).reset_index(drop=True)
+    position = frame.groupby("enterprise_id").cumcount()
+    is_recent = frame["period"].isin(list(recent))
+    first_recent = position.where(is_recent).groupby(frame["enterprise_id"]).transform("min")
+    return frame[first_recent.notna() & (position >= first_recent - ANOMALY_WINDOW)].reset_index(drop=True)
+
+
 def anomaly_alerts(store: Store, region: str | None = None,
                    enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-    monthly = store.monthly_tce(Scope.everything(), region=region)
-    if monthly.empty:
-        return []
-    recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
-    if enterprise_ids is not None:  # only these enterprises' months can have changed
-        monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
-    flagged = monthly_anomalies(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]])
+    if enterprise_ids is not None and region is not None:  # only these enterprises' months can have changed
+        recent = store.region_recent_periods(region, RECENT_MONTHS)
+        monthly = _monthly_tce(store, region, enterprise_ids)
+        if monthly.empty:
+            return []
+    else:
+        monthly = store.monthly_tce(Scope.everything(), region=region)
+        if monthly.empty:
+            return []
+        recent = sorted(monthly["period"].unique())[-RECENT_MONTHS:]
+        if enterprise_ids is not None:
+            monthly = monthly[monthly["enterprise_id"].isin(list(enterprise_ids))]
+    monthly = _judged_months(monthly.rename(columns={"tce_equivalent": "tce"})[["enterprise_id", "period", "tce"]],
+                             recent)
+    flagged = monthly_anomalies(monthly, window=ANOMALY_WINDOW)
     flagged = flagged[flagged["period"].isin(recent)]
     regions = store.enterprise_regions()
     return [{
@@ -200,11 +244,28 @@ def refresh_alerts(store: Store) -> dict[str, Any]:
      "alert on monthly reports missing past their deadline")
 def flag_missing_reports(store: Store, *, today: date | None = None, region: str | None = None) -> dict[str, Any]:
     """Open an alert for each missing monthly report past its deadline; resolve the ones since received."""
+    alerts = missing_report_alerts(store, today=today, region=region)
+    result = store.sync_alerts("missing_report", alerts, scope_region=region)
+    return {"missing": len(alerts), **result}
+
+
+def missing_report_alerts(store: Store, *, today: date | None = None, region: str | None = None,
+                          enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The missing monthly reports past their deadline, as findings: of a region (or all), or — with
+    ``enterprise_ids`` and a region — of these enterprises only, measured against the region's newest month."""
     today = today or date.today()
     regions = store.enterprise_regions()
-    missing = missing_reports(store.reported_months(Scope.everything(), region=region), regions,
-                              last_due=last_due_month(today))
-    alerts = [{
+    newest = None
+    if enterprise_ids is not None and region is not None:
+        parts = [store.reported_months(Scope.only(e), region=region) for e in sorted(enterprise_ids)]
+        reported = pd.concat(parts, ignore_index=True)
+        others = store.newest_period_of_others(region, enterprise_ids)
+        if len(reported):
+            newest = max(str(reported["period"].max()), others or "")
+    else:
+        reported = store.reported_months(Scope.everything(), region=region)
+    missing = missing_reports(reported, regions, last_due=last_due_month(today), newest=newest)
+    return [{
         "fingerprint": f"missing_report|{row.enterprise_id}|{row.period}", "severity": "warning",
         "region": row.region, "enterprise_id": row.enterprise_id, "period": row.period,
         "message": bilingual(
@@ -213,44 +274,77 @@ def flag_missing_reports(store: Store, *, today: date | None = None, region: str
             "the following month); ask the enterprise to submit it"),
         "details": {"deadline_day": REPORT_DEADLINE_DAY},
     } for row in missing.itertuples(index=False)]
-    result = store.sync_alerts("missing_report", alerts, scope_region=region)
-    return {"missing": len(alerts), **result}
 
 
 def refresh_data_alerts(store: Store, *, region: str | None = None,
                         enterprise_ids: Collection[str] | None = None) -> dict[str, Any]:
     """Recompute the alert kinds consumption data drives (off track, quota, unusual months), for one region or all.
 
-    With ``enterprise_ids`` the unusual months are looked for in these enterprises only (the others' open alerts
-    stay as they are): cheap enough to run after each batch, so an alert never waits for the daily job.
+    With ``enterprise_ids`` the quotas and unusual months are judged for these enterprises only (the others' open
+    alerts stay as they are): cheap enough to run after each batch, so an alert never waits for the daily job.
     """
     regions = [region] if region is not None else [r["code"] for r in store.list_regions()]
     counts: dict[str, Any] = {}
     for code in regions:
-        for kind, finder in (("region_off_track", region_alerts), ("quota_exceeded", quota_alerts)):
-            counts[f"{code}:{kind}"] = store.sync_alerts(kind, finder(store, code), scope_region=code)
-        findings = anomaly_alerts(store, code, enterprise_ids)
-        if enterprise_ids is not None:
-            findings += _open_alerts_of_others(store, "consumption_anomaly", code, enterprise_ids)
-        counts[f"{code}:consumption_anomaly"] = store.sync_alerts("consumption_anomaly", findings, scope_region=code)
+        findings = _data_findings(store, code, enterprise_ids)
+        with store.transaction():
+            store.changes_only_regions(())  # alerts are no report's input: every cached report stays valid
+            for kind, alerts in findings.items():
+                counts[f"{code}:{kind}"] = _sync(store, kind, alerts, code, enterprise_ids)
     return counts
 
 
-def _open_alerts_of_others(store: Store, kind: str, region: str, enterprise_ids: Collection[str]) -> list[dict]:
-    """The open alerts of a kind in a region for enterprises other than these, as findings (so they stay open)."""
-    fields = ("fingerprint", "severity", "region", "enterprise_id", "period", "message", "details")
-    return [{name: alert[name] for name in fields}
-            for alert in store.list_alerts(Scope.everything(), kind=kind, region=region)
-            if alert["enterprise_id"] not in enterprise_ids]
+def _data_findings(store: Store, region: str,
+                   enterprise_ids: Collection[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """The findings of the data-driven kinds in a region; with ``enterprise_ids``, of the kinds judged per
+    enterprise only these enterprises' (made before any write lock is taken)."""
+    return {"region_off_track": region_alerts(store, region),
+            "quota_exceeded": quota_alerts(store, region, enterprise_ids),
+            "consumption_anomaly": anomaly_alerts(store, region, enterprise_ids)}
+
+
+def _sync(store: Store, kind: str, findings: list[dict[str, Any]], region: str,
+          enterprise_ids: Collection[str] | None) -> dict[str, int]:
+    """Synchronise a region's open alerts of a kind with findings; with ``enterprise_ids``, of a kind judged
+    per enterprise, only these enterprises' open alerts (the others' stay as they are)."""
+    scope = enterprise_ids if kind in _PER_ENTERPRISE else None
+    return store.sync_alerts(kind, findings, scope_region=region, scope_enterprises=scope)
 
 
 def refresh_after_batch(store: Store, enterprise_ids: Iterable[str], *, today: date | None = None) -> dict[str, Any]:
     """After a committed batch that changed data: refresh the data-driven alerts and missing reports of the
-    regions of the batch's enterprises."""
+    regions of the batch's enterprises.
+
+    Only what the batch can change is recomputed: the region's intensity position, and the quotas, unusual months
+    and missing reports of the batch's enterprises (the others' open alerts stay). When the batch reported a month
+    newer than any other enterprise of its region, every enterprise's missing reports are measured again (that
+    month is now due from all of them). The alerts are written in one short transaction that leaves every cached
+    report valid.
+    """
     home = store.enterprise_regions()
     enterprise_ids = set(enterprise_ids)
     counts: dict[str, Any] = {}
     for region in sorted({home[e] for e in enterprise_ids if e in home}):
-        counts.update(refresh_data_alerts(store, region=region, enterprise_ids=enterprise_ids))
-        counts[f"{region}:missing_report"] = flag_missing_reports(store, today=today, region=region)
+        mine = {e for e in enterprise_ids if home.get(e) == region}
+        findings = _data_findings(store, region, mine)
+        missing, missing_scope = _missing_after_batch(store, region, mine, today)
+        with store.transaction():
+            store.changes_only_regions(())  # alerts are no report's input: every cached report stays valid
+            for kind, alerts in findings.items():
+                counts[f"{region}:{kind}"] = _sync(store, kind, alerts, region, mine)
+            counts[f"{region}:missing_report"] = {
+                "missing": len(missing), **_sync(store, "missing_report", missing, region, missing_scope)}
     return counts
+
+
+def _missing_after_batch(store: Store, region: str, enterprise_ids: Collection[str],
+                         today: date | None) -> tuple[list[dict[str, Any]], Collection[str] | None]:
+    """Missing-report findings of a region after a batch of these enterprises, and the enterprises whose open
+    alerts they replace: the whole region (None) when the batch moved the region's newest month (which makes a
+    month due from everyone), else the batch's enterprises only."""
+    others = store.newest_period_of_others(region, enterprise_ids)
+    own = [store.reported_months(Scope.only(e), region=region)["period"].max() for e in sorted(enterprise_ids)]
+    own_newest = max((str(p) for p in own if isinstance(p, str)), default=None)
+    if own_newest is not None and (others is None or own_newest > others):
+        return missing_report_alerts(store, today=today, region=region), None
+    return missing_report_alerts(store, today=today, region=region, enterprise_ids=enterprise_ids), enterprise_ids

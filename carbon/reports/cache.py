@@ -13,14 +13,22 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from carbon.store import Store
 
-__all__ = ["cached_by_data_version", "cached_by_region_version"]
+__all__ = ["cached_by_data_version", "cached_by_region_version", "database_key", "frame_key", "recall",
+           "remember", "remembered"]
 
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 128
 _CACHE_LOCK = threading.Lock()
 _MAKING: dict[tuple[Any, ...], threading.Lock] = {}  # reports being made now, by key
+# Results of pure computations by their inputs (see remembered): valid as long as the process lives.
+_REMEMBERED: OrderedDict[Any, Any] = OrderedDict()
+_REMEMBERED_SIZE = 1024
+_ABSENT = object()
 
 
 def _cached(function: Callable[..., Any], version: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,3 +82,55 @@ def cached_by_region_version(function: Callable[..., Any]) -> Callable[..., Any]
     Reports are read-only results: callers must not mutate what they get. In-memory databases are not cached.
     """
     return _cached(function, lambda store, *args, **kwargs: store.data_versions(args[0] if args else kwargs["code"]))
+
+
+def database_key(store: Store) -> str | None:
+    """What names the store's database across connections: its resolved path or its URL; None for an in-memory
+    database (two of them share the name ``:memory:``)."""
+    if store.path == ":memory:":
+        return None
+    return store.path if store.dialect == "postgresql" else os.path.realpath(store.path)
+
+
+def recall(key: Any, default: Any = None) -> Any:
+    """The result :func:`remember` kept for ``key``, or ``default``."""
+    with _CACHE_LOCK:
+        if key not in _REMEMBERED:
+            return default
+        _REMEMBERED.move_to_end(key)
+        return _REMEMBERED[key]
+
+
+def remember(key: Any, result: Any) -> Any:
+    """Keep ``result`` for ``key`` (see :func:`remembered`); returns it."""
+    with _CACHE_LOCK:
+        _REMEMBERED[key] = result
+        while len(_REMEMBERED) > _REMEMBERED_SIZE:
+            _REMEMBERED.popitem(last=False)
+    return result
+
+
+def remembered(key: Any, make: Callable[[], Any]) -> Any:
+    """``make()``, reused for every later call with an equal ``key``.
+
+    The key must hold everything the result depends on (the inputs of a pure computation, or a database, its
+    version and what makes the answer change within it): equal keys give the kept result, never a stale one.
+    Results are read-only; concurrent first calls may each compute (they agree).
+    """
+    found = recall(key, _ABSENT)
+    return remember(key, make()) if found is _ABSENT else found
+
+
+def frame_key(frame: pd.DataFrame) -> tuple[Any, ...]:
+    """An exact, hashable key of a frame's content (columns, dtypes, index and values) for :func:`remembered`.
+
+    Numeric columns by their bytes (so -0.0 and 0.0, or two NaN payloads, count as different: never as equal
+    when they are not); other columns by their values with their types, floats by their repr.
+    """
+    def column(values: np.ndarray) -> Any:
+        if values.dtype.kind in "biufcmM":
+            return values.dtype.str, values.tobytes()
+        return tuple((type(v).__name__, repr(v) if isinstance(v, float | np.floating) else v) for v in values)
+
+    return (tuple(frame.columns), column(frame.index.to_numpy()),
+            tuple(column(frame[name].to_numpy()) for name in frame.columns))

@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 
 from carbon.carriers import get_carrier
+from carbon.reports.cache import database_key
 from carbon.store import Scope, Store
 
 __all__ = [
-    "CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "neutralise_formulas", "purpose_zh",
-    "region_report_frames", "to_csv_bytes", "to_xlsx_bytes",
+    "CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "consumption_version", "neutralise_formulas",
+    "purpose_zh", "region_report_frames", "to_csv_bytes", "to_xlsx_bytes",
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,11 +40,27 @@ def consumption_frame(store: Store, scope: Scope, enterprise_id: str, *, start: 
                       end: str | None = None) -> pd.DataFrame:
     """An enterprise's stored consumption with the form's headers, one row per month, carrier and purpose."""
     rows = store.consumption(scope, enterprise_id=enterprise_id, start=start, end=end)
-    rows["carrier_zh"] = [get_carrier(c).name_zh for c in rows["carrier"]]
-    rows["purpose_zh"] = [purpose_zh(c, p) for c, p in zip(rows["carrier"], rows["purpose"], strict=True)]
+    carriers, purposes = rows["carrier"].tolist(), rows["purpose"].tolist()
+    names = {carrier: get_carrier(carrier).name_zh for carrier in set(carriers)}  # once per carrier, not per row
+    uses = {pair: purpose_zh(*pair) for pair in set(zip(carriers, purposes, strict=True))}
+    rows["carrier_zh"] = [names[carrier] for carrier in carriers]
+    rows["purpose_zh"] = [uses[pair] for pair in zip(carriers, purposes, strict=True)]
     # Derived values to the precision they carry (no binary-float tails such as 148.09449999999998).
     rows = rows.round({"tce_equivalent": 4, "tce_equal": 4, "co2_t": 4, "energy_gj": 4})
     return rows[list(CONSUMPTION_HEADERS)].rename(columns=CONSUMPTION_HEADERS)
+
+
+def consumption_version(store: Store, enterprise_id: str) -> tuple[Any, ...] | None:
+    """A key that changes whenever the enterprise's stored consumption may have changed, so that a read of it can
+    be reused until then — however many other enterprises write meanwhile; None for an in-memory database.
+
+    Within one data version (which moves on re-conversions and rebuilds) a batch either adds rows or revises
+    them, and so changes the count of the enterprise's rows or the sum of their revisions.
+    """
+    database = database_key(store)
+    if database is None:
+        return None
+    return database, store.data_version(), enterprise_id, *store.enterprise_rows_version(enterprise_id)
 
 
 def purpose_zh(carrier: str, purpose: str) -> str:

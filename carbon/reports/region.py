@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,14 +22,23 @@ from carbon.indicators import (
 )
 from carbon.indicators.plans import intensity_position
 from carbon.industries import industry_name
-from carbon.jsonable import jsonable, records
-from carbon.reports.cache import cached_by_data_version, cached_by_region_version
+from carbon.jsonable import jsonable, plain, records
+from carbon.reports.cache import (
+    cached_by_data_version,
+    cached_by_region_version,
+    database_key,
+    frame_key,
+    recall,
+    remember,
+    remembered,
+)
 from carbon.reports.plan_targets import region_indicators
 from carbon.store import Scope, Store
 
 __all__ = [
-    "MissingTarget", "bottom_up_years", "intensity_target", "region_carbon", "region_comparison", "region_intensity",
-    "region_overview", "report_completeness", "yearly_intensity",
+    "MissingTarget", "ReportInputs", "bottom_up_years", "carbon_by_carrier", "intensity_target", "region_carbon",
+    "region_comparison", "region_intensity", "region_overview", "report_completeness", "year_reporting",
+    "yearly_intensity",
 ]
 
 
@@ -54,14 +65,43 @@ def intensity_target(region: dict[str, Any]) -> IntensityTarget:
         deduct_new_renewables=bool(region.get("deduct_new_renewables")))
 
 
+def year_reporting(store: Store, region: str) -> pd.DataFrame:
+    """Per year of a region (columns ``year``, ``months``, ``enterprises``): the months and the enterprises with
+    reports.
+
+    A year's count of enterprises is reused while its stored rows and the data version stand still (a new
+    enterprise in that year brings new rows), so a batch for one year counts that year again, not every year.
+    """
+    months = store.region_year_months(region)
+    if months.empty:
+        return pd.DataFrame(columns=["year", "months", "enterprises"])
+    database = database_key(store)
+    years = [int(year) for year in months["year"]]
+    if database is None:
+        counts = store.region_year_enterprises(region, years)
+    else:
+        version = store.data_version()
+        keys = {year: ("year_enterprises", database, version, region, year, int(rows))
+                for year, rows in zip(years, months["rows"].fillna(0), strict=True)}
+        counts = {year: recall(keys[year]) for year in years}
+        fresh = store.region_year_enterprises(region, [year for year, count in counts.items() if count is None])
+        counts.update({year: remember(keys[year], count) for year, count in fresh.items()})
+    return pd.DataFrame({"year": months["year"].to_numpy(dtype=np.int64),
+                         "months": months["months"].to_numpy(dtype=np.int64),
+                         "enterprises": np.array([counts[year] for year in years], dtype=np.int64)})
+
+
 def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
     """Enterprise data summed per year: tce, feedstock, renewables, CO2, months and enterprises reporting.
 
     Only complete years (all twelve months reported by someone) are usable as annual totals; ``complete`` says
     which.
     """
-    parts = store.region_year_summary(region)
-    counts = store.region_year_counts(region)
+    return _bottom_up_frame(store.region_year_summary(region), year_reporting(store, region))
+
+
+def _bottom_up_frame(parts: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bottom_up_years` from the region's sums per year, carrier and purpose and its counts per year."""
     if parts.empty:
         return pd.DataFrame(columns=["bottom_up_tce", "bottom_up_feedstock_tce", "bottom_up_renewable_tce",
                                      "bottom_up_co2_t", "months", "enterprises", "complete"])
@@ -91,8 +131,11 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
 
     The official total is used where given; a complete bottom-up year stands in where it is not (and says so).
     """
-    stats = store.statistics(code)
-    bottom = bottom_up_years(store, code)
+    return _years_frame(store.statistics(code), bottom_up_years(store, code))
+
+
+def _years_frame(stats: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_region_years` from the region's statistics and its bottom-up years."""
     years = sorted(set(stats.index) | set(bottom.index))
     frame = pd.DataFrame(index=pd.Index(years, name="year"))
     for column in ("gdp_current", "gdp_constant", "energy_total_tce", "feedstock_tce", "renewable_tce",
@@ -120,6 +163,51 @@ def _region_years(store: Store, code: str) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a region's intensity and CO2 reports are made from, read from the maintained summaries.
+
+    ``parts`` (tce and CO2 per year, carrier and purpose) and ``counts`` (months and enterprises per year) cover
+    every year; :attr:`key` and :meth:`years` only the years a report can show — those with official statistics,
+    the complete bottom-up years and the target's path. A batch for another year (an incomplete one without
+    statistics) leaves the key, and so the computed report, as it was.
+    """
+
+    region: dict[str, Any]
+    stats: pd.DataFrame
+    parts: pd.DataFrame
+    counts: pd.DataFrame
+
+    @classmethod
+    def read(cls, store: Store, code: str) -> ReportInputs:
+        """The region's row, statistics, bottom-up sums and counts (a few small queries)."""
+        return cls(store.get_region(code), store.statistics(code), store.region_year_summary(code),
+                   year_reporting(store, code))
+
+    @functools.cached_property
+    def shown(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``parts`` and ``counts`` of the years a report can show (re-indexed from 0)."""
+        years = {int(year) for year in self.stats.index}
+        if len(self.counts):
+            years |= {int(year) for year in self.counts.loc[self.counts["months"] == 12, "year"]}
+        base, target = self.region.get("intensity_base_year"), self.region.get("intensity_target_year")
+        if base is not None and target is not None:
+            years |= set(range(int(base), int(target) + 1))
+        parts = self.parts[self.parts["year"].isin(years)] if len(self.parts) else self.parts
+        counts = self.counts[self.counts["year"].isin(years)] if len(self.counts) else self.counts
+        return parts.reset_index(drop=True), counts.reset_index(drop=True)
+
+    @functools.cached_property
+    def key(self) -> tuple[Any, ...]:
+        """Everything the reports computed from these inputs depend on, exactly (see :func:`remembered`)."""
+        parts, counts = self.shown
+        return tuple(self.region.items()), frame_key(self.stats), frame_key(parts), frame_key(counts)
+
+    def years(self) -> pd.DataFrame:
+        """:func:`_region_years` over the years a report can show (made once for both reports: read-only)."""
+        return remembered(("region_years", self.key), lambda: _years_frame(self.stats, _bottom_up_frame(*self.shown)))
+
+
 @cached_by_region_version
 def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = None,
                      gdp_forecast: float | None = None) -> dict[str, Any]:
@@ -130,8 +218,16 @@ def region_intensity(store: Store, code: str, *, gdp_growth_pct: float | None = 
     gdp_growth_pct, gdp_forecast : float, optional
         Real GDP growth [%] or constant-price GDP [万元] of the next open year, for its energy budget.
     """
-    region = store.get_region(code)
-    years = _region_years(store, code)
+    inputs = ReportInputs.read(store, code)
+    return remembered(("region_intensity", inputs.key, gdp_growth_pct, gdp_forecast),
+                      lambda: _intensity_report(inputs, gdp_growth_pct, gdp_forecast))
+
+
+def _intensity_report(inputs: ReportInputs, gdp_growth_pct: float | None,
+                      gdp_forecast: float | None) -> dict[str, Any]:
+    """:func:`region_intensity` from its inputs (pure)."""
+    region, code = inputs.region, inputs.region["code"]
+    years = inputs.years()
     try:
         target = intensity_target(region)
     except MissingTarget as missing:
@@ -240,8 +336,52 @@ def region_comparison(store: Store, year: int | None = None) -> dict[str, Any]:
 @cached_by_region_version
 def region_carbon(store: Store, code: str) -> dict[str, Any]:
     """CO2 per year (official where given, else bottom-up), CO2 per GDP, peak status and LMDI decomposition."""
-    region = store.get_region(code)
-    years = _region_years(store, code)
+    inputs = ReportInputs.read(store, code)
+    indicators = tuple(region_indicators(store, code, kind="co2_intensity"))
+    report = remembered(("region_carbon", inputs.key, indicators), lambda: _carbon_report(inputs, indicators))
+    by_carrier = carbon_by_carrier(inputs.parts)  # every year's, also those the rest of the report does not show
+    return {name: by_carrier if name == "by_carrier" else value for name, value in report.items()}
+
+
+def carbon_by_carrier(parts: pd.DataFrame) -> list[dict[str, Any]]:
+    """CO2 [t] and tce per year and carrier from the sums per year, carrier and purpose, sorted by year and carrier.
+
+    The purposes of a carrier are added as pandas' group-by sum adds them (compensated, NaN skipped), so the
+    values are the ones ``parts.groupby(["year", "carrier"]).sum()`` gives, without its overhead.
+    """
+    if not len(parts):
+        return []
+    sums: dict[tuple[Any, Any], list[list[float]]] = {}
+    for year, carrier, co2, tce in zip(parts["year"].tolist(), parts["carrier"].tolist(), parts["co2_t"].tolist(),
+                                       parts["tce_equivalent"].tolist(), strict=True):
+        if year is None or carrier is None or year != year or carrier != carrier:
+            continue  # as the group-by, which leaves out missing keys
+        values = sums.setdefault((year, carrier), [[], []])
+        values[0].append(co2)
+        values[1].append(tce)
+    return [{"year": plain(year), "carrier": plain(carrier), "co2_t": plain(_compensated_sum(co2)),
+             "tce_equivalent": plain(_compensated_sum(tce))} for (year, carrier), (co2, tce) in sorted(sums.items())]
+
+
+def _compensated_sum(values: list[float]) -> float:
+    """Kahan summation skipping NaN, step for step as pandas' group-by sum (``group_sum``) does it."""
+    total = compensation = 0.0
+    for value in values:
+        if value is None or value != value:
+            continue
+        y = value - compensation
+        t = total + y
+        compensation = t - total - y
+        if compensation != compensation:  # an infinity: pandas resets the compensation
+            compensation = 0.0
+        total = t
+    return total
+
+
+def _carbon_report(inputs: ReportInputs, indicators: tuple[Any, ...]) -> dict[str, Any]:
+    """:func:`region_carbon` from its inputs (pure), ``by_carrier`` left for the caller."""
+    region, code = inputs.region, inputs.region["code"]
+    years = inputs.years()
     known = years[years["co2_t"].notna()]
     emissions = known["co2_t"]
     rows = pd.DataFrame({
@@ -255,19 +395,15 @@ def region_carbon(store: Store, code: str) -> dict[str, Any]:
     peak = peak_status(emissions, aim_year=region.get("peak_aim_year"))
     decomposition_input = known[["co2_t", "energy_tce", "gdp_constant"]].dropna()
     decomposition = lmdi_decomposition(decomposition_input) if len(decomposition_input) >= 2 else pd.DataFrame()
-    summary = store.region_year_summary(code)
-    carriers = (summary.groupby(["year", "carrier"], as_index=False)[["co2_t", "tce_equivalent"]].sum()
-                if len(summary) else summary)
     return jsonable({
         "region": code, "name": region["name"], "unit": "t CO2", "years": records(rows),
         "sources": {"official": "the region's official CO2 total", "estimated": "enterprises' CO2 per tce applied "
                     "to the official energy total", "bottom_up": "sum of the enterprises' reported CO2 (complete "
                     "years only)"},
         "peak": peak.to_dict(), "decomposition": records(decomposition),
-        "by_carrier": records(carriers[["year", "carrier", "co2_t", "tce_equivalent"]]) if len(carriers) else [],
+        "by_carrier": None,
         # CO2 per GDP with its change, the constant-rate path of the plan in force and the change still required
-        "co2_intensity": intensity_position(region_indicators(store, code, kind="co2_intensity"),
-                                            rows.set_index("year")["co2_per_gdp"]),
+        "co2_intensity": intensity_position(list(indicators), rows.set_index("year")["co2_per_gdp"]),
     })
 
 

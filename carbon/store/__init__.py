@@ -8,6 +8,7 @@
 - :mod:`~carbon.store.registry` — regions, their statistics, enterprises;
 - :mod:`~carbon.store.batches` — ingestion batches and their rejected rows;
 - :mod:`~carbon.store.consumption` — monthly consumption, monthly totals, re-conversion;
+- :mod:`~carbon.store.summaries` — small reads of the monthly summaries for reports and alert refreshes;
 - :mod:`~carbon.store.readings` — meters, readings and their partitions, malformed telemetry;
 - :mod:`~carbon.store.audit_log` — the append-only audit log;
 - :mod:`~carbon.store.operations` — job runs and locks, alerts, quotas and output, HTTP sources;
@@ -59,6 +60,7 @@ from carbon.store.plans import PlansMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.revisions import HeldRevisionStore
+from carbon.store.summaries import SummariesMixin
 from carbon.store.tokens import TokensMixin
 from carbon.store.uploads import UploadsMixin
 
@@ -71,8 +73,8 @@ __all__ = [
 ]
 
 
-class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, ReadingsMixin, AuditLogMixin, OperationsMixin,
-            TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks, Engine):
+class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, SummariesMixin, ReadingsMixin, AuditLogMixin,
+            OperationsMixin, TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks, Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,18 +79,24 @@ class OperationsMixin(Engine):
 
     # -- alerts -------------------------------------------------------------------------------------------
 
-    def sync_alerts(self, kind: str, alerts: Sequence[Mapping[str, Any]], *,
-                    scope_region: str | None = None) -> dict[str, int]:
+    def sync_alerts(self, kind: str, alerts: Sequence[Mapping[str, Any]], *, scope_region: str | None = None,
+                    scope_enterprises: Collection[str] | None = None) -> dict[str, int]:
         """Make the open alerts of one kind match ``alerts`` (keyed by ``fingerprint``).
 
         New fingerprints are opened, known ones updated (an acknowledged alert stays acknowledged), and open
         alerts of that kind that no longer occur are resolved. Returns the counts opened/updated/resolved.
+        ``scope_region`` and ``scope_enterprises`` limit the open alerts matched (and resolved) to a region's and
+        to these enterprises'.
         """
         stamp = now_iso()
         condition, params = "kind = ? AND resolved_at IS NULL", [kind]
         if scope_region is not None:
             condition += " AND region = ?"
             params.append(scope_region)
+        if scope_enterprises is not None:
+            ids = sorted(scope_enterprises)
+            condition += f" AND enterprise_id IN ({', '.join('?' for _ in ids) or 'NULL'})"
+            params.extend(ids)
         with self.transaction():
             rows = self._rows(f"SELECT * FROM alerts WHERE {condition}", params)
             open_now = {row["fingerprint"]: row for row in rows}
