@@ -185,7 +185,7 @@ def _column_as_list(series: pd.Series) -> list[Any]:
     return np.where(pd.isna(values), None, values).tolist()
 
 
-# A text field that CSV must quote, or that would read back as NULL (empty).
+# Characters that make CSV quote a text field.
 _NEEDS_QUOTING = frozenset(',"\r\n')
 
 
@@ -224,6 +224,17 @@ def _csv_fields(series: pd.Series) -> list[str] | None:
         return list(map(str, series.to_numpy().tolist()))
     if kind is not None and kind != "O" and not isinstance(series.dtype, pd.StringDtype):
         return None  # dates, flags, …: to_csv knows how pandas writes them
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        texts = series.to_numpy(dtype=object).tolist()
+        try:
+            joined = ",".join(texts)  # one C pass: a TypeError for a missing or non-text value
+        except TypeError:
+            pass  # missing values: looked at value by value below
+        else:
+            # no comma but the separators, no quote or line break, no empty value (it would read as NULL)
+            plain = (joined.count(",") == len(texts) - 1 and '"' not in joined and "\n" not in joined
+                     and "\r" not in joined and all(texts))
+            return texts if plain or not texts else None
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     distinct = np.asarray(uniques, dtype=object)
     if not all(isinstance(v, str) and v and _NEEDS_QUOTING.isdisjoint(v) for v in distinct):
