@@ -7,12 +7,18 @@ records for a month not reported before (write). The baseline is a minimal FastA
 and writes with plain ``sqlite3`` (an aggregate over the region's monthly totals for each report, a select of the
 enterprise's rows, an insert of the five rows in one transaction) and nothing else.
 
+With ``--backend postgresql`` both run on PostgreSQL instead: a fresh database is created on the server of
+``--pg-url`` (dropped afterwards), the demo loaded into it, and TWO instances of each server share it (the clients
+alternate between them), as behind a load balancer; the minimal app then uses plain ``psycopg`` on a copy of the
+database (``CREATE DATABASE … TEMPLATE``).
+
 Printed: throughput, p50/p99 of reads and writes, errors, for both, and the ratios carbon / minimal; then each
 database is checked: every acknowledged write stored exactly once, nothing unacknowledged stored twice.
 Targets (issue "monthly-deadline load"): 0 errors; throughput >= 0.5x the minimal app's; read p99 <= 2x and
-write p99 <= 3x the minimal app's.
+write p99 <= 3x the minimal app's; on PostgreSQL with two instances: 0 errors, every write once.
 
 Usage: python bench/load.py [--seconds 60] [--clients 20] [--keep DIR]
+       python bench/load.py --backend postgresql [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 
 REGION = "gz-htz"
@@ -54,10 +61,14 @@ def free_port() -> int:
 # -- the minimal app ----------------------------------------------------------------------------------------
 
 def minimal_app(db: str) -> Any:
-    """The baseline: the same routes, plain sqlite3, one connection per request, no validation or conversion."""
+    """The baseline: the same routes, plain sqlite3 (or psycopg for a ``postgresql://`` URL), one connection per
+    request, no validation or conversion."""
     app = FastAPI()
+    postgresql = db.startswith("postgresql://")
 
-    def connect() -> sqlite3.Connection:
+    def connect() -> Any:
+        if postgresql:
+            return _QmarkConnection(psycopg.connect(db, autocommit=True))
         conn = sqlite3.connect(db, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -99,7 +110,7 @@ def minimal_app(db: str) -> Any:
         records = (await request.json())["records"]
         conn = connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN" if postgresql else "BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO consumption (enterprise_id, period, carrier, purpose, quantity, unit) "
                              "VALUES (?, ?, ?, 'fuel', ?, ?)",
                              [[enterprise_id, r["period"], r["carrier"], r["quantity"], r["unit"]] for r in records])
@@ -109,6 +120,22 @@ def minimal_app(db: str) -> Any:
         return {"accepted": len(records)}
 
     return app
+
+
+class _QmarkConnection:
+    """Just enough of a sqlite3 connection over psycopg for the minimal app: ``?`` parameters."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        self.conn.cursor().executemany(sql.replace("?", "%s"), rows)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 # -- the load -----------------------------------------------------------------------------------------------
@@ -125,8 +152,9 @@ def write_keys(client: int, clients: int, count: int, enterprises: list[str]) ->
     return keys
 
 
-def run_load(base: str, token: str, seconds: float, clients: int, enterprises: list[str]) -> dict[str, Any]:
-    """Keep ``clients`` connections busy with the mix for ``seconds``; latencies per kind and the writes done."""
+def run_load(bases: list[str], token: str, seconds: float, clients: int, enterprises: list[str]) -> dict[str, Any]:
+    """Keep ``clients`` connections busy with the mix for ``seconds``, client i on server ``bases[i % n]``;
+    latencies per kind and the writes done."""
     stop = time.perf_counter() + seconds
     results: list[dict[str, Any]] = [{"latency": {k: [] for k, _ in MIX}, "errors": [], "acknowledged": []}
                                      for _ in range(clients)]
@@ -136,7 +164,8 @@ def run_load(base: str, token: str, seconds: float, clients: int, enterprises: l
         rng = random.Random(slot)
         keys = iter(write_keys(slot, clients, 20_000, enterprises))
         mine = results[slot]
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
+        with httpx.Client(base_url=bases[slot % len(bases)], headers={"Authorization": f"Bearer {token}"},
+                          timeout=120) as http:
             while time.perf_counter() < stop:
                 kind = rng.choices(kinds, weights)[0]
                 enterprise = rng.choice(enterprises)
@@ -183,8 +212,9 @@ def run_load(base: str, token: str, seconds: float, clients: int, enterprises: l
 
 
 def check_stored(db: str, acknowledged: list[list[str]]) -> dict[str, int]:
-    """Rows of the benchmark's months (before 2020) against the acknowledged writes: exactly five each."""
-    conn = sqlite3.connect(db)
+    """Rows of the benchmark's months (before 2020) against the acknowledged writes: exactly five each
+    (``db`` a SQLite file or a PostgreSQL URL)."""
+    conn: Any = psycopg.connect(db) if db.startswith("postgresql://") else sqlite3.connect(db)
     try:
         rows = conn.execute("SELECT enterprise_id, period, COUNT(*) FROM consumption WHERE period < '2020-01' "
                             "GROUP BY enterprise_id, period").fetchall()
@@ -212,34 +242,59 @@ def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"the server at {base} did not answer")
 
 
-def measure(command: list[str], base: str, token: str, args: argparse.Namespace,
-            enterprises: list[str]) -> dict[str, Any]:
+def measure(commands: list[list[str]], bases: list[str], token: str, args: argparse.Namespace,
+            enterprises: list[str], logs: Path) -> dict[str, Any]:
+    """Start the servers (all at once, as instances of one service start), put the load on them, stop them."""
     env = {**os.environ, "CARBON_SCHEDULER": "false"}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = []
     try:
-        wait_ready(base, server)
+        for number, command in enumerate(commands):
+            # stderr to a file: a server's tracebacks are the first thing to read when a request failed
+            with open(logs / f"server-{Path(command[-1]).name}-{number}.log", "wb") as log:
+                servers.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log))
+        for base, server in zip(bases, servers, strict=True):
+            wait_ready(base, server)
         output = subprocess.run(
-            [sys.executable, __file__, "--child", base, token, "--seconds", str(args.seconds), "--clients",
-             str(args.clients), "--enterprises", ",".join(enterprises)],
+            [sys.executable, __file__, "--child", ",".join(bases), token, "--seconds", str(args.seconds),
+             "--clients", str(args.clients), "--enterprises", ",".join(enterprises)],
             check=True, capture_output=True, text=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def prepare(folder: Path) -> tuple[str, str, str, list[str]]:
-    """The demo database, a bureau token, and a copy of it for the minimal app."""
+def pg_database(base_url: str, name: str, *, template: str | None = None, drop: bool = False) -> str:
+    """Create (or with ``drop`` drop) database ``name`` on the server of ``base_url``; its URL."""
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        if drop:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        else:
+            conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    return base_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def prepare(folder: Path, pg_url: str | None = None) -> tuple[str, str, str, list[str]]:
+    """The demo database, a bureau token, and a copy of it for the minimal app (SQLite files in ``folder``, or
+    two new databases on the PostgreSQL server of ``pg_url``)."""
     from carbon.access import create_token
     from carbon.demo import load_demo
     from carbon.store import Store
 
-    db = str(folder / "carbon.db")
+    if pg_url is not None:
+        name = f"carbon_bench_load_{os.getpid()}"
+        db = pg_database(pg_url, name)
+    else:
+        db = str(folder / "carbon.db")
     store = Store(db)
     load_demo(store)
     token = create_token(store, role="bureau", label="benchmark", days=1)[1]
     enterprises = [row[0] for row in store.conn.execute("SELECT id FROM enterprises ORDER BY id").fetchall()]
     store.close()
+    if pg_url is not None:
+        return db, pg_database(pg_url, f"{name}_minimal", template=name), token, enterprises
     plain = str(folder / "minimal.db")
     source = sqlite3.connect(db)
     target = sqlite3.connect(plain)
@@ -263,13 +318,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
-    parser.add_argument("--child", nargs=2, metavar=("BASE", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--keep", type=Path, help="keep the databases (SQLite) and the server logs in this folder")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a database on the PostgreSQL server where the benchmark creates (and drops) its own")
+    parser.add_argument("--instances", type=int, default=None,
+                        help="server instances per app (default 1 on SQLite, 2 on PostgreSQL)")
+    parser.add_argument("--child", nargs=2, metavar=("BASES", "TOKEN"), help=argparse.SUPPRESS)
     parser.add_argument("--enterprises", help=argparse.SUPPRESS)
     parser.add_argument("--minimal", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = run_load(args.child[0], args.child[1], args.seconds, args.clients, args.enterprises.split(","))
+        result = run_load(args.child[0].split(","), args.child[1], args.seconds, args.clients,
+                          args.enterprises.split(","))
         print(json.dumps(result))
         return
     if args.minimal:
@@ -280,26 +341,39 @@ def main() -> None:
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="carbon-bench-load-"))
     folder.mkdir(parents=True, exist_ok=True)
-    db, plain, token, enterprises = prepare(folder)
-    results = {}
-    for name, command_for in (
-            ("carbon", lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port", str(port)]),
-            ("minimal", lambda port: [sys.executable, __file__, "--minimal", plain, str(port)])):
-        port = free_port()
-        results[name] = measure(command_for(port), f"http://127.0.0.1:{port}", token, args, enterprises)
-    print(f"mixed load: {args.clients} clients x {args.seconds:g} s, "
-          f"{', '.join(f'{k} {int(w * 100)} %' for k, w in MIX)}; SQLite, client in a second process")
-    checks = {"carbon": check_stored(db, results["carbon"]["acknowledged"]),
-              "minimal": check_stored(plain, results["minimal"]["acknowledged"])}
-    for name in ("carbon", "minimal"):
-        report(name, results[name], checks[name])
-    ours, base = results["carbon"], results["minimal"]
-    print(f"ratios carbon / minimal: throughput {ours['rps'] / base['rps']:.2f}x (aim >= 0.5x), "
-          f"read p99 {ours['read_p99_ms'] / base['read_p99_ms']:.2f}x (aim <= 2x), write p99 "
-          + (f"{ours['write_p99_ms'] / base['write_p99_ms']:.2f}x (aim <= 3x)" if ours["writes"] and base["writes"]
-             else "n/a"))
-    if not args.keep:
-        shutil.rmtree(folder, ignore_errors=True)
+    postgresql = args.backend == "postgresql"
+    instances = args.instances or (2 if postgresql else 1)
+    db, plain = None, None
+    try:
+        db, plain, token, enterprises = prepare(folder, args.pg_url if postgresql else None)
+        results = {}
+        for name, command_for in (
+                ("carbon", lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port",
+                                         str(port)]),
+                ("minimal", lambda port: [sys.executable, __file__, "--minimal", plain, str(port)])):
+            ports = [free_port() for _ in range(instances)]
+            results[name] = measure([command_for(port) for port in ports],
+                                    [f"http://127.0.0.1:{port}" for port in ports], token, args, enterprises, folder)
+        engine = "PostgreSQL" if postgresql else "SQLite"
+        print(f"mixed load: {args.clients} clients x {args.seconds:g} s, "
+              f"{', '.join(f'{k} {int(w * 100)} %' for k, w in MIX)}; {engine}, {instances} instance"
+              f"{'s' if instances > 1 else ''} per app, client in a separate process")
+        checks = {"carbon": check_stored(db, results["carbon"]["acknowledged"]),
+                  "minimal": check_stored(plain, results["minimal"]["acknowledged"])}
+        for name in ("carbon", "minimal"):
+            report(name, results[name], checks[name])
+        ours, base = results["carbon"], results["minimal"]
+        print(f"ratios carbon / minimal: throughput {ours['rps'] / base['rps']:.2f}x (aim >= 0.5x), "
+              f"read p99 {ours['read_p99_ms'] / base['read_p99_ms']:.2f}x (aim <= 2x), write p99 "
+              + (f"{ours['write_p99_ms'] / base['write_p99_ms']:.2f}x (aim <= 3x)"
+                 if ours["writes"] and base["writes"] else "n/a"))
+    finally:
+        if postgresql:
+            for url in (plain, db):
+                if url is not None:
+                    pg_database(args.pg_url, url.rsplit("/", 1)[1], drop=True)
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

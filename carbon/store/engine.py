@@ -44,8 +44,8 @@ from carbon.errors import Busy
 __all__ = [
     "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
     "AdvisoryLocks", "Engine", "PostgresConnection", "SchedulerLock", "Scope", "WriterQueue", "clean",
-    "columns_as_lists", "conditions", "connect_sqlite", "default_db_path", "int_years", "is_postgresql", "now_iso",
-    "upsert_sql",
+    "columns_as_lists", "conditions", "connect_sqlite", "csv_text", "default_db_path", "int_years", "is_postgresql",
+    "now_iso", "upsert_sql",
 ]
 
 DEFAULT_DB = Path("data") / "carbon.db"
@@ -185,6 +185,63 @@ def _column_as_list(series: pd.Series) -> list[Any]:
     return np.where(pd.isna(values), None, values).tolist()
 
 
+# Characters that make CSV quote a text field.
+_NEEDS_QUOTING = frozenset(',"\r\n')
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV lines for ``COPY … (FORMAT csv)``: missing values empty (NULL), no header, no index.
+
+    Fields are joined directly when no text needs quoting — numbers, and text columns whose distinct values hold
+    no comma, quote or line break (identifiers, units, batch ids): about four times faster than
+    :meth:`pandas.DataFrame.to_csv`, whose output it equals. Any other frame goes through ``to_csv``.
+
+    Examples
+    --------
+    >>> csv_text(pd.DataFrame({"id": ["a", None], "value": [1.5, float("nan")], "row": [1, 2]}))
+    'a,1.5,1\\n,,2\\n'
+    >>> csv_text(pd.DataFrame({"note": ["x, y"]}))
+    '"x, y"\\n'
+    """
+    fields = [_csv_fields(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if any(column is None for column in fields):
+        return frame.to_csv(header=False, index=False, lineterminator="\n")
+    if not len(frame):
+        return ""
+    return "\n".join(map(",".join, zip(*fields, strict=True))) + "\n"
+
+
+def _csv_fields(series: pd.Series) -> list[str] | None:
+    """A column's CSV fields, or None when it holds something :func:`csv_text` leaves to ``to_csv``."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else None
+    if kind == "f":
+        values = series.to_numpy()
+        texts = list(map(repr, values.tolist()))  # repr: the shortest text that reads back as the same float
+        for index in np.flatnonzero(np.isnan(values)):
+            texts[index] = ""
+        return texts
+    if kind in ("i", "u"):
+        return list(map(str, series.to_numpy().tolist()))
+    if kind is not None and kind != "O" and not isinstance(series.dtype, pd.StringDtype):
+        return None  # dates, flags, …: to_csv knows how pandas writes them
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        texts = series.to_numpy(dtype=object).tolist()
+        try:
+            joined = ",".join(texts)  # one C pass: a TypeError for a missing or non-text value
+        except TypeError:
+            pass  # missing values: looked at value by value below
+        else:
+            # no comma but the separators, no quote or line break, no empty value (it would read as NULL)
+            plain = (joined.count(",") == len(texts) - 1 and '"' not in joined and "\n" not in joined
+                     and "\r" not in joined and all(texts))
+            return texts if plain or not texts else None
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object)
+    if not all(isinstance(v, str) and v and _NEEDS_QUOTING.isdisjoint(v) for v in distinct):
+        return None
+    return np.append(distinct, "")[codes].tolist()  # code -1 (missing) → the last entry, empty
+
+
 def insert_sql(table: str, columns: Sequence[str]) -> str:
     """``INSERT INTO table (columns) VALUES (?, …)``.
 
@@ -279,12 +336,12 @@ class PostgresConnection:
         return cursor
 
     def copy_frame(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
-        """Bulk insert with COPY, the frame written as CSV by pandas' C writer (NULL = empty, unquoted)."""
+        """Bulk insert with COPY, the frame written as CSV (NULL = empty, unquoted) by :func:`csv_text`."""
         block = 200_000
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
         with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
             for start in range(0, len(frame), block):
-                text = frame.iloc[start:start + block].to_csv(header=False, index=False, lineterminator="\n")
+                text = csv_text(frame.iloc[start:start + block])
                 copy.write(text.replace("\x00", NUL_STANDIN).encode("utf-8"))
 
     def close(self) -> None:

@@ -107,7 +107,20 @@ class Schema:
 
 def migrate(engine: Engine) -> list[str]:
     """Apply the registered migrations not yet applied, each in its own transaction; return their names."""
-    engine.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    create = "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+    if engine.dialect == "postgresql":
+        # IF NOT EXISTS is no guard against a second instance creating the table at the same moment (a unique
+        # violation in the catalogue): the instances starting together take turns here too.
+        engine.conn.execute("BEGIN")
+        try:
+            engine.conn.execute("SELECT pg_advisory_xact_lock(?)", [AdvisoryLocks.MIGRATION])
+            engine.conn.execute(create)
+            engine.conn.execute("COMMIT")
+        except BaseException:
+            engine.conn.execute("ROLLBACK")
+            raise
+    else:
+        engine.conn.execute(create)
     applied = {row[0] for row in engine.conn.execute("SELECT name FROM _migrations").fetchall()}
     done = []
     for name, function in MIGRATIONS:

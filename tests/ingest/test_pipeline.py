@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from carbon.audit import verify
 from carbon.ingest.pipeline import ingest_consumption, ingest_readings, ingest_records
+from carbon.ingest.readings import Stages
 from carbon.store import Scope, Store
 from tests.databases import new_database, scratch_database
 
@@ -247,4 +248,29 @@ def test_a_failed_write_of_readings_rolls_the_batch_back(tmp_path, monkeypatch) 
     again = ingest_readings(store, [frame.iloc[:4], frame.iloc[2:]], source="m.csv", actor="meter")
     assert (again.accepted, again.rejected) == (8, 2)  # rows 4 and 5 repeat rows of the first chunk
     assert "duplicates row 4" in again.rejection_frame["reason"].iat[0]
+    store.close()
+
+
+def test_a_reader_failing_while_a_chunk_is_written_rolls_the_batch_back(tmp_path) -> None:
+    # The first chunk's COPY runs on its own thread while the second is read: the failure must still undo it.
+    store = Store(new_database(tmp_path, "readings_reader_fail"))
+    store.upsert_region("gz-htz", name="r")
+    store.add_enterprises([{"id": "GZHTZ-0001", "name": "e", "region": "gz-htz"}])
+    stamps = pd.date_range("2025-06-01T00:00:00+08:00", periods=8, freq="15min")
+    frame = pd.DataFrame({"row": range(2, 10), "meter_id": "M1", "enterprise_id": "GZHTZ-0001",
+                          "ts": [s.isoformat() for s in stamps], "value": np.arange(8) * 10.0})
+
+    def chunks():
+        yield frame.iloc[:4]
+        raise OSError("file vanished")
+
+    with pytest.raises(OSError, match="file vanished"):
+        ingest_readings(store, chunks(), source="m.csv", actor="meter")
+    assert store.readings(Scope.everything()).empty
+    assert store.conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+    stages = Stages()
+    summary = ingest_readings(store, [frame.iloc[:4], frame.iloc[4:]], source="m.csv", actor="meter", stages=stages)
+    assert summary.accepted == 8 and len(store.readings(Scope.everything())) == 8
+    assert {"read", "validate", "copy", "wait for copy", "audit hashing"} <= set(stages.seconds)
+    assert all(seconds >= 0 for seconds in stages.seconds.values())
     store.close()

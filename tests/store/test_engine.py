@@ -16,6 +16,7 @@ from carbon.store.engine import (
     clean,
     columns_as_lists,
     conditions,
+    csv_text,
     default_db_path,
     insert_sql,
     int_years,
@@ -191,3 +192,25 @@ def test_a_transaction_that_names_its_regions_moves_only_their_versions(fresh_st
     with fresh_store.transaction(), fresh_store.transaction():
         fresh_store.changes_only_regions(["gz-htz"])  # nested: the outer transaction may change anything
     assert fresh_store.data_versions("gz-htz") == (before + 1, region_before + 1)
+
+
+def test_csv_text_writes_what_to_csv_writes() -> None:
+    # The joined fields must read back in COPY exactly as pandas' writer did: NULL empty, shortest float text.
+    rng = np.random.default_rng(3)
+    n = 500
+    frame = pd.DataFrame({
+        "id": pd.Series(rng.choice(["M1", "M-22", None], n), dtype=object),
+        "name": pd.Series(rng.choice(["电力", "天然气", None], n), dtype="str"),
+        "unit": pd.Categorical(rng.choice(["kWh", "t"], n)),
+        "value": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n) * 1e7),
+        "edge": np.array([1e-7, 1e22, np.inf, -0.0, 5.0] * (n // 5)),
+        "row": rng.integers(-5, 10**12, n),
+    })
+    assert csv_text(frame) == frame.to_csv(header=False, index=False, lineterminator="\n")
+
+
+@pytest.mark.parametrize("values", [["a,b", "c"], ['say "hi"', "c"], ["two\nlines", "c"], ["", "c"]])
+def test_csv_text_leaves_text_that_needs_quoting_to_pandas(values: list[str]) -> None:
+    frame = pd.DataFrame({"text": values, "n": [1, 2]})
+    assert csv_text(frame) == frame.to_csv(header=False, index=False, lineterminator="\n")
+    assert csv_text(frame.iloc[:0]) == ""

@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SqlalchemyEngine
 
 from carbon.store import MIGRATIONS, SCHEDULER_JOBS_TABLE, Store, migrate
+from carbon.store.engine import Engine
 from tests.databases import new_database
 
 # Databases record migrations by these names: renaming one would apply it again.
@@ -50,6 +51,34 @@ def test_opening_again_changes_nothing(tmp_path) -> None:
     with Store(path) as again:
         assert migrate(again) == [] and _applied(again) == NAMES
         assert again.get_region("gz-htz")["name"] == "高新区" and again.data_version() == version
+
+
+def test_instances_starting_together_migrate_once(tmp_path) -> None:
+    # Several instances of the service open a new database at the same moment: none fails, each migration once.
+    import threading
+
+    url = new_database(tmp_path)
+    engines = [Engine(url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    done: dict[int, list[str]] = {}
+    failures: list[BaseException] = []
+
+    def run(number: int) -> None:
+        start.wait()
+        try:
+            done[number] = migrate(engines[number])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(len(engines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.close()
+    assert not failures
+    assert sorted(name for names in done.values() for name in names) == sorted(NAMES)
 
 
 def test_a_failing_migration_leaves_no_trace(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
