@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.settings import Settings
 from carbon.access import Principal, authenticate
 from carbon.errors import NotFound
+from carbon.reports.refresh import AlertRefresher
 from carbon.store import Store, is_postgresql, open_store
 
 
@@ -89,6 +90,13 @@ _IDLE = _IdleStores()
 
 
 DbDep = Annotated[Store, Depends(get_store)]
+
+
+def get_alert_refresher(request: Request) -> AlertRefresher:
+    return request.app.state.alert_refresher
+
+
+RefresherDep = Annotated[AlertRefresher, Depends(get_alert_refresher)]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `carbon token create`")
 

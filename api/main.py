@@ -36,6 +36,7 @@ from api.settings import Settings, get_settings
 from carbon import __version__
 from carbon.ingest.readers.limits import configure_limits
 from carbon.ingest.uploads import UploadWorker, spool_folder
+from carbon.reports.refresh import AlertRefresher
 from carbon.store import open_store
 
 log = logging.getLogger("carbon.api")
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             app.state.upload_worker.stop()
+            app.state.alert_refresher.stop()
 
     app = FastAPI(title="carbon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = None
     app.state.upload_worker = UploadWorker(settings.db, folder=spool_folder(settings.db, settings.upload_spool),
                                            threads=settings.upload_workers)
+    app.state.alert_refresher = AlertRefresher(settings.db)  # alerts refreshed after batches, off the request
     errors.install(app)
     install_docs(app)  # Swagger UI from the installed package, not a CDN
 

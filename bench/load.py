@@ -276,6 +276,22 @@ def pg_database(base_url: str, name: str, *, template: str | None = None, drop: 
     return base_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+# The minimal app's copy keeps consumption as a plain table of its submitted columns (in carbon it is a view over
+# the compact rows): the baseline writes and reads the data itself, nothing more.
+PLAIN_CONSUMPTION = (
+    "CREATE TABLE consumption_plain AS SELECT enterprise_id, period, carrier, purpose, quantity, unit FROM consumption",
+    "DROP VIEW consumption",
+    "ALTER TABLE consumption_plain RENAME TO consumption",
+    "CREATE UNIQUE INDEX consumption_key ON consumption (enterprise_id, period, carrier, purpose)",
+)
+
+
+def plain_consumption(conn: Any) -> None:
+    """Turn the copied database's consumption view into the plain table the minimal app writes to."""
+    for statement in PLAIN_CONSUMPTION:
+        conn.execute(statement)
+
+
 def prepare(folder: Path, pg_url: str | None = None) -> tuple[str, str, str, list[str]]:
     """The demo database, a bureau token, and a copy of it for the minimal app (SQLite files in ``folder``, or
     two new databases on the PostgreSQL server of ``pg_url``)."""
@@ -294,12 +310,16 @@ def prepare(folder: Path, pg_url: str | None = None) -> tuple[str, str, str, lis
     enterprises = [row[0] for row in store.conn.execute("SELECT id FROM enterprises ORDER BY id").fetchall()]
     store.close()
     if pg_url is not None:
-        return db, pg_database(pg_url, f"{name}_minimal", template=name), token, enterprises
+        plain = pg_database(pg_url, f"{name}_minimal", template=name)
+        with psycopg.connect(plain, autocommit=True) as conn:
+            plain_consumption(conn)
+        return db, plain, token, enterprises
     plain = str(folder / "minimal.db")
     source = sqlite3.connect(db)
-    target = sqlite3.connect(plain)
+    target = sqlite3.connect(plain, isolation_level=None)
     source.backup(target)
     source.close()
+    plain_consumption(target)
     target.close()
     return db, plain, token, enterprises
 

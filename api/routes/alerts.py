@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.deps import DbDep, Overseer, Submitter
+from api.deps import DbDep, Overseer, RefresherDep, Submitter
 from api.schemas.operations import AlertOut
 from carbon.errors import NotFound
 from carbon.reports.alerts import KINDS
@@ -15,12 +15,18 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 
 @router.get("", response_model=list[AlertOut])
-def alerts(db: DbDep, principal: Submitter, region: str | None = Query(default=None, max_length=64),
+def alerts(db: DbDep, principal: Submitter, refresher: RefresherDep,
+           region: str | None = Query(default=None, max_length=64),
            kind: str | None = Query(default=None, max_length=32),
            include_resolved: bool = False) -> list[dict[str, Any]]:
-    """Open alerts, most severe first (with ``include_resolved``, resolved ones too)."""
+    """Open alerts, most severe first (with ``include_resolved``, resolved ones too).
+
+    The refresh of alerts after recent submissions is waited for first (bounded), so a reader sees what they
+    changed.
+    """
     if kind is not None and kind not in KINDS:
         raise HTTPException(422, f"kind must be one of {', '.join(KINDS)}")
+    refresher.wait(timeout=10.0)
     return db.list_alerts(principal.scope, include_resolved=include_resolved, kind=kind, region=region)
 
 

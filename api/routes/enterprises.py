@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 
-from api.deps import DbDep, EnterpriseDep, Overseer, Reader, SettingsDep, Submitter, existing_region
+from api.deps import DbDep, EnterpriseDep, Overseer, Reader, RefresherDep, SettingsDep, Submitter, existing_region
 from api.downloads import download, export_responses
 from api.routes.uploads import QUEUED_RESPONSE, queue_upload, submission_reply
 from api.schemas.consumption import ConsumptionExportRow, IngestOut, ReadingsIn
@@ -31,10 +31,9 @@ from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
-from carbon.reports.alerts import refresh_after_batch
 from carbon.reports.cache import remembered
 from carbon.reports.exports import consumption_frame, consumption_version, to_csv_bytes, to_xlsx_bytes
-from carbon.store import Store
+from carbon.reports.refresh import AlertRefresher
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -46,10 +45,11 @@ To = Annotated[str | None, Query(alias="to", pattern=MONTH, description="last mo
 Month = Annotated[str, PathParam(pattern=MONTH, description="YYYY-MM")]
 
 
-def _ingest_out(summary: IngestSummary, db: Store | None = None, enterprise_id: str | None = None) -> dict[str, Any]:
-    """The reply to a submission; with ``db``, the alerts of a batch that changed data are refreshed first."""
-    if db is not None and enterprise_id is not None and (summary.accepted or summary.revised):
-        refresh_after_batch(db, [enterprise_id])
+def _ingest_out(summary: IngestSummary, refresher: AlertRefresher | None = None,
+                enterprise_id: str | None = None) -> dict[str, Any]:
+    """The reply to a submission; with ``refresher``, a batch that changed data has its alerts refreshed."""
+    if refresher is not None and enterprise_id is not None and (summary.accepted or summary.revised):
+        refresher.submit([enterprise_id])
     return submission_reply(summary.to_dict(index_name="index"))
 
 
@@ -77,7 +77,7 @@ def get_enterprise(principal: Reader, enterprise: EnterpriseDep) -> dict[str, An
 
 @router.post("/{enterprise_id}/consumption", response_model=SubmissionOut)
 def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submitter,
-                       enterprise: EnterpriseDep) -> dict[str, Any]:
+                       enterprise: EnterpriseDep, refresher: RefresherDep) -> dict[str, Any]:
     """Monthly consumption records: validated, converted and stored as one batch; bad records are listed.
 
     A revision of a stored month by more than half (either way) or of a month past its deadline is held, not
@@ -87,13 +87,13 @@ def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submi
     records = [record.model_dump(exclude_none=True) for record in body.records]
     summary = ingest_records(db, records, enterprise_id=enterprise["id"], actor=principal.actor, confirm=body.confirm,
                              reason=body.reason)
-    return _ingest_out(summary, db, enterprise["id"])
+    return _ingest_out(summary, refresher, enterprise["id"])
 
 
 @router.post("/{enterprise_id}/uploads", response_model=SubmissionOut, dependencies=[Depends(one_file_part)],
              responses=QUEUED_RESPONSE)
 def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submitter, enterprise: EnterpriseDep,
-                settings: SettingsDep,
+                settings: SettingsDep, refresher: RefresherDep,
                 confirm: Annotated[bool, Form(description="apply revisions that would be held")] = False,
                 reason: Annotated[str | None, Form(max_length=500, description="why the months change")] = None
                 ) -> Any:
@@ -132,7 +132,7 @@ def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submit
             raise HTTPException(413, f"{error}") from error
         except UnreadableFile as error:
             raise HTTPException(422, f"{name}: {error}") from error
-    return _ingest_out(summary, db, enterprise["id"])
+    return _ingest_out(summary, refresher, enterprise["id"])
 
 
 @router.post("/{enterprise_id}/readings", response_model=IngestOut)

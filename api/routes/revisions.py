@@ -6,10 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import DbDep, Overseer, Submitter
+from api.deps import DbDep, Overseer, RefresherDep, Submitter
 from api.schemas.revisions import HeldRevisionOut, RevisionDecisionIn
 from carbon.ingest.review import approve_revision, decide_revision
-from carbon.reports.alerts import refresh_after_batch
 
 router = APIRouter(prefix="/v1/revisions", tags=["revisions"])
 
@@ -26,11 +25,11 @@ def held_revisions(db: DbDep, principal: Submitter,
 
 
 @router.post("/{revision_id}/approve", response_model=HeldRevisionOut)
-def approve(revision_id: RevisionId, db: DbDep, principal: Overseer,
+def approve(revision_id: RevisionId, db: DbDep, principal: Overseer, refresher: RefresherDep,
             body: RevisionDecisionIn | None = None) -> dict[str, Any]:
     """Apply a held revision (bureau, admin): the month is revised as if confirmed, and the decision audited."""
     decided = approve_revision(db, revision_id, actor=principal.actor, reason=body.reason if body else None)
-    refresh_after_batch(db, [decided["enterprise_id"]])
+    refresher.submit([decided["enterprise_id"]])
     return decided
 
 
