@@ -25,12 +25,17 @@ class AlertRefresher:
     ----------
     db : str
         The database (path or URL) the thread opens its own connection to.
+    gather : float
+        How long the first queued enterprise waits for others before a pass starts [s]; a reader of the alerts
+        (:meth:`wait`) starts it at once.
     """
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, *, gather: float = 1.0) -> None:
         self.db = db
+        self.gather = gather
         self._pending: set[str] = set()
         self._busy = False
+        self._waiting = 0  # readers in :meth:`wait`: they start the pass without the gathering delay
         self._stopped = False
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -47,7 +52,12 @@ class AlertRefresher:
     def wait(self, timeout: float = 30.0) -> bool:
         """Wait until every queued refresh is done [s at most]; False if it is still going when time is up."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
+            self._waiting += 1
+            self._changed.notify_all()
+            try:
+                return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
+            finally:
+                self._waiting -= 1
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the queued refreshes, then end the thread."""
@@ -59,9 +69,11 @@ class AlertRefresher:
             thread.join(timeout)
 
     def _next(self) -> set[str] | None:
-        """Everything queued so far (None once stopped with nothing left)."""
+        """Everything queued within the gathering delay (None once stopped with nothing left)."""
         with self._changed:
             self._changed.wait_for(lambda: self._pending or self._stopped)
+            # under the monthly-deadline load a pass serves every batch of the last moment, not just one
+            self._changed.wait_for(lambda: self._stopped or self._waiting > 0, timeout=self.gather)
             if not self._pending:
                 return None
             batch, self._pending, self._busy = self._pending, set(), True
