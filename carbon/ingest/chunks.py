@@ -17,7 +17,7 @@ import pandas as pd
 
 from carbon.audit import ContentDigest
 from carbon.carriers import carrier_ids
-from carbon.store.consumption import MonthlySums, monthly_sums
+from carbon.store.totals import MonthlySums, monthly_sums
 
 __all__ = [
     "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs", "prepare_chunk",

@@ -31,7 +31,6 @@ from carbon.store.consumption import (
     CONSUMPTION_COLUMNS,
     CONSUMPTION_KEY,
     CONSUMPTION_VALUES,
-    MONTHLY_TOTALS_REBUILD,
     ConsumptionMixin,
 )
 from carbon.store.engine import (
@@ -41,7 +40,6 @@ from carbon.store.engine import (
     TRANSIENT_ERRORS,
     Engine,
     SchedulerLock,
-    Scope,
     default_db_path,
     is_postgresql,
     now_iso,
@@ -60,8 +58,10 @@ from carbon.store.plans import PlansMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.revisions import HeldRevisionStore
+from carbon.store.sql import Scope
 from carbon.store.summaries import SummariesMixin
 from carbon.store.tokens import TokensMixin
+from carbon.store.totals import MONTHLY_TOTALS_REBUILD, TotalsMixin
 from carbon.store.uploads import UploadsMixin
 
 # The names this package offered before it was split, and the job store's table (for carbon.jobs).
@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 
-class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, SummariesMixin, ReadingsMixin, AuditLogMixin,
+class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, TotalsMixin, SummariesMixin, ReadingsMixin, AuditLogMixin,
             OperationsMixin, TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks, Engine):
     """A connection to the carbon database with the operations the program needs.
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from carbon.store.engine import Engine, Scope, clean, conditions, insert_sql
+from carbon.store.engine import Engine
+from carbon.store.sql import Scope, clean, conditions, insert_sql
 
 __all__ = ["AUDIT_COLUMNS", "AuditLogMixin"]
 

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from carbon.errors import NotFound
-from carbon.store.engine import Engine, Scope, columns_as_lists, insert_sql, now_iso
+from carbon.store.engine import Engine, now_iso
+from carbon.store.sql import Scope, columns_as_lists, insert_sql
 
 __all__ = ["REJECTION_COLUMNS", "BatchesMixin"]
 

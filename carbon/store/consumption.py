@@ -12,18 +12,19 @@ batch's time; an empty string: no value). The view ``consumption`` shows every r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from carbon.errors import InvalidInput
-from carbon.store.engine import Engine, Scope, columns_as_lists, conditions, insert_sql, int_years
+from carbon.store.engine import Engine
+from carbon.store.sql import Scope, columns_as_lists, conditions, insert_sql, int_years
+from carbon.store.totals import CONVERTED
 
 __all__ = [
     "COMPACT_COLUMNS", "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "FACTOR_SET", "GROUPINGS",
-    "MONTHLY_TOTALS_REBUILD", "ConsumptionMixin", "MonthlySums", "monthly_sums",
+    "ConsumptionMixin",
 ]
 
 # The natural key of a monthly consumption row, and the columns stored for it.
@@ -46,67 +47,8 @@ GROUPINGS: dict[str, str] = {
     "year": "substr(c.period, 1, 4)", "period": "c.period", "carrier": "c.carrier", "purpose": "c.purpose",
     "enterprise_id": "c.enterprise_id", "industry": "e.industry", "region": "e.region",
 }
-_CONVERTED = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t")
 _CONTENT = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")  # what a batch's digest re-reads
-_TOTALS_KEY = ("region", "period", "carrier", "purpose")
-_MONTH_KEY = ("enterprise_id", "period", "region")
-_SUMMED = (*_CONVERTED, "rows")
-_SMALL = 256  # up to this many rows, sums are folded in plain Python
-# The monthly totals and the enterprises' reported months, computed from the stored rows (both tables empty).
-MONTHLY_TOTALS_REBUILD = (
-    "INSERT INTO monthly_totals (region, period, carrier, purpose, energy_gj, tce_equivalent, tce_equal, co2_t, "
-    "rows) SELECT e.region, c.period, c.carrier, c.purpose, SUM(c.energy_gj), SUM(c.tce_equivalent), "
-    "SUM(c.tce_equal), SUM(c.co2_t), COUNT(*) FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id "
-    "GROUP BY e.region, c.period, c.carrier, c.purpose",
-    "INSERT INTO enterprise_months (enterprise_id, period, region) SELECT DISTINCT c.enterprise_id, c.period, "
-    "e.region FROM consumption c JOIN enterprises e ON e.id = c.enterprise_id",
-)
-# The same, read from the compact rows themselves: SQLite keeps a view's joins in an aggregate even when unused.
-_REBUILD_FROM_ROWS = tuple(sql.replace("FROM consumption c", "FROM consumption_rows c")
-                           for sql in MONTHLY_TOTALS_REBUILD)
 
-
-@dataclass(frozen=True)
-class MonthlySums:
-    """What rows add to the monthly totals, as parameter rows: ``totals`` (region, period, carrier, purpose,
-    the converted sums, rows) and, for added rows, the enterprises' reported ``months`` (enterprise, period,
-    region)."""
-
-    totals: list[tuple[Any, ...]]
-    months: list[tuple[Any, ...]]
-
-
-def monthly_sums(rows: pd.DataFrame, *, sign: float = 1.0) -> MonthlySums:
-    """Fold converted rows (with their enterprise's region) into monthly sums; ``sign=-1`` takes them away.
-
-    Pure: made before a write transaction, so the transaction only adds them.
-    """
-    if rows.empty:
-        return MonthlySums([], [])
-    keys, values = list(_TOTALS_KEY), list(_SUMMED)
-    if len(rows) <= _SMALL:  # a request's few rows: plain Python beats pandas' group-by overhead
-        totals: dict[tuple[Any, ...], list[float]] = {}
-        columns = [rows[name].tolist() for name in (*keys, *_CONVERTED)]
-        for row in zip(*columns, strict=True):
-            if any(pd.isna(key) for key in row[:4]):
-                continue  # as the group-by below, which leaves out missing keys
-            sums = totals.setdefault(tuple(row[:4]), [0.0] * len(values))
-            for i, value in enumerate(row[4:]):
-                sums[i] += value * sign if value == value else 0.0  # NaN counts as nothing, as in a SQL SUM
-            sums[-1] += sign
-        month_rows = zip(*(rows[name].tolist() for name in _MONTH_KEY), strict=True) if sign > 0 else ()
-        months = [row for row in dict.fromkeys(month_rows) if not any(pd.isna(value) for value in row)]
-        return MonthlySums([(*key, *sums) for key, sums in totals.items()], months)
-    # grouped on categorical codes: a chunk of a million rows folds into a few hundred sums quickly
-    frame = rows[keys + list(_CONVERTED)].astype({k: "category" for k in keys}).assign(rows=1)
-    grouped = frame.groupby(keys, observed=True, sort=False)[values].sum().reset_index()
-    grouped[values] = grouped[values] * sign
-    months: list[tuple[Any, ...]] = []
-    if sign > 0:
-        distinct = (rows[list(_MONTH_KEY)].astype("category")
-                    .groupby(list(_MONTH_KEY), observed=True, sort=False).size().reset_index()[list(_MONTH_KEY)])
-        months = list(zip(*columns_as_lists(distinct, _MONTH_KEY), strict=True))
-    return MonthlySums(list(zip(*columns_as_lists(grouped, [*keys, *values]), strict=True)), months)
 
 
 def _update_by_key_sql(columns: Sequence[str]) -> str:
@@ -242,7 +184,7 @@ class ConsumptionMixin(Engine):
         of keys asked for, not the size of the table.
         """
         columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row",
-                   *_CONVERTED)
+                   *CONVERTED)
         if keys.empty:
             return pd.DataFrame(columns=columns)
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_keys "
@@ -287,7 +229,7 @@ class ConsumptionMixin(Engine):
         if frame.empty:
             return 0
         keys = self._compact(frame, created=False)
-        plain = [*CONSUMPTION_VALUES, *_CONVERTED, "revision", "source_row"]
+        plain = [*CONSUMPTION_VALUES, *CONVERTED, "revision", "source_row"]
         lists = [*columns_as_lists(frame, plain), *(values.tolist() for values in keys.values()),
                  *columns_as_lists(frame, CONSUMPTION_KEY)]
         self.conn.executemany(_update_by_key_sql([*plain, *keys]), zip(*lists, strict=True))
@@ -361,49 +303,6 @@ class ConsumptionMixin(Engine):
         columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision")
         return self._frame(f"SELECT {', '.join(columns)} FROM consumption_rows WHERE revision > 1")
 
-    # -- monthly totals -----------------------------------------------------------------------------------
-
-    def region_year_summary(self, region: str) -> pd.DataFrame:
-        """A region's tce and CO2 per year, carrier and purpose (from the monthly totals)."""
-        frame = self._frame(
-            "SELECT substr(period, 1, 4) AS year, carrier, purpose, SUM(tce_equivalent) AS tce_equivalent, "
-            "SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
-            "GROUP BY substr(period, 1, 4), carrier, purpose", [region])
-        return int_years(frame)
-
-    def region_year_counts(self, region: str) -> pd.DataFrame:
-        """Per year: how many months and how many enterprises of a region have reports."""
-        frame = self._frame(
-            "SELECT substr(period, 1, 4) AS year, COUNT(DISTINCT period) AS months, "
-            "COUNT(DISTINCT enterprise_id) AS enterprises FROM enterprise_months WHERE region = ? "
-            "GROUP BY substr(period, 1, 4)", [region])
-        return int_years(frame)
-
-    def add_to_monthly_totals(self, rows: pd.DataFrame, *, sign: float = 1.0) -> None:
-        """Add (or, with ``sign=-1``, take away) converted rows to the monthly totals; inside the batch's
-        transaction. ``rows`` has region, enterprise_id, period, carrier, purpose and the converted values."""
-        self.add_monthly_sums(monthly_sums(rows, sign=sign))
-
-    def add_monthly_sums(self, sums: MonthlySums) -> None:
-        """Add sums made by :func:`monthly_sums` (before the transaction) to the monthly totals; inside it."""
-        if sums.totals:
-            columns = [*_TOTALS_KEY, *_SUMMED]
-            self.conn.executemany(
-                f"{insert_sql('monthly_totals', columns)} ON CONFLICT ({', '.join(_TOTALS_KEY)}) DO UPDATE SET "
-                + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in _SUMMED), sums.totals)
-        if sums.months:
-            self.conn.executemany(
-                f"{insert_sql('enterprise_months', _MONTH_KEY)} ON CONFLICT (enterprise_id, period) DO NOTHING",
-                sums.months)
-
-    def rebuild_monthly_totals(self) -> None:
-        """Recompute the monthly totals from the stored rows (after re-conversions, or a region change)."""
-        with self.transaction():
-            self.conn.execute("DELETE FROM monthly_totals")
-            self.conn.execute("DELETE FROM enterprise_months")
-            for statement in _REBUILD_FROM_ROWS:
-                self.conn.execute(statement)
-
     # -- re-conversion ------------------------------------------------------------------------------------
 
     def stale_conversions(self, factor_version: str) -> pd.DataFrame:
@@ -419,7 +318,7 @@ class ConsumptionMixin(Engine):
         """Write re-converted values (not a revision: the submitted values stay); call inside a transaction."""
         if frame.empty:
             return 0
-        lists = [*columns_as_lists(frame, _CONVERTED), self._factor_keys(frame).tolist(),
+        lists = [*columns_as_lists(frame, CONVERTED), self._factor_keys(frame).tolist(),
                  *columns_as_lists(frame, CONSUMPTION_KEY)]
-        self.conn.executemany(_update_by_key_sql([*_CONVERTED, "factor_key"]), zip(*lists, strict=True))
+        self.conn.executemany(_update_by_key_sql([*CONVERTED, "factor_key"]), zip(*lists, strict=True))
         return len(frame)

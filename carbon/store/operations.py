@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from carbon.errors import NotFound
-from carbon.store.engine import Engine, Scope, clean, conditions, insert_sql, now_iso, upsert_sql
+from carbon.store.engine import Engine, now_iso
+from carbon.store.sql import Scope, clean, conditions, insert_sql, upsert_sql
 
 __all__ = ["OUTPUT_COLUMNS", "OperationsMixin"]
 

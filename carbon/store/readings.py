@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from carbon.store.engine import AdvisoryLocks, Engine, Scope, columns_as_lists, conditions, insert_sql, now_iso
+from carbon.store.engine import AdvisoryLocks, Engine, now_iso
+from carbon.store.sql import Scope, columns_as_lists, conditions, insert_sql
 
 __all__ = ["METER_COLUMNS", "READING_COLUMNS", "READING_KEY", "ReadingsMixin", "partition_bounds"]
 

@@ -10,7 +10,8 @@ import pandas as pd
 
 from carbon.errors import InvalidInput, NotFound
 from carbon.identifiers import check_identifier
-from carbon.store.engine import Engine, Scope, clean, insert_sql, now_iso, upsert_sql
+from carbon.store.engine import Engine, now_iso
+from carbon.store.sql import Scope, clean, insert_sql, upsert_sql
 
 __all__ = ["ENTERPRISE_COLUMNS", "REGION_FIELDS", "STATISTICS_FIELDS", "RegistryMixin"]
 

@@ -17,8 +17,8 @@ from carbon.store.engine import now_iso
 from carbon.store.migrations import migration
 
 if TYPE_CHECKING:
-    from carbon.store.engine import Scope
     from carbon.store.migrations import Schema
+    from carbon.store.sql import Scope
 
 __all__ = ["HELD_STATUSES", "HeldRevisionStore"]
 

@@ -8,7 +8,8 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from carbon.store.engine import Engine, int_years
+from carbon.store.engine import Engine
+from carbon.store.sql import int_years
 
 __all__ = ["SummariesMixin"]
 

@@ -19,8 +19,8 @@ from carbon.store.migrations import migration
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from carbon.store.engine import Scope
     from carbon.store.migrations import Schema
+    from carbon.store.sql import Scope
 
 __all__ = ["UPLOAD_STATUSES", "UploadsMixin"]
 

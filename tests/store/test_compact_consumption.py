@@ -79,7 +79,7 @@ def before_and_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[S
     _history(current)
     assert verify(current).ok
     with monkeypatch.context() as patch:
-        patch.setattr("carbon.store.migrations.MIGRATIONS",
+        patch.setattr("carbon.store.schema.MIGRATIONS",
                       [(name, step) for name, step in MIGRATIONS if name != "m008_compact_consumption"])
         old = Store(new_database(tmp_path, "old"))
     with old.transaction():

@@ -44,7 +44,7 @@ def test_stored_pairs_answers_only_for_the_pairs_asked(stored: Store) -> None:
 
 
 def test_monthly_sums_of_few_rows_match_the_grouped_sums(consumption) -> None:
-    from carbon.store.consumption import monthly_sums
+    from carbon.store.totals import monthly_sums
 
     rows = consumption().assign(region="gz-htz")
     many = pd.concat([rows] * 100, ignore_index=True)  # above the plain-Python path's size

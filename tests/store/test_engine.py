@@ -9,21 +9,8 @@ import pandas as pd
 import pytest
 
 from carbon.store import Scope, Store
-from carbon.store.engine import (
-    DEFAULT_DB,
-    AdvisoryLocks,
-    SchedulerLock,
-    clean,
-    columns_as_lists,
-    conditions,
-    csv_text,
-    default_db_path,
-    insert_sql,
-    int_years,
-    is_postgresql,
-    now_iso,
-    upsert_sql,
-)
+from carbon.store.engine import DEFAULT_DB, AdvisoryLocks, SchedulerLock, default_db_path, is_postgresql, now_iso
+from carbon.store.sql import clean, columns_as_lists, conditions, csv_text, insert_sql, int_years, upsert_sql
 
 
 def _batches(store: Store) -> int:

@@ -87,7 +87,7 @@ def test_a_failing_migration_leaves_no_trace(tmp_path, monkeypatch: pytest.Monke
         raise RuntimeError("broken migration")
 
     store = Store(new_database(tmp_path))
-    monkeypatch.setattr("carbon.store.migrations.MIGRATIONS", [*MIGRATIONS, ("m999_broken", m999_broken)])
+    monkeypatch.setattr("carbon.store.schema.MIGRATIONS", [*MIGRATIONS, ("m999_broken", m999_broken)])
     with pytest.raises(RuntimeError, match="broken migration"):
         migrate(store)
     assert "m999_broken" not in _applied(store)
