@@ -29,6 +29,8 @@ from api.schemas.revisions import ConfirmedConsumptionIn, SubmissionOut
 from api.upload_checks import one_file_part
 from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
+from carbon.ingest.readers import UnreadableFile
+from carbon.ingest.readers.limits import LimitExceeded, check_file
 from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
 from carbon.reports.cache import remembered
@@ -102,9 +104,6 @@ def upload_file(request: Request, file: UploadFile, db: DbDep, principal: Submit
     Revisions are held or applied as for `POST …/consumption` (form fields ``confirm`` and ``reason``). A file
     larger than ``CARBON_UPLOAD_ASYNC_BYTES`` is queued as a job and answered 202 with its status URL.
     """
-    from carbon.ingest.readers import UnreadableFile
-    from carbon.ingest.readers.limits import LimitExceeded, check_file
-
     if confirm and not (reason or "").strip():
         raise HTTPException(422, "a confirmation needs a reason: fill in the form field `reason`")
     name = Path(file.filename or "upload.csv").name

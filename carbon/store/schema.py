@@ -127,11 +127,12 @@ def _apply(engine: Engine, name: str, function: Migration) -> bool:
     engine.conn.execute("BEGIN IMMEDIATE" if engine.dialect == "sqlite" else "BEGIN")
     try:
         if engine.dialect == "postgresql":
-            # two instances starting together: the second waits here, then finds the migration applied
             engine.conn.execute("SELECT pg_advisory_xact_lock(?)", [AdvisoryLocks.MIGRATION])
-            if engine.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchall():
-                engine.conn.execute("COMMIT")
-                return False
+        # two instances starting together: the second waits for the write lock (SQLite) or the advisory lock
+        # (PostgreSQL), then finds the migration applied
+        if engine.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchall():
+            engine.conn.execute("COMMIT")
+            return False
         function(Schema(engine))
         engine.conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
         engine.conn.execute("COMMIT")
