@@ -25,6 +25,7 @@ class BatchesMixin(Engine):
         self.conn.execute(
             "INSERT INTO batches (id, kind, source, actor, enterprise_scope, started_at, status) "
             "VALUES (?, ?, ?, ?, ?, ?, 'running')", [batch_id, kind, source, actor, enterprise_scope, now_iso()])
+        self._batch_keys_known[batch_id] = None  # new: its rows' batch key is made without looking for one
 
     def finish_batch(self, batch_id: str, *, status: str, counts: Mapping[str, int], content_count: int = 0,
                      content_hash: str | None = None, error: str | None = None) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carbon.errors import InvalidInput
-from carbon.store.engine import Engine
+from carbon.store.engine import SMALL_INSERT_VALUES, Engine
 from carbon.store.sql import Scope, columns_as_lists, conditions, insert_sql, int_years
 from carbon.store.totals import CONVERTED
 
@@ -55,6 +55,18 @@ def _update_by_key_sql(columns: Sequence[str]) -> str:
     """``UPDATE consumption_rows SET`` the columns given of the row with a natural key (parameters: values, key)."""
     return (f"UPDATE consumption_rows SET {', '.join(f'{c} = ?' for c in columns)} "
             f"WHERE {' AND '.join(f'{k} = ?' for k in CONSUMPTION_KEY)}")
+
+
+def _consumption_query(scope: Scope, enterprise_id: str | None, start: str | None, end: str | None,
+                       region: str | None, columns: Sequence[str]) -> tuple[str, list[Any]]:
+    """The SQL and parameters of stored consumption rows inside the scope, filtered, in key order."""
+    condition, params = conditions(scope, "c.enterprise_id",
+                                   equal={"c.enterprise_id": enterprise_id, "e.region": region},
+                                   since=("c.period", start), until=("c.period", end))
+    join = " JOIN enterprises e ON e.id = c.enterprise_id" if region is not None else ""
+    select = ", ".join(f"c.{name}" for name in columns)
+    return (f"SELECT {select} FROM consumption c{join} WHERE {condition} "
+            "ORDER BY c.enterprise_id, c.period, c.carrier, c.purpose", params)
 
 
 def _distinct(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
@@ -100,11 +112,15 @@ class ConsumptionMixin(Engine):
     # -- keys of the compact rows --------------------------------------------------------------------------
 
     def _factor_keys(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per row, the key of its factor set (:data:`FACTOR_SET`), adding the sets not stored yet."""
+        """Per row, the key of its factor set (:data:`FACTOR_SET`), adding the sets not stored yet.
+
+        The sets already met are remembered (a set's row never changes), so the usual batch asks nothing.
+        """
         codes, combinations = _distinct(frame, FACTOR_SET)
-        columns = ", ".join(FACTOR_SET)
-        known = {tuple(row[1:]): row[0]
-                 for row in self.conn.execute(f"SELECT key, {columns} FROM factor_sets").fetchall()}
+        known = self._factor_sets_known
+        if any(combination not in known for combination in combinations):
+            rows = self.conn.execute(f"SELECT key, {', '.join(FACTOR_SET)} FROM factor_sets").fetchall()
+            known.update((tuple(row[1:]), row[0]) for row in rows)
         keys = []
         for combination in combinations:
             if combination not in known:
@@ -117,7 +133,9 @@ class ConsumptionMixin(Engine):
         """The key and time of each batch id (None → no key), adding the batches not stored yet with ``times``
         (the time each one wrote its rows, or None where unknown)."""
         found: dict[Any, tuple[int | None, Any]] = {None: (None, None)}
-        wanted = [batch for batch in dict.fromkeys(ids) if batch is not None]
+        known = self._batch_keys_known  # this transaction's: its own batch is known to have no key yet
+        found.update((batch, key) for batch, key in known.items() if key is not None)
+        wanted = [batch for batch in dict.fromkeys(ids) if batch is not None and batch not in known]
         for start in range(0, len(wanted), 500):
             part = wanted[start:start + 500]
             rows = self.conn.execute(f"SELECT batch_id, key, stamp FROM batch_keys WHERE batch_id IN "
@@ -133,6 +151,8 @@ class ConsumptionMixin(Engine):
             elif found[batch][1] is None and time is not None:  # first known only as a row's creator
                 self.conn.execute("UPDATE batch_keys SET stamp = ? WHERE key = ?", [time, found[batch][0]])
                 found[batch] = (found[batch][0], time)
+        if self._depth:
+            known.update((batch, key) for batch, key in found.items() if batch is not None)
         return found
 
     def _compact(self, frame: pd.DataFrame, *, created: bool) -> dict[str, Any]:
@@ -169,6 +189,13 @@ class ConsumptionMixin(Engine):
         """
         if not pairs:
             return set()
+        if len(pairs) * 2 <= SMALL_INSERT_VALUES:  # a request's few pairs: one statement
+            values = ", ".join(["(?, ?)"] * len(pairs))
+            rows = self.conn.execute(
+                f"SELECT k.column1, k.column2 FROM (VALUES {values}) k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
+                "WHERE c.enterprise_id = k.column1 AND c.period = k.column2)",
+                [value for pair in pairs for value in pair]).fetchall()
+            return {(row[0], row[1]) for row in rows}
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_pairs (enterprise_id TEXT, period TEXT)")
         self.conn.execute("DELETE FROM lookup_pairs")
         self.conn.executemany("INSERT INTO lookup_pairs VALUES (?, ?)", pairs)
@@ -220,8 +247,7 @@ class ConsumptionMixin(Engine):
         # Columns empty in every row (the NCV of most carriers, timestamps that are the batch's) are left to
         # their default NULL: sqlite3 binds a None far more slowly than a number or a string.
         columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(frame)]
-        self.conn.executemany(insert_sql("consumption_rows", columns),
-                              zip(*(lists[c] for c in columns), strict=True))
+        self._insert_rows("consumption_rows", columns, list(zip(*(lists[c] for c in columns), strict=True)))
         return len(frame)
 
     def revise_consumption(self, frame: pd.DataFrame) -> int:
@@ -239,13 +265,13 @@ class ConsumptionMixin(Engine):
                     end: str | None = None, region: str | None = None,
                     columns: Sequence[str] = CONSUMPTION_COLUMNS) -> pd.DataFrame:
         """Stored consumption rows inside the scope, optionally for one enterprise, region and period range."""
-        condition, params = conditions(scope, "c.enterprise_id",
-                                       equal={"c.enterprise_id": enterprise_id, "e.region": region},
-                                       since=("c.period", start), until=("c.period", end))
-        join = " JOIN enterprises e ON e.id = c.enterprise_id" if region is not None else ""
-        select = ", ".join(f"c.{name}" for name in columns)
-        return self._frame(f"SELECT {select} FROM consumption c{join} WHERE {condition} "
-                           "ORDER BY c.enterprise_id, c.period, c.carrier, c.purpose", params)
+        return self._frame(*_consumption_query(scope, enterprise_id, start, end, region, columns))
+
+    def consumption_records(self, scope: Scope, *, enterprise_id: str | None = None, start: str | None = None,
+                            end: str | None = None, region: str | None = None,
+                            columns: Sequence[str] = CONSUMPTION_COLUMNS) -> list[dict[str, Any]]:
+        """The rows of :meth:`consumption` as dicts of plain values (a request's few rows need no frame)."""
+        return self._rows(*_consumption_query(scope, enterprise_id, start, end, region, columns))
 
     def consumption_totals(self, scope: Scope, *, by: Sequence[str], region: str | None = None,
                            enterprise_id: str | None = None, start: str | None = None,

@@ -150,15 +150,18 @@ def _csv_fields(series: pd.Series) -> list[str] | None:
     return np.append(distinct, "")[codes].tolist()  # code -1 (missing) → the last entry, empty
 
 
-def insert_sql(table: str, columns: Sequence[str]) -> str:
-    """``INSERT INTO table (columns) VALUES (?, …)``.
+def insert_sql(table: str, columns: Sequence[str], *, rows: int = 1) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …)``, with ``rows`` rows of parameters.
 
     Examples
     --------
     >>> insert_sql("tokens", ["id", "role"])
     'INSERT INTO tokens (id, role) VALUES (?, ?)'
+    >>> insert_sql("tokens", ["id", "role"], rows=2)
+    'INSERT INTO tokens (id, role) VALUES (?, ?), (?, ?)'
     """
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    row = f"({', '.join('?' for _ in columns)})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
 
 
 def upsert_sql(table: str, columns: Sequence[str], pk: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import columns_as_lists, insert_sql, int_years
+from carbon.store.sql import columns_as_lists, int_years
 
 __all__ = ["CONVERTED", "MONTHLY_TOTALS_REBUILD", "MonthlySums", "TotalsMixin", "monthly_sums"]
 
@@ -101,15 +101,12 @@ class TotalsMixin(Engine):
 
     def add_monthly_sums(self, sums: MonthlySums) -> None:
         """Add sums made by :func:`monthly_sums` (before the transaction) to the monthly totals; inside it."""
-        if sums.totals:
-            columns = [*_TOTALS_KEY, *_SUMMED]
-            self.conn.executemany(
-                f"{insert_sql('monthly_totals', columns)} ON CONFLICT ({', '.join(_TOTALS_KEY)}) DO UPDATE SET "
-                + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in _SUMMED), sums.totals)
-        if sums.months:
-            self.conn.executemany(
-                f"{insert_sql('enterprise_months', _MONTH_KEY)} ON CONFLICT (enterprise_id, period) DO NOTHING",
-                sums.months)
+        # each key once in the sums: one statement may add them all (PostgreSQL refuses a key twice)
+        self._insert_rows("monthly_totals", [*_TOTALS_KEY, *_SUMMED], sums.totals,
+                          suffix=f" ON CONFLICT ({', '.join(_TOTALS_KEY)}) DO UPDATE SET "
+                          + ", ".join(f"{c} = monthly_totals.{c} + excluded.{c}" for c in _SUMMED))
+        self._insert_rows("enterprise_months", _MONTH_KEY, sums.months,
+                          suffix=" ON CONFLICT (enterprise_id, period) DO NOTHING")
 
     def rebuild_monthly_totals(self) -> None:
         """Recompute the monthly totals from the stored rows (after re-conversions, or a region change)."""
