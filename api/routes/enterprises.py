@@ -31,10 +31,15 @@ from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.ingest.readers import UnreadableFile
 from carbon.ingest.readers.limits import LimitExceeded, check_file
-from carbon.jsonable import records
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
 from carbon.reports.cache import remembered
-from carbon.reports.exports import consumption_frame, consumption_version, to_csv_bytes, to_xlsx_bytes
+from carbon.reports.exports import (
+    consumption_frame,
+    consumption_records,
+    consumption_version,
+    to_csv_bytes,
+    to_xlsx_bytes,
+)
 from carbon.reports.refresh import AlertRefresher
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
@@ -162,8 +167,8 @@ def consumption(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: 
         version = consumption_version(db, enterprise_id)
 
         def render() -> Response:
-            frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
-            return download(None, "json", enterprise_id, records(frame))
+            return download(None, "json", enterprise_id,
+                            consumption_records(db, principal.scope, enterprise_id, start=start, end=end))
 
         if version is None:
             return render()

@@ -18,8 +18,8 @@ from carbon.reports.cache import database_key
 from carbon.store import Scope, Store
 
 __all__ = [
-    "CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "consumption_version", "neutralise_formulas",
-    "purpose_zh", "region_report_frames", "to_csv_bytes", "to_xlsx_bytes",
+    "CONSUMPTION_HEADERS", "FORMULA_STARTS", "consumption_frame", "consumption_records", "consumption_version",
+    "neutralise_formulas", "purpose_zh", "region_report_frames", "to_csv_bytes", "to_xlsx_bytes",
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,20 +34,38 @@ CONSUMPTION_HEADERS: dict[str, str] = {
     "submitted_at": "报送日期",
 }
 _PURPOSE_ZH = {"fuel": "燃料", "feedstock": "原料用能"}
+_ROUNDED = ("tce_equivalent", "tce_equal", "co2_t", "energy_gj")
+_STORED_EXPORTED = (*(name for name in CONSUMPTION_HEADERS if not name.endswith("_zh")), "carrier", "purpose")
+
+
+def consumption_records(store: Store, scope: Scope, enterprise_id: str, *, start: str | None = None,
+                        end: str | None = None) -> list[dict[str, Any]]:
+    """An enterprise's stored consumption with the form's headers, one record per month, carrier and purpose
+    (plain Python values: built without a frame, as most reads are a few hundred rows)."""
+    rows = store.consumption_records(scope, enterprise_id=enterprise_id, start=start, end=end,
+                                     columns=_STORED_EXPORTED)
+    names: dict[str, str] = {}  # once per carrier and use, not per row
+    uses: dict[tuple[str, str], str] = {}
+    records = []
+    for row in rows:
+        carrier, purpose = row["carrier"], row["purpose"]
+        if carrier not in names:
+            names[carrier] = get_carrier(carrier).name_zh
+        if (carrier, purpose) not in uses:
+            uses[carrier, purpose] = purpose_zh(carrier, purpose)
+        row["carrier_zh"], row["purpose_zh"] = names[carrier], uses[carrier, purpose]
+        for name in _ROUNDED:  # to the precision they carry (no binary tails such as 148.09449999999998)
+            if row[name] is not None:
+                row[name] = round(row[name], 4)
+        records.append({header: row[name] for name, header in CONSUMPTION_HEADERS.items()})
+    return records
 
 
 def consumption_frame(store: Store, scope: Scope, enterprise_id: str, *, start: str | None = None,
                       end: str | None = None) -> pd.DataFrame:
     """An enterprise's stored consumption with the form's headers, one row per month, carrier and purpose."""
-    rows = store.consumption(scope, enterprise_id=enterprise_id, start=start, end=end)
-    carriers, purposes = rows["carrier"].tolist(), rows["purpose"].tolist()
-    names = {carrier: get_carrier(carrier).name_zh for carrier in set(carriers)}  # once per carrier, not per row
-    uses = {pair: purpose_zh(*pair) for pair in set(zip(carriers, purposes, strict=True))}
-    rows["carrier_zh"] = [names[carrier] for carrier in carriers]
-    rows["purpose_zh"] = [uses[pair] for pair in zip(carriers, purposes, strict=True)]
-    # Derived values to the precision they carry (no binary-float tails such as 148.09449999999998).
-    rows = rows.round({"tce_equivalent": 4, "tce_equal": 4, "co2_t": 4, "energy_gj": 4})
-    return rows[list(CONSUMPTION_HEADERS)].rename(columns=CONSUMPTION_HEADERS)
+    return pd.DataFrame(consumption_records(store, scope, enterprise_id, start=start, end=end),
+                        columns=list(CONSUMPTION_HEADERS.values()))
 
 
 def consumption_version(store: Store, enterprise_id: str) -> tuple[Any, ...] | None:
