@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.settings import Settings
@@ -21,21 +22,25 @@ from carbon.reports.refresh import AlertRefresher
 from carbon.store import Store, is_postgresql, open_store
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency on a worker thread, a hop
+# that costs more than the work.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_store(settings: SettingsDep) -> Iterator[Store]:
+async def get_store(settings: SettingsDep) -> AsyncIterator[Store]:
     """One connection per request, never shared by two requests at once; a SQLite connection left idle by an
-    earlier request is reused (opening one costs its pragmas and the migration check, ~1 ms of CPU)."""
-    store = _IDLE.take(settings.db)
+    earlier request is reused (opening one costs its pragmas and the migration check, ~1 ms of CPU). Opening and
+    closing run on a worker thread; handing out an idle one does not wait for one."""
+    store = _IDLE.take_idle(settings.db) or await run_in_threadpool(_IDLE.open, settings.db)
     try:
         yield store
     finally:
-        _IDLE.give_back(store)
+        if not _IDLE.keep(store):
+            await run_in_threadpool(store.close)
 
 
 class _IdleStores:
@@ -59,10 +64,10 @@ class _IdleStores:
             return None
         return status.st_dev, status.st_ino
 
-    def take(self, db: str) -> Store:
-        """An idle store of ``db`` if there is one, else a new one."""
+    def take_idle(self, db: str) -> Store | None:
+        """An idle store of ``db``, if there is one."""
         if is_postgresql(db) or db == ":memory:":
-            return open_store(db)
+            return None
         identity = self._identity(db)
         with self._lock:
             for position in range(len(self._idle) - 1, -1, -1):
@@ -71,19 +76,28 @@ class _IdleStores:
                     del self._idle[position]
                     self._out[id(store)] = opened_on
                     return store
+        return None
+
+    def open(self, db: str) -> Store:
+        """A new store of ``db`` (opens a connection: on a worker thread)."""
+        if is_postgresql(db) or db == ":memory:":
+            return open_store(db)
+        identity = self._identity(db)
         store = open_store(db)
         with self._lock:
             self._out[id(store)] = identity if identity is not None else self._identity(db)
         return store
 
-    def give_back(self, store: Store) -> None:
-        """Keep ``store`` for a later request, or close it (another engine, a transaction left open, too many)."""
+    def keep(self, store: Store) -> bool:
+        """Keep ``store`` for a later request, if it may be (else the caller closes it: another engine, a
+        transaction left open, too many idle)."""
         with self._lock:
             opened_on = self._out.pop(id(store), None)
             if opened_on is not None and not store.conn.in_transaction and len(self._idle) < self.limit:
                 self._idle.append((store.path, opened_on, store))
-                return
-        store.close()
+                return True
+        return False
+
 
 
 _IDLE = _IdleStores()
@@ -92,7 +106,7 @@ _IDLE = _IdleStores()
 DbDep = Annotated[Store, Depends(get_store)]
 
 
-def get_alert_refresher(request: Request) -> AlertRefresher:
+async def get_alert_refresher(request: Request) -> AlertRefresher:
     return request.app.state.alert_refresher
 
 
@@ -118,7 +132,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency that lets only the given roles through (403 with who may, otherwise)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise HTTPException(403, f"the {principal.role} role may not do this; allowed: {', '.join(roles)}")
         return principal

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,6 +90,39 @@ class BodyLimit:
         await response(scope, _empty_receive, send)
 
 
+class RequestId:
+    """Give every request an id (the client's ``X-Request-ID`` or a new one): kept in ``request.state``, sent back
+    in the header, logged with the method, path, status and time.
+
+    A plain ASGI middleware: the decorator form (``BaseHTTPMiddleware``) costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = given.decode("latin-1") if given else uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info("%s %s %s %.1fms request_id=%s", scope["method"], scope["path"], status,
+                     (time.perf_counter() - started) * 1000, request_id)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -154,16 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     install_docs(app)  # Swagger UI from the installed package, not a CDN
 
-    @app.middleware("http")
-    async def request_id(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["x-request-id"] = request.state.request_id
-        log.info("%s %s %s %.1fms request_id=%s", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - started) * 1000, request.state.request_id)
-        return response
-
+    app.add_middleware(RequestId)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,
                    audit, jobs, tokens, plans, projects, uploads, dashboard):
