@@ -17,8 +17,10 @@ MAX_RECORDS = 10_000
 Identifier = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN)]
 # Numbers of a request are finite: JSON from Python clients may carry Infinity and NaN.
 Finite = ConfigDict(allow_inf_nan=False)
-# A name or label: at least one character that is not blank.
-Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+# A name or label: one line, at least one character that is not blank, no control characters (a name goes into
+# printed documents, whose XML cannot hold them).
+Text = Annotated[str, Field(min_length=1, max_length=200,
+                            pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")]
 
 
 def _decoded(value: Any) -> Any:

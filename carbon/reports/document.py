@@ -8,6 +8,7 @@ its JSON and XLSX answers (:func:`carbon.reports.plans.plan_assessment`).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,6 +80,8 @@ def report_docx(published: Mapping[str, pd.DataFrame], *, region_name: str, regi
                 generated_at: str) -> bytes:
     """The report as DOCX bytes: title, the summary (指标, 数值), the table by year, the decomposition."""
     document = _landscape_document()
+    # a name stored before names were checked may hold characters that XML cannot
+    region_name = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", region_name)
     document.add_heading(f"{region_name}能耗强度与碳排放报告", level=0)
     document.add_paragraph(f"区域代码 {region_code} · 生成时间 {generated_at} · 单位见各列标题")
     document.add_heading("一、摘要", level=1)
