@@ -47,6 +47,7 @@ GROUPINGS: dict[str, str] = {
     "year": "substr(c.period, 1, 4)", "period": "c.period", "carrier": "c.carrier", "purpose": "c.purpose",
     "enterprise_id": "c.enterprise_id", "industry": "e.industry", "region": "e.region",
 }
+_SMALL = 256  # up to this many rows, distinct combinations are found in plain Python
 _CONTENT = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")  # what a batch's digest re-reads
 
 
@@ -74,8 +75,13 @@ def _distinct(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, 
     appearance, as plain Python values (missing → None, flags → 0/1).
 
     Hashed per column and then on the combined codes: a million rows with a few dozen combinations cost a few
-    vectorised passes, not a million tuples.
+    vectorised passes, not a million tuples. A request's few rows are plain tuples (pandas' passes cost more).
     """
+    if len(frame) <= _SMALL:
+        seen: dict[tuple[Any, ...], int] = {}
+        rows = zip(*(frame[name].to_numpy(dtype=object) for name in columns), strict=True)
+        small = [seen.setdefault(tuple(_plain(v) for v in row), len(seen)) for row in rows]
+        return np.asarray(small, dtype=np.int64), list(seen)
     combined = np.zeros(len(frame), dtype=np.int64)
     for name in columns:
         codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
