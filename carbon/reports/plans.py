@@ -19,8 +19,9 @@ from carbon.indicators import IndicatorInputError
 from carbon.indicators.plans import INDICATOR_KINDS, Indicator, assess_indicator, intensity_position
 from carbon.jsonable import jsonable
 from carbon.reports.cache import cached_by_data_version
+from carbon.reports.emissions import region_carbon
 from carbon.reports.plan_targets import region_indicators, region_plan
-from carbon.reports.region import bottom_up_years, region_carbon, region_intensity
+from carbon.reports.region import bottom_up_years, region_intensity
 from carbon.store import Scope, Store
 from carbon.store.plans import INDICATOR_COLUMNS
 

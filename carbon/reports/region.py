@@ -1,4 +1,8 @@
-"""Region reports: energy intensity against the target path, CO2 and peak status, and a year's overview."""
+"""Region reports: the inputs every region report reads (years, bottom-up sums) and energy intensity against
+the target path, for one region or all of them.
+
+CO2 and the peak status are in :mod:`carbon.reports.emissions`, a year's overview in
+:mod:`carbon.reports.overview`."""
 
 from __future__ import annotations
 
@@ -9,20 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbon.carriers import get_carrier
-from carbon.compliance import report_deadline
 from carbon.indicators import (
     GdpForecast,
     IndicatorInputError,
     IntensityTarget,
-    co2_intensity,
     intensity_table,
-    lmdi_decomposition,
-    peak_status,
 )
-from carbon.indicators.plans import intensity_position
-from carbon.industries import industry_name
-from carbon.jsonable import jsonable, plain, records
+from carbon.jsonable import jsonable, records
 from carbon.reports.cache import (
     cached_by_data_version,
     cached_by_region_version,
@@ -32,13 +29,11 @@ from carbon.reports.cache import (
     remember,
     remembered,
 )
-from carbon.reports.plan_targets import region_indicators
-from carbon.store import Scope, Store
+from carbon.store import Store
 
 __all__ = [
-    "MissingTarget", "ReportInputs", "bottom_up_years", "carbon_by_carrier", "intensity_target", "region_carbon",
-    "region_comparison", "region_intensity", "region_overview", "report_completeness", "year_reporting",
-    "yearly_intensity",
+    "MissingTarget", "ReportInputs", "bottom_up_years", "intensity_target", "ratio", "region_comparison",
+    "region_intensity", "year_reporting", "yearly_intensity",
 ]
 
 
@@ -119,7 +114,7 @@ def _bottom_up_frame(parts: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """Element-wise quotient as floats, NaN where the denominator is zero or missing (never an error)."""
     top = pd.to_numeric(numerator, errors="coerce").astype(float)
     bottom = pd.to_numeric(denominator, errors="coerce").astype(float)
@@ -151,11 +146,11 @@ def _years_frame(stats: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
                                                           frame["bottom_up_feedstock_tce"].where(usable))
     frame["renewable_tce"] = frame["renewable_tce"].where(frame["renewable_tce"].notna(),
                                                           frame["bottom_up_renewable_tce"].where(usable))
-    frame["coverage_pct"] = _ratio(frame["bottom_up_tce"], frame["energy_total_tce"]) * 100.0
+    frame["coverage_pct"] = ratio(frame["bottom_up_tce"], frame["energy_total_tce"]) * 100.0
     # Without an official CO2 total, the enterprises' CO2 per tce is applied to the official energy total (the
     # uncovered part is assumed to burn the same mix); without that either, the bottom-up sum stands alone.
     co2_official = frame["co2_total_t"].notna()
-    scaled = _ratio(frame["bottom_up_co2_t"], frame["bottom_up_tce"]) * frame["energy_total_tce"].astype(float)
+    scaled = ratio(frame["bottom_up_co2_t"], frame["bottom_up_tce"]) * frame["energy_total_tce"].astype(float)
     can_scale = ~co2_official & official & usable & scaled.notna()
     frame["co2_source"] = np.select([co2_official, can_scale, usable], ["official", "estimated", "bottom_up"], None)
     frame["co2_t"] = np.select([co2_official, can_scale, usable],
@@ -258,7 +253,7 @@ def yearly_intensity(years: pd.DataFrame) -> pd.DataFrame:
     the first year with both energy and GDP, Π(1 + r) - 1 = I_y / I_first - 1 (FACTS §4).
     """
     energy, gdp = years["energy_tce"].astype(float), years["gdp_constant"].astype(float)
-    intensity = _ratio(energy, gdp)
+    intensity = ratio(energy, gdp)
     known = intensity.dropna()
     previous = intensity.shift(1).where(pd.Series(years.index, index=years.index).diff() == 1)
     change = (intensity / previous - 1) * 100
@@ -331,141 +326,3 @@ def region_comparison(store: Store, year: int | None = None) -> dict[str, Any]:
         })
     rows.sort(key=lambda r: (r["intensity"] is None, r["intensity"] if r["intensity"] is not None else 0.0))
     return jsonable({"year": year, "unit": "tce/万元", "regions": rows})
-
-
-@cached_by_region_version
-def region_carbon(store: Store, code: str) -> dict[str, Any]:
-    """CO2 per year (official where given, else bottom-up), CO2 per GDP, peak status and LMDI decomposition."""
-    inputs = ReportInputs.read(store, code)
-    indicators = tuple(region_indicators(store, code, kind="co2_intensity"))
-    report = remembered(("region_carbon", inputs.key, indicators), lambda: _carbon_report(inputs, indicators))
-    by_carrier = carbon_by_carrier(inputs.parts)  # every year's, also those the rest of the report does not show
-    return {name: by_carrier if name == "by_carrier" else value for name, value in report.items()}
-
-
-def carbon_by_carrier(parts: pd.DataFrame) -> list[dict[str, Any]]:
-    """CO2 [t] and tce per year and carrier from the sums per year, carrier and purpose, sorted by year and carrier.
-
-    The purposes of a carrier are added as pandas' group-by sum adds them (compensated, NaN skipped), so the
-    values are the ones ``parts.groupby(["year", "carrier"]).sum()`` gives, without its overhead.
-    """
-    if not len(parts):
-        return []
-    sums: dict[tuple[Any, Any], list[list[float]]] = {}
-    for year, carrier, co2, tce in zip(parts["year"].tolist(), parts["carrier"].tolist(), parts["co2_t"].tolist(),
-                                       parts["tce_equivalent"].tolist(), strict=True):
-        if year is None or carrier is None or year != year or carrier != carrier:
-            continue  # as the group-by, which leaves out missing keys
-        values = sums.setdefault((year, carrier), [[], []])
-        values[0].append(co2)
-        values[1].append(tce)
-    return [{"year": plain(year), "carrier": plain(carrier), "co2_t": plain(_compensated_sum(co2)),
-             "tce_equivalent": plain(_compensated_sum(tce))} for (year, carrier), (co2, tce) in sorted(sums.items())]
-
-
-def _compensated_sum(values: list[float]) -> float:
-    """Kahan summation skipping NaN, step for step as pandas' group-by sum (``group_sum``) does it."""
-    total = compensation = 0.0
-    for value in values:
-        if value is None or value != value:
-            continue
-        y = value - compensation
-        t = total + y
-        compensation = t - total - y
-        if compensation != compensation:  # an infinity: pandas resets the compensation
-            compensation = 0.0
-        total = t
-    return total
-
-
-def _carbon_report(inputs: ReportInputs, indicators: tuple[Any, ...]) -> dict[str, Any]:
-    """:func:`region_carbon` from its inputs (pure), ``by_carrier`` left for the caller."""
-    region, code = inputs.region, inputs.region["code"]
-    years = inputs.years()
-    known = years[years["co2_t"].notna()]
-    emissions = known["co2_t"]
-    rows = pd.DataFrame({
-        "year": known.index, "co2_t": emissions.to_numpy(), "source": known["co2_source"].to_numpy(),
-        "bottom_up_co2_t": known["bottom_up_co2_t"].to_numpy(), "coverage_pct": known["coverage_pct"].to_numpy(),
-        "energy_tce": known["energy_tce"].to_numpy(), "gdp_constant": known["gdp_constant"].to_numpy(),
-        "co2_per_gdp": co2_intensity(emissions, known["gdp_constant"]).to_numpy()
-        if len(known) else np.array([], dtype=float),
-        "co2_per_tce": _ratio(emissions, known["energy_tce"]).to_numpy(),
-    })
-    peak = peak_status(emissions, aim_year=region.get("peak_aim_year"))
-    decomposition_input = known[["co2_t", "energy_tce", "gdp_constant"]].dropna()
-    decomposition = lmdi_decomposition(decomposition_input) if len(decomposition_input) >= 2 else pd.DataFrame()
-    return jsonable({
-        "region": code, "name": region["name"], "unit": "t CO2", "years": records(rows),
-        "sources": {"official": "the region's official CO2 total", "estimated": "enterprises' CO2 per tce applied "
-                    "to the official energy total", "bottom_up": "sum of the enterprises' reported CO2 (complete "
-                    "years only)"},
-        "peak": peak.to_dict(), "decomposition": records(decomposition),
-        "by_carrier": None,
-        # CO2 per GDP with its change, the constant-rate path of the plan in force and the change still required
-        "co2_intensity": intensity_position(list(indicators), rows.set_index("year")["co2_per_gdp"]),
-    })
-
-
-def report_completeness(reported: pd.DataFrame, *, year: int) -> dict[str, Any]:
-    """Reports expected per month of a year, as a partition: on time, late and missing (``on_time + late + missing
-    = expected``); ``received`` is on time plus late.
-
-    An enterprise is expected to report every month from its first report on; a report is late when it arrived
-    after day 15 of the following month; months after the newest month anyone reported are not counted yet.
-    """
-    keys = ("expected", "received", "on_time", "late", "missing")
-    empty: dict[str, Any] = {"enterprises": 0, **dict.fromkeys(keys, 0), "by_month": []}
-    if reported.empty:
-        return empty
-    frontier = str(reported["period"].max())
-    first = reported.groupby("enterprise_id")["period"].min()
-    months = [m for m in (f"{year:04d}-{k:02d}" for k in range(1, 13)) if m <= frontier]
-    this_year = reported[reported["period"].str.startswith(f"{year:04d}-")]
-    by_month = []
-    for month in months:
-        rows = this_year[this_year["period"] == month]
-        expected = int((first <= month).sum())
-        submitted = rows["submitted_at"].fillna("").astype(str).str[:10]
-        late = int((submitted > report_deadline(month)).sum())
-        by_month.append({"period": month, "expected": expected, "received": len(rows), "on_time": len(rows) - late,
-                         "late": late, "missing": max(expected - len(rows), 0)})
-    totals = {key: sum(m[key] for m in by_month) for key in keys}
-    return {"enterprises": int(this_year["enterprise_id"].nunique()), **totals, "by_month": by_month}
-
-
-@cached_by_region_version
-def region_overview(store: Store, code: str, *, year: int | None = None, top: int = 15) -> dict[str, Any]:
-    """A year of a region: top enterprises by tce, tce and CO2 by carrier and by industry, report completeness."""
-    region = store.get_region(code)
-    yearly = store.consumption_totals(Scope.everything(), by=["year"], region=code)
-    if year is None:
-        complete = bottom_up_years(store, code)
-        full = complete[complete["complete"]].index
-        year = int(full.max()) if len(full) else (int(yearly["year"].max()) if len(yearly) else None)
-    if year is None:
-        return {"region": code, "name": region["name"], "year": None, "top_enterprises": [], "by_carrier": [],
-                "by_industry": [], "completeness": report_completeness(pd.DataFrame(), year=0)}
-    window = {"start": f"{year:04d}-01", "end": f"{year:04d}-12"}
-    enterprises = {e["id"]: e for e in store.list_enterprises(Scope.everything(), region=code)}
-    by_enterprise = store.consumption_totals(Scope.everything(), by=["enterprise_id"], region=code, **window)
-    total = float(by_enterprise["tce_equivalent"].sum()) if len(by_enterprise) else 0.0
-    ranked = by_enterprise.sort_values("tce_equivalent", ascending=False).head(top)
-    top_rows = [{"enterprise_id": row["enterprise_id"], "name": enterprises.get(row["enterprise_id"], {}).get("name"),
-                 "industry": enterprises.get(row["enterprise_id"], {}).get("industry"),
-                 "industry_name": industry_name(enterprises.get(row["enterprise_id"], {}).get("industry")),
-                 "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
-                 "share_pct": row["tce_equivalent"] / total * 100 if total else None}
-                for row in records(ranked)]
-    by_carrier = store.consumption_totals(Scope.everything(), by=["carrier"], region=code, **window)
-    carrier_rows = [{"carrier": row["carrier"], "carrier_zh": get_carrier(row["carrier"]).name_zh,
-                     "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"]}
-                    for row in records(by_carrier.sort_values("tce_equivalent", ascending=False))]
-    by_industry = store.consumption_totals(Scope.everything(), by=["industry"], region=code, **window)
-    industry_rows = [{"industry": row["industry"], "industry_name": industry_name(row["industry"]),
-                      "tce_equivalent": row["tce_equivalent"], "co2_t": row["co2_t"],
-                      "enterprises": row["enterprises"]}
-                     for row in records(by_industry.sort_values("tce_equivalent", ascending=False))]
-    completeness = report_completeness(store.reported_months(Scope.everything(), region=code), year=year)
-    return {"region": code, "name": region["name"], "year": year, "total_tce": total, "top_enterprises": top_rows,
-            "by_carrier": carrier_rows, "by_industry": industry_rows, "completeness": completeness}

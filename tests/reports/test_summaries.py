@@ -15,8 +15,9 @@ import pytest
 
 from carbon.ingest.pipeline import ingest_records
 from carbon.reports.alerts import flag_missing_reports, refresh_after_batch
+from carbon.reports.emissions import carbon_by_carrier
 from carbon.reports.exports import consumption_version
-from carbon.reports.region import ReportInputs, carbon_by_carrier, year_reporting
+from carbon.reports.region import ReportInputs, year_reporting
 from carbon.store import Scope, Store
 from tests.reports.conftest import TODAY, electricity, months
 
