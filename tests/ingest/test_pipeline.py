@@ -223,13 +223,19 @@ def test_monthly_totals_follow_inserts_and_revisions(fresh_store: Store) -> None
     assert counts["enterprises"].tolist() == [3]
 
 
-def test_a_failed_write_of_readings_rolls_the_batch_back(tmp_path, monkeypatch) -> None:
-    store = Store(new_database(tmp_path, "readings_fail"))
+def _one_meter(tmp_path, name: str) -> tuple[Store, pd.DataFrame]:
+    """A new store with one enterprise, and eight 15-minute readings of its meter M1 (file rows 2–9)."""
+    store = Store(new_database(tmp_path, name))
     store.upsert_region("gz-htz", name="r")
     store.add_enterprises([{"id": "GZHTZ-0001", "name": "e", "region": "gz-htz"}])
     stamps = pd.date_range("2025-06-01T00:00:00+08:00", periods=8, freq="15min")
     frame = pd.DataFrame({"row": range(2, 10), "meter_id": "M1", "enterprise_id": "GZHTZ-0001",
                           "ts": [s.isoformat() for s in stamps], "value": np.arange(8) * 10.0})
+    return store, frame
+
+
+def test_a_failed_write_of_readings_rolls_the_batch_back(tmp_path, monkeypatch) -> None:
+    store, frame = _one_meter(tmp_path, "readings_fail")
     calls = {"n": 0}
     original = Store.insert_readings
 
@@ -253,12 +259,7 @@ def test_a_failed_write_of_readings_rolls_the_batch_back(tmp_path, monkeypatch) 
 
 def test_a_reader_failing_while_a_chunk_is_written_rolls_the_batch_back(tmp_path) -> None:
     # The first chunk's COPY runs on its own thread while the second is read: the failure must still undo it.
-    store = Store(new_database(tmp_path, "readings_reader_fail"))
-    store.upsert_region("gz-htz", name="r")
-    store.add_enterprises([{"id": "GZHTZ-0001", "name": "e", "region": "gz-htz"}])
-    stamps = pd.date_range("2025-06-01T00:00:00+08:00", periods=8, freq="15min")
-    frame = pd.DataFrame({"row": range(2, 10), "meter_id": "M1", "enterprise_id": "GZHTZ-0001",
-                          "ts": [s.isoformat() for s in stamps], "value": np.arange(8) * 10.0})
+    store, frame = _one_meter(tmp_path, "readings_reader_fail")
 
     def chunks():
         yield frame.iloc[:4]
