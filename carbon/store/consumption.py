@@ -187,50 +187,45 @@ class ConsumptionMixin(Engine):
         """Every (enterprise, period) that has at least one stored row (an index-only scan)."""
         return set(self.conn.execute("SELECT DISTINCT enterprise_id, period FROM consumption_rows").fetchall())
 
-    def stored_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these (enterprise, period) pairs have at least one stored row.
+    def _lookup(self, name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+        """The rows as a relation to join on the primary key (its SQL and parameters): a request's few as
+        ``VALUES`` in the statement itself, more in the temporary table ``name``. Either way the cost follows the
+        number of rows asked about, not the size of the table."""
+        if len(rows) * len(columns) <= SMALL_INSERT_VALUES:
+            values = ", ".join([f"({', '.join('?' * len(columns))})"] * len(rows))
+            named = ", ".join(f"column{i} AS {column}" for i, column in enumerate(columns, start=1))
+            return f"(SELECT {named} FROM (VALUES {values}) v)", [value for row in rows for value in row]
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({', '.join(f'{c} TEXT' for c in columns)})")
+        self.conn.execute(f"DELETE FROM {name}")
+        self.conn.executemany(insert_sql(name, columns), rows)
+        return name, []
 
-        The pairs go into a temporary table probed on the primary key's prefix: the cost follows the number of
-        pairs asked for, not the size of the table.
-        """
+    def stored_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (enterprise, period) pairs have at least one stored row (probed on the primary key's
+        prefix)."""
         if not pairs:
             return set()
-        if len(pairs) * 2 <= SMALL_INSERT_VALUES:  # a request's few pairs: one statement
-            values = ", ".join(["(?, ?)"] * len(pairs))
-            rows = self.conn.execute(
-                f"SELECT k.column1, k.column2 FROM (VALUES {values}) k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
-                "WHERE c.enterprise_id = k.column1 AND c.period = k.column2)",
-                [value for pair in pairs for value in pair]).fetchall()
-            return {(row[0], row[1]) for row in rows}
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_pairs (enterprise_id TEXT, period TEXT)")
-        self.conn.execute("DELETE FROM lookup_pairs")
-        self.conn.executemany("INSERT INTO lookup_pairs VALUES (?, ?)", pairs)
+        lookup, params = self._lookup("lookup_pairs", ("enterprise_id", "period"), pairs)
         rows = self.conn.execute(
-            "SELECT k.enterprise_id, k.period FROM lookup_pairs k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
-            "WHERE c.enterprise_id = k.enterprise_id AND c.period = k.period)").fetchall()
+            f"SELECT k.enterprise_id, k.period FROM {lookup} k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
+            "WHERE c.enterprise_id = k.enterprise_id AND c.period = k.period)", params).fetchall()
         return {(row[0], row[1]) for row in rows}
 
     def existing_consumption(self, keys: pd.DataFrame) -> pd.DataFrame:
-        """Stored rows with exactly these natural keys (columns enterprise_id, period, carrier, purpose).
-
-        The keys go into a temporary table and are joined on the primary key, so the cost follows the number
-        of keys asked for, not the size of the table.
-        """
+        """Stored rows with exactly these natural keys (columns enterprise_id, period, carrier, purpose), joined
+        on the primary key (see :meth:`_lookup`)."""
         columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "batch_id", "created_batch", "source_row",
                    *CONVERTED)
         if keys.empty:
             return pd.DataFrame(columns=columns)
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_keys "
-                          "(enterprise_id TEXT, period TEXT, carrier TEXT, purpose TEXT)")
-        self.conn.execute("DELETE FROM lookup_keys")
-        self.conn.executemany("INSERT INTO lookup_keys VALUES (?, ?, ?, ?)",
-                              zip(*columns_as_lists(keys, CONSUMPTION_KEY), strict=True))
+        lookup, params = self._lookup("lookup_keys", CONSUMPTION_KEY,
+                                      list(zip(*columns_as_lists(keys, CONSUMPTION_KEY), strict=True)))
         join = " AND ".join(f"c.{k} = k.{k}" for k in CONSUMPTION_KEY)
         select = ", ".join({"batch_id": "b.batch_id", "created_batch": "cb.batch_id AS created_batch"}.get(c, f"c.{c}")
                            for c in columns)
-        found = self._frame(f"SELECT {select} FROM lookup_keys k JOIN consumption_rows c ON {join} "
+        found = self._frame(f"SELECT {select} FROM {lookup} k JOIN consumption_rows c ON {join} "
                             "LEFT JOIN batch_keys b ON b.key = c.batch_key "
-                            "LEFT JOIN batch_keys cb ON cb.key = c.created_batch_key")
+                            "LEFT JOIN batch_keys cb ON cb.key = c.created_batch_key", params)
         return found if not found.empty else pd.DataFrame(columns=columns)
 
     def insert_consumption(self, frame: pd.DataFrame) -> int:
