@@ -99,7 +99,6 @@ class _IdleStores:
         return False
 
 
-
 _IDLE = _IdleStores()
 
 
