@@ -1,7 +1,11 @@
 """Reports reused while the data they were made from stand still.
 
 A report is made once per version of its data, however many readers ask for it at the same time: the first
-makes it, the others wait for its result (no stampede of identical computations right after a write).
+makes it, the others wait for its result (no stampede of identical computations right after a write). While a
+report is being remade for newer data, readers get the one made last instead of waiting or making another: under
+the monthly-deadline load a batch lands every few milliseconds, and a report remade for each would spend the
+service's time on reports no one reads before the next batch. Remaking is one at a time per report, so a
+report trails the newest batch by at most one remake; with no remake running, a reader gets the current one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_SIZE = 128
 _CACHE_LOCK = threading.Lock()
 _MAKING: dict[tuple[Any, ...], threading.Lock] = {}  # reports being made now, by key
+_LATEST: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # the report made last, by report and arguments
+_REMAKING: dict[tuple[Any, ...], int] = {}  # reports being made now, by report and arguments
 # Results of pure computations by their inputs (see remembered): valid as long as the process lives.
 _REMEMBERED: OrderedDict[Any, Any] = OrderedDict()
 _REMEMBERED_SIZE = 1024
@@ -33,34 +39,39 @@ _ABSENT = object()
 
 def _cached(function: Callable[..., Any], version: Callable[..., Any]) -> Callable[..., Any]:
     """Reuse ``function``'s result while ``version(store, *args)`` stands still; in-memory databases are not
-    cached."""
+    cached. While another reader remakes it for a newer version, the one made last is answered."""
 
     @functools.wraps(function)
     def wrapper(store: Store, *args: Any, **kwargs: Any) -> Any:
         if store.path == ":memory:":
             return function(store, *args, **kwargs)
-        key = (function.__name__, os.path.realpath(store.path), version(store, *args, **kwargs), args,
-               tuple(sorted(kwargs.items())))
+        report = (function.__name__, database_key(store), args, tuple(sorted(kwargs.items())))
+        key = (*report, version(store, *args, **kwargs))
         with _CACHE_LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
+            if _REMAKING.get(report) and report in _LATEST:
+                return _LATEST[report]  # being remade by another reader: the last one made meanwhile
             making = _MAKING.setdefault(key, threading.Lock())
         with making:  # one reader makes it; the others of this version wait for it here
             with _CACHE_LOCK:
                 if key in _CACHE:
                     return _CACHE[key]
+                _REMAKING[report] = _REMAKING.get(report, 0) + 1
             try:
                 result = function(store, *args, **kwargs)
-            except BaseException:
+            finally:
                 with _CACHE_LOCK:
                     _MAKING.pop(key, None)
-                raise
+                    if (left := _REMAKING.pop(report) - 1) > 0:
+                        _REMAKING[report] = left
             with _CACHE_LOCK:
-                _CACHE[key] = result
-                _MAKING.pop(key, None)
-                while len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.popitem(last=False)
+                _CACHE[key] = _LATEST[report] = result
+                _LATEST.move_to_end(report)
+                for kept in (_CACHE, _LATEST):
+                    while len(kept) > _CACHE_SIZE:
+                        kept.popitem(last=False)
         return result
 
     return wrapper
@@ -89,7 +100,17 @@ def database_key(store: Store) -> str | None:
     database (two of them share the name ``:memory:``)."""
     if store.path == ":memory:":
         return None
-    return store.path if store.dialect == "postgresql" else os.path.realpath(store.path)
+    return store.path if store.dialect == "postgresql" else _resolved(store.path)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_absolute(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _resolved(path: str) -> str:
+    """``path`` resolved (an absolute one once per process: resolving walks every folder of it on each call)."""
+    return _resolved_absolute(path) if os.path.isabs(path) else os.path.realpath(path)
 
 
 def recall(key: Any, default: Any = None) -> Any:

@@ -40,3 +40,42 @@ def test_a_region_report_is_made_once_per_version_of_its_region(tmp_path: Path) 
     _slow_report(store, "a")
     assert calls == ["a", "b", "b", "a"]
     store.close()
+
+
+remaking = threading.Event()
+remade = threading.Event()
+
+
+@cached_by_region_version
+def _blocking_report(store: Store, code: str) -> dict[str, int]:
+    version = store.data_versions(code)
+    if remaking.is_set():
+        remade.wait(5)
+    return {"version": hash(version)}
+
+
+def test_while_a_report_is_remade_readers_get_the_one_made_last(tmp_path: Path) -> None:
+    store, other = Store(str(tmp_path / "carbon.db")), Store(str(tmp_path / "carbon.db"))
+    first = _blocking_report(store, "a")
+    with store.transaction():  # a batch: the report must be remade
+        pass
+    remaking.set()
+    remaker = threading.Thread(target=_blocking_report, args=(store, "a"))
+    remaker.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not _remaking_now():
+        time.sleep(0.005)
+    assert _blocking_report(other, "a") == first  # not kept waiting by the remake, nor making another
+    remade.set()
+    remaker.join()
+    remaking.clear()
+    assert _blocking_report(other, "a") != first  # the remade one, now that no remake is running
+    store.close()
+    other.close()
+
+
+def _remaking_now() -> bool:
+    from carbon.reports import cache
+
+    with cache._CACHE_LOCK:
+        return any(report[0] == "_blocking_report" for report in cache._REMAKING)
