@@ -92,12 +92,10 @@ def region_alerts(store: Store, region_code: str | None = None) -> list[dict[str
 
 
 def _monthly_tce(store: Store, region: str | None, enterprise_ids: Collection[str] | None) -> pd.DataFrame:
-    """tce per enterprise and month: of a region (or all), or of these enterprises only (one key lookup each)."""
+    """tce per enterprise and month: of a region (or all), or of these enterprises only."""
     if enterprise_ids is None or region is None:
         return store.monthly_tce(Scope.everything(), region=region)
-    parts = [store.monthly_tce(Scope.everything(), region=region, enterprise_id=e) for e in sorted(enterprise_ids)]
-    parts = [part for part in parts if len(part)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return store.monthly_tce(Scope.everything(), region=region, enterprise_ids=sorted(enterprise_ids))
 
 
 def quota_alerts(store: Store, region: str | None = None,
@@ -257,8 +255,7 @@ def missing_report_alerts(store: Store, *, today: date | None = None, region: st
     regions = store.enterprise_regions()
     newest = None
     if enterprise_ids is not None and region is not None:
-        parts = [store.reported_months(Scope.only(e), region=region) for e in sorted(enterprise_ids)]
-        reported = pd.concat(parts, ignore_index=True)
+        reported = store.reported_months(Scope.everything(), region=region, enterprise_ids=sorted(enterprise_ids))
         others = store.newest_period_of_others(region, enterprise_ids)
         if len(reported):
             newest = max(str(reported["period"].max()), others or "")
@@ -343,8 +340,8 @@ def _missing_after_batch(store: Store, region: str, enterprise_ids: Collection[s
     alerts they replace: the whole region (None) when the batch moved the region's newest month (which makes a
     month due from everyone), else the batch's enterprises only."""
     others = store.newest_period_of_others(region, enterprise_ids)
-    own = [store.reported_months(Scope.only(e), region=region)["period"].max() for e in sorted(enterprise_ids)]
-    own_newest = max((str(p) for p in own if isinstance(p, str)), default=None)
+    own = store.reported_months(Scope.everything(), region=region, enterprise_ids=sorted(enterprise_ids))["period"]
+    own_newest = str(own.max()) if len(own) else None
     if own_newest is not None and (others is None or own_newest > others):
         return missing_report_alerts(store, today=today, region=region), None
     return missing_report_alerts(store, today=today, region=region, enterprise_ids=enterprise_ids), enterprise_ids

@@ -11,7 +11,7 @@ batch's time; an empty string: no value). The view ``consumption`` shows every r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -276,15 +276,17 @@ class ConsumptionMixin(Engine):
 
     def consumption_totals(self, scope: Scope, *, by: Sequence[str], region: str | None = None,
                            enterprise_id: str | None = None, start: str | None = None,
-                           end: str | None = None) -> pd.DataFrame:
+                           end: str | None = None, enterprise_ids: Collection[str] | None = None) -> pd.DataFrame:
         """Sums of energy [GJ], tce (both bases) and CO2 [t], with the row and enterprise counts, grouped by
-        any of :data:`GROUPINGS` (year, period, carrier, purpose, enterprise_id, industry, region)."""
+        any of :data:`GROUPINGS` (year, period, carrier, purpose, enterprise_id, industry, region); of one
+        enterprise, of ``enterprise_ids``, or of all in the scope."""
         unknown = [name for name in by if name not in GROUPINGS]
         if unknown:
             raise InvalidInput(f"cannot group by {', '.join(unknown)}; choose from {', '.join(GROUPINGS)}")
         condition, params = conditions(scope, "c.enterprise_id",
                                        equal={"e.region": region, "c.enterprise_id": enterprise_id},
-                                       since=("c.period", start), until=("c.period", end))
+                                       since=("c.period", start), until=("c.period", end),
+                                       among=("c.enterprise_id", enterprise_ids))
         keys = ", ".join(f"{GROUPINGS[name]} AS {name}" for name in by)
         group = ", ".join(GROUPINGS[name] for name in by)
         sql = (f"SELECT {keys + ', ' if keys else ''}SUM(c.energy_gj) AS energy_gj, "
@@ -295,14 +297,19 @@ class ConsumptionMixin(Engine):
         return int_years(self._frame(sql, params))
 
     def monthly_tce(self, scope: Scope, *, region: str | None = None, enterprise_id: str | None = None,
-                    start: str | None = None, end: str | None = None) -> pd.DataFrame:
+                    start: str | None = None, end: str | None = None,
+                    enterprise_ids: Collection[str] | None = None) -> pd.DataFrame:
         """tce (both bases) and CO2 per enterprise and month."""
         return self.consumption_totals(scope, by=["enterprise_id", "period"], region=region,
-                                       enterprise_id=enterprise_id, start=start, end=end)
+                                       enterprise_id=enterprise_id, start=start, end=end,
+                                       enterprise_ids=enterprise_ids)
 
-    def reported_months(self, scope: Scope, *, region: str | None = None) -> pd.DataFrame:
-        """Per enterprise and period: rows reported and the latest submission date (for missing/late reports)."""
-        condition, params = conditions(scope, "c.enterprise_id", equal={"e.region": region})
+    def reported_months(self, scope: Scope, *, region: str | None = None,
+                        enterprise_ids: Collection[str] | None = None) -> pd.DataFrame:
+        """Per enterprise and period: rows reported and the latest submission date (for missing/late reports);
+        of the scope's enterprises, or only ``enterprise_ids``."""
+        condition, params = conditions(scope, "c.enterprise_id", equal={"e.region": region},
+                                       among=("c.enterprise_id", enterprise_ids))
         return self._frame(
             "SELECT c.enterprise_id, c.period, COUNT(*) AS rows, "
             "MAX(CASE WHEN c.submitted_at IS NULL THEN b.stamp ELSE NULLIF(c.submitted_at, '') END) AS submitted_at "

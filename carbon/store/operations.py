@@ -84,8 +84,10 @@ class OperationsMixin(Engine):
                     scope_enterprises: Collection[str] | None = None) -> dict[str, int]:
         """Make the open alerts of one kind match ``alerts`` (keyed by ``fingerprint``).
 
-        New fingerprints are opened, known ones updated (an acknowledged alert stays acknowledged), and open
-        alerts of that kind that no longer occur are resolved. Returns the counts opened/updated/resolved.
+        New fingerprints are opened, known ones updated (an acknowledged alert stays acknowledged; a row is
+        rewritten only where severity, message or details changed, so ``updated_at`` is when it last changed), and
+        open alerts of that kind that no longer occur are resolved. Returns the counts opened/updated (found open
+        again)/resolved.
         ``scope_region`` and ``scope_enterprises`` limit the open alerts matched (and resolved) to a region's and
         to these enterprises'.
         """
@@ -101,12 +103,15 @@ class OperationsMixin(Engine):
         with self.transaction():
             rows = self._rows(f"SELECT * FROM alerts WHERE {condition}", params)
             open_now = {row["fingerprint"]: row for row in rows}
-            updates, inserts = [], []
+            updates, inserts, updated = [], [], 0
             for alert in alerts:
                 details = _json(alert.get("details") or {}, sort_keys=True)
                 known = open_now.get(alert["fingerprint"])
                 if known is not None:
-                    updates.append([alert["severity"], alert["message"], details, stamp, known["id"]])
+                    updated += 1
+                    if (known["severity"], known["message"], known["details"]) != (alert["severity"],
+                                                                                     alert["message"], details):
+                        updates.append([alert["severity"], alert["message"], details, stamp, known["id"]])
                 else:
                     inserts.append([alert["fingerprint"], kind, alert["severity"], alert.get("region"),
                                     alert.get("enterprise_id"), alert.get("period"), alert["message"], details,
@@ -116,7 +121,7 @@ class OperationsMixin(Engine):
             self.conn.executemany("UPDATE alerts SET severity = ?, message = ?, details = ?, updated_at = ? "
                                   "WHERE id = ?", updates)
             self.conn.executemany(_ALERT_INSERT, inserts)
-            opened, updated = len(inserts), len(updates)
+            opened = len(inserts)
             seen = {alert["fingerprint"] for alert in alerts}
             gone = [row["id"] for fingerprint, row in open_now.items() if fingerprint not in seen]
             self.conn.executemany("UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE id = ?",

@@ -3,7 +3,7 @@ for the drivers, column-wise parameter lists, COPY text, and INSERT/UPSERT/WHERE
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,20 +178,27 @@ def upsert_sql(table: str, columns: Sequence[str], pk: Sequence[str]) -> str:
 
 def conditions(scope: Scope, scope_column: str, *, equal: Mapping[str, Any] | None = None,
                since: tuple[str, Any] | None = None, until: tuple[str, Any] | None = None,
-               until_op: str = "<=") -> tuple[str, list[Any]]:
-    """A WHERE clause and its parameters: the caller's scope, equalities, and a range on one column.
+               until_op: str = "<=", among: tuple[str, Collection[Any] | None] | None = None) -> tuple[str, list[Any]]:
+    """A WHERE clause and its parameters: the caller's scope, equalities, a range on one column, and ``among``
+    (a column and the values it may take; None for any).
 
     Examples
     --------
     >>> conditions(Scope.only("E1"), "enterprise_id", equal={"carrier": "电力", "unit": None},
     ...            since=("period", "2024-01"))
     ('enterprise_id = ? AND carrier = ? AND period >= ?', ['E1', '电力', '2024-01'])
+    >>> conditions(Scope.everything(), "enterprise_id", among=("enterprise_id", ["E1", "E2"]))
+    ('1 = 1 AND enterprise_id IN (?, ?)', ['E1', 'E2'])
     """
     condition, params = scope.where(scope_column)
     for column, value in (equal or {}).items():
         if value is not None:
             condition += f" AND {column} = ?"
             params.append(value)
+    if among is not None and among[1] is not None:
+        values = list(among[1])
+        condition += f" AND {among[0]} IN ({', '.join('?' * len(values))})" if values else " AND 1 = 0"
+        params.extend(values)
     for (column, value), op in ((since or ("", None), ">="), (until or ("", None), until_op)):
         if value is not None:
             condition += f" AND {column} {op} ?"

@@ -54,6 +54,16 @@ def test_alerts_sync_opens_updates_and_resolves(fresh_store: Store) -> None:
     assert len(fresh_store.list_alerts(Scope.everything(), include_resolved=True)) == 1
 
 
+def test_an_alert_found_again_unchanged_is_not_rewritten(fresh_store: Store) -> None:
+    fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])
+    written = fresh_store.list_alerts(Scope.everything())[0]["updated_at"]
+    fresh_store.conn.execute("UPDATE alerts SET updated_at = '2000-01-01T00:00:00Z'")  # as if written long ago
+    assert fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])["updated"] == 1  # still open
+    assert fresh_store.list_alerts(Scope.everything())[0]["updated_at"] == "2000-01-01T00:00:00Z"
+    fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 3})])  # changed: rewritten
+    assert fresh_store.list_alerts(Scope.everything())[0]["updated_at"] >= written
+
+
 def test_an_acknowledged_alert_stays_acknowledged_until_it_recurs(fresh_store: Store) -> None:
     fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])
     alert_id = fresh_store.list_alerts(Scope.everything())[0]["id"]
