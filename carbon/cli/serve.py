@@ -21,23 +21,29 @@ from carbon.store import default_db_path
 __all__ = ["demo_command", "mqtt_command", "serve", "serve_command"]
 
 
-def serve(db_path: str, host: str, port: int) -> None:
+def serve(db_path: str, host: str, port: int, workers: int = 1) -> None:
     """Run the HTTP service through uvicorn, which imports the app by name (the core never imports the web layer);
-    the service reads its settings from the environment."""
+    the service reads its settings from the environment.
+
+    With ``workers`` > 1, that many processes share the port and the database: their writers take turns on the
+    database's writer lock, the scheduled jobs run in one of them, and upload jobs are claimed once.
+    """
     import uvicorn
 
     os.environ["CARBON_DB"] = db_path
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info", workers=workers)
 
 
 @click.command("serve")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(db_path: str | None, host: str, port: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="CARBON_WORKERS",
+              help="Processes serving requests (one interpreter each uses one core; e.g. the number of cores).")
+def serve_command(db_path: str | None, host: str, port: int, workers: int) -> None:
     """Serve the HTTP API, the dashboard and the scheduled jobs."""
     ensure_port_free(host, port)
-    serve(db_path or default_db_path(), host, port)
+    serve(db_path or default_db_path(), host, port, workers)
 
 
 @click.command("demo")

@@ -23,6 +23,7 @@ both engines run as written, because one statement for both cannot drift apart b
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -54,6 +55,7 @@ DEFAULT_WRITE_WAIT_S = 20.0
 REGION_VERSION = "region_version:"
 BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 WAIT_SLICE_MS = 1_000  # a write waits for other processes' writers in slices of this [ms], to keep its deadline
+HOST_QUEUE_PAUSE_S = (0.0002, 0.002)  # a writer of another process polls the host's writer lock within these [s]
 SMALL_INSERT_VALUES = 900  # up to this many parameters, rows go in as one statement of many VALUES
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
@@ -77,7 +79,8 @@ class WriterQueue:
     """One lock per database for the write transactions of this process: its threads wait in order here.
 
     SQLite lets one writer in at a time and makes the others poll in its busy timeout, where a late thread can
-    overtake one that waited for seconds; behind this lock only one thread of the process polls at a time.
+    overtake one that waited for seconds, and a waiter sleeps up to 100 ms after the lock is free; behind this
+    lock only one thread of the process waits, and behind :meth:`between_processes` only one process of the host.
     """
 
     _locks: ClassVar[dict[str, threading.Lock]] = {}
@@ -89,6 +92,42 @@ class WriterQueue:
         key = database if is_postgresql(database) or database == ":memory:" else os.path.realpath(database)
         with cls._guard:
             return cls._locks.setdefault(key, threading.Lock())
+
+    @staticmethod
+    @contextmanager
+    def between_processes(database: str, deadline: float,
+                          on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
+        """Hold the host-wide writer lock of SQLite file ``database`` (``flock`` on ``<database>.writer.lock``,
+        released with its process); yields False when ``deadline`` [monotonic s] passed first. ``on_wait`` is
+        called once if the lock is taken.
+
+        The workers of ``carbon serve --workers N``, a CLI ingest and the scheduled jobs take turns here within a
+        few milliseconds of each other, instead of polling in SQLite's busy timeout. The lock file is only a
+        queue: SQLite's own lock still guards the data, so a writer that does not take it is merely not queued.
+        """
+        try:
+            handle = open(f"{database}.writer.lock", "ab")  # noqa: SIM115 — closed below, which releases the lock
+        except OSError:  # a read-only folder: SQLite's lock alone
+            yield True
+            return
+        with handle:
+            yield _flock_until(handle, deadline, on_wait)
+
+
+def _flock_until(handle: Any, deadline: float, on_wait: Callable[[], None] | None) -> bool:
+    """Take an exclusive ``flock`` on ``handle``, polling (a blocking flock could not keep ``deadline``)."""
+    pause = HOST_QUEUE_PAUSE_S[0]
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            if on_wait is not None and pause == HOST_QUEUE_PAUSE_S[0]:
+                on_wait()
+            time.sleep(pause)
+            pause = min(pause * 2, HOST_QUEUE_PAUSE_S[1])
 
 
 def is_postgresql(url: str) -> bool:
@@ -248,8 +287,9 @@ class Engine:
     def transaction(self) -> Iterator[Self]:
         """All writes inside happen together or not at all, one writer at a time; nested calls join the outer one.
 
-        The process's writers queue on :class:`WriterQueue`; then SQLite's ``BEGIN IMMEDIATE`` takes the write
-        lock (waiting for other processes), or PostgreSQL takes the write advisory lock. A commit bumps
+        The process's writers queue on :class:`WriterQueue`, then on the host's writer lock file (SQLite); then
+        SQLite's ``BEGIN IMMEDIATE`` takes the write lock (waiting for processes that did not queue), or
+        PostgreSQL takes the write advisory lock. A commit bumps
         ``data_version``.
 
         Raises
@@ -264,15 +304,12 @@ class Engine:
             finally:
                 self._depth -= 1
             return
-        queue = WriterQueue.lock(self.path) if self.path != ":memory:" else None
         deadline = time.monotonic() + self.write_wait_s
         # Every statement while the write lock is held costs a wait for the interpreter lock under load: the busy
         # timeout is set for waiting before the queue is joined and restored after it is left.
         self._busy_timeout(WAIT_SLICE_MS)
         try:
-            if queue is not None and not queue.acquire(timeout=self.write_wait_s):
-                raise Busy(f"another write held the database for more than {self.write_wait_s:g} s")
-            try:
+            with self._queued(deadline):
                 self._begin(deadline)
                 self._depth, self._regions_changed, self._batch_keys_known = 1, None, {}
                 try:
@@ -286,11 +323,29 @@ class Engine:
                     self.conn.execute("COMMIT")
                 finally:
                     self._depth, self._batch_keys_known = 0, {}
-            finally:
-                if queue is not None:
-                    queue.release()
         finally:
             self._busy_timeout(BUSY_TIMEOUT_MS)
+
+    @contextmanager
+    def _queued(self, deadline: float) -> Iterator[None]:
+        """Wait for this writer's turn: behind the process's other writers, then (SQLite) the host's other
+        processes; :class:`carbon.errors.Busy` when ``deadline`` [monotonic s] passes first."""
+        if self.path == ":memory:":
+            yield
+            return
+        queue = WriterQueue.lock(self.path)
+        if not queue.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            raise Busy(f"another write held the database for more than {self.write_wait_s:g} s")
+        try:
+            if self.dialect != "sqlite":
+                yield
+                return
+            with WriterQueue.between_processes(self.path, deadline, self.on_write_wait) as turn:
+                if not turn:
+                    raise Busy(f"another write held the database for more than {self.write_wait_s:g} s")
+                yield
+        finally:
+            queue.release()
 
     def _busy_timeout(self, ms: int) -> None:
         """Set SQLite's busy timeout [ms] (a statement only when it changes)."""

@@ -201,3 +201,48 @@ def test_csv_text_leaves_text_that_needs_quoting_to_pandas(values: list[str]) ->
     frame = pd.DataFrame({"text": values, "n": [1, 2]})
     assert csv_text(frame) == frame.to_csv(header=False, index=False, lineterminator="\n")
     assert csv_text(frame.iloc[:0]) == ""
+
+
+def test_writers_of_other_processes_queue_on_the_hosts_writer_lock(tmp_path) -> None:
+    import fcntl
+
+    from carbon.errors import Busy
+
+    path = str(tmp_path / "carbon.db")
+    store = Store(path)
+    with open(f"{path}.writer.lock", "ab") as other:  # another process's writer, queued first
+        fcntl.flock(other, fcntl.LOCK_EX)
+        waits: list[bool] = []
+        store.write_wait_s, store.on_write_wait = 0.3, lambda: waits.append(True)
+        with pytest.raises(Busy, match="another write"), store.transaction():
+            pass
+        assert waits == [True]  # told once that it waits
+    with store.transaction():  # its turn now
+        store.start_batch("b1", kind="consumption", source="t", actor="test")
+    assert _batches(store) == 1
+    store.close()
+
+
+def _write_batches(path: str, prefix: str, count: int) -> None:
+    store = Store(path)
+    for number in range(count):
+        with store.transaction():
+            store.start_batch(f"{prefix}{number}", kind="consumption", source="t", actor="test")
+    store.close()
+
+
+def test_writers_of_several_processes_all_get_their_turn(tmp_path) -> None:
+    import multiprocessing
+
+    path = str(tmp_path / "carbon.db")
+    Store(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_batches, args=(path, f"p{n}-", 40)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    store = Store(path)
+    assert _batches(store) == 120
+    store.close()
