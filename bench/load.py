@@ -17,7 +17,10 @@ database is checked: every acknowledged write stored exactly once, nothing unack
 Targets (issue "monthly-deadline load"): 0 errors; throughput >= 0.5x the minimal app's; read p99 <= 2x and
 write p99 <= 3x the minimal app's; on PostgreSQL with two instances: 0 errors, every write once.
 
-Usage: python bench/load.py [--seconds 60] [--clients 20] [--keep DIR]
+``--workers N`` runs each carbon instance as ``carbon serve --workers N`` (N processes sharing the port and the
+database); the minimal app stays one process.
+
+Usage: python bench/load.py [--seconds 60] [--clients 20] [--workers 2] [--keep DIR]
        python bench/load.py --backend postgresql [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -342,6 +345,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a database on the PostgreSQL server where the benchmark creates (and drops) its own")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes of each carbon instance (`carbon serve --workers`); the minimal app has one")
     parser.add_argument("--instances", type=int, default=None,
                         help="server instances per app (default 1 on SQLite, 2 on PostgreSQL)")
     parser.add_argument("--child", nargs=2, metavar=("BASES", "TOKEN"), help=argparse.SUPPRESS)
@@ -369,7 +374,7 @@ def main() -> None:
         results = {}
         for name, command_for in (
                 ("carbon", lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port",
-                                         str(port)]),
+                                         str(port), "--workers", str(args.workers)]),
                 ("minimal", lambda port: [sys.executable, __file__, "--minimal", plain, str(port)])):
             ports = [free_port() for _ in range(instances)]
             results[name] = measure([command_for(port) for port in ports],
@@ -377,7 +382,8 @@ def main() -> None:
         engine = "PostgreSQL" if postgresql else "SQLite"
         print(f"mixed load: {args.clients} clients x {args.seconds:g} s, "
               f"{', '.join(f'{k} {int(w * 100)} %' for k, w in MIX)}; {engine}, {instances} instance"
-              f"{'s' if instances > 1 else ''} per app, client in a separate process")
+              f"{'s' if instances > 1 else ''} per app ({args.workers} process{'es' if args.workers > 1 else ''} "
+              "each for carbon, 1 for the minimal app), client in a separate process")
         checks = {"carbon": check_stored(db, results["carbon"]["acknowledged"]),
                   "minimal": check_stored(plain, results["minimal"]["acknowledged"])}
         for name in ("carbon", "minimal"):

@@ -43,11 +43,6 @@ __all__ = [
 _VALUES = ("quantity", "unit", "ncv", "ncv_unit")
 
 
-def _grid_regions(store: Store) -> dict[str, str | None]:
-    """Enterprise → the grid region or province whose electricity factor its region uses."""
-    return {row["id"]: row["grid_region"] for row in store.enterprise_grid_regions()}
-
-
 def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: str, actor: str,
                        enterprise_id: str | None = None, today: date | None = None,
                        factors: FactorSet | None = None, progress: Progress | None = None,
@@ -87,9 +82,11 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     factors = factors or default_factors()
     summary = IngestSummary(batch_id=batch_id or new_batch_id(), source=source, kind="consumption")
     digest = ContentDigest("consumption")
-    enterprises = store.enterprise_ids()
-    grid = _grid_regions(store)
-    home = store.enterprise_regions()
+    # A submission for one enterprise needs that enterprise's places only (rows naming another are rejected).
+    places = store.enterprise_places(enterprise_id)
+    enterprises = set(places)
+    grid = {enterprise: grid for enterprise, (_, grid) in places.items()}
+    home = {enterprise: region for enterprise, (region, _) in places.items()}
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()
     context = RevisionContext(summary.batch_id, source, actor, stamp, today or date.today(),

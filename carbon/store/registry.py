@@ -162,6 +162,14 @@ class RegistryMixin(Engine):
         """Each enterprise's region code, by enterprise id."""
         return dict(self.conn.execute("SELECT id, region FROM enterprises").fetchall())
 
+    def enterprise_places(self, enterprise_id: str | None = None) -> dict[str, tuple[str, str | None]]:
+        """Each enterprise's region code and the grid region or province its electricity factor comes from, by
+        enterprise id; only ``enterprise_id``'s when given (empty if it is not registered)."""
+        condition, params = ("e.id = ?", [enterprise_id]) if enterprise_id is not None else ("1 = 1", [])
+        rows = self.conn.execute("SELECT e.id, e.region, r.grid_region FROM enterprises e LEFT JOIN regions r "
+                                 f"ON r.code = e.region WHERE {condition}", params).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     def enterprise_grid_regions(self) -> list[dict[str, Any]]:
         """Each enterprise with the grid region or province its region's electricity factor comes from."""
         return self._rows("SELECT e.id, r.grid_region FROM enterprises e JOIN regions r ON r.code = e.region")

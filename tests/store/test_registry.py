@@ -96,6 +96,9 @@ def test_moving_an_enterprise_moves_its_totals(fresh_store: Store, consumption) 
     assert stayed["tce_equivalent"].sum() == pytest.approx(12.29 + 6.145)
     grids = {row["id"]: row["grid_region"] for row in fresh_store.enterprise_grid_regions()}
     assert grids == {"GZHTZ-0001": "guangdong", "GZHTZ-0002": "southern", "GZHTZ-0003": "guangdong"}
+    assert fresh_store.enterprise_places("GZHTZ-0002") == {"GZHTZ-0002": ("sz", "southern")}
+    assert fresh_store.enterprise_places()["GZHTZ-0001"] == ("gz-htz", "guangdong")
+    assert fresh_store.enterprise_places("nobody") == {}
 
 
 def test_strings_are_stored_literally(fresh_store: Store) -> None:
