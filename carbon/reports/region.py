@@ -175,7 +175,16 @@ class ReportInputs:
 
     @classmethod
     def read(cls, store: Store, code: str) -> ReportInputs:
-        """The region's row, statistics, bottom-up sums and counts (a few small queries)."""
+        """The region's row, statistics, bottom-up sums and counts (a few small queries), read once per version
+        of the region's data for all the reports made from them."""
+        database = database_key(store)
+        if database is None:
+            return cls._query(store, code)
+        return remembered(("report_inputs", database, code, store.data_versions(code)),
+                          lambda: cls._query(store, code))
+
+    @classmethod
+    def _query(cls, store: Store, code: str) -> ReportInputs:
         return cls(store.get_region(code), store.statistics(code), store.region_year_summary(code),
                    year_reporting(store, code))
 
