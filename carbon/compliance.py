@@ -4,6 +4,7 @@ output value, and months far from an enterprise's recent pattern. Pure functions
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -179,6 +180,36 @@ def energy_per_output(energy_tce: float, output_value: float) -> float:
     return energy_tce / output_value
 
 
+def _previous_months(frame: pd.DataFrame, window: int, min_history: int) -> np.ndarray:
+    """Per row of ``frame`` (sorted by enterprise and period), the ``tce`` of the enterprise's ``window`` previous
+    months as one row of a matrix, NaN where it has fewer; rows with under ``min_history`` of them all NaN.
+
+    One matrix for all enterprises instead of a rolling window per enterprise: the statistics of every month are
+    then a few numpy reductions along its row.
+    """
+    values = frame["tce"].to_numpy(dtype=float)
+    position = frame.groupby("enterprise_id", sort=False).cumcount().to_numpy()  # months before it, same enterprise
+    padded = np.concatenate([np.full(window, np.nan), values])
+    previous = np.lib.stride_tricks.sliding_window_view(padded, window)[: len(values)]  # row i: values[i-window:i]
+    own = np.arange(window)[None, :] >= (window - position)[:, None]  # not another enterprise's months
+    history = np.where(own, previous, np.nan)
+    history[(~np.isnan(history)).sum(axis=1) < min_history] = np.nan
+    return history
+
+
+def _window_statistics(frame: pd.DataFrame, window: int, min_history: int) -> pd.DataFrame:
+    """Per row of ``frame`` (sorted by enterprise and period): the ``median``, median absolute deviation
+    (``mad``) and ``spread`` (max - min) of the enterprise's previous ``window`` months [tce]; NaN with fewer than
+    ``min_history`` of them."""
+    history = _previous_months(frame, window, min_history)
+    with warnings.catch_warnings():  # rows without enough history are all-NaN: their statistics are NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(history, axis=1)
+        # a young history's window holds fewer months: the deviation is of the months it has
+        return pd.DataFrame({"median": median, "mad": np.nanmedian(np.abs(history - median[:, None]), axis=1),
+                             "spread": np.nanmax(history, axis=1) - np.nanmin(history, axis=1)})
+
+
 def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: int = 6, ratio: float = 1.5,
                       robust_z: float = 3.5) -> pd.DataFrame:
     """Months far above or far below the enterprise's recent pattern (a spike, or a drop).
@@ -204,20 +235,12 @@ def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: i
     .. [1] B. Iglewicz and D. Hoaglin, "How to Detect and Handle Outliers", ASQC, 1993 (modified z-score, 3.5).
     """
     frame = monthly.sort_values(["enterprise_id", "period"]).reset_index(drop=True)
-    history = frame.groupby("enterprise_id")["tce"].shift(1).groupby(frame["enterprise_id"])
-
-    def _mad(values: np.ndarray) -> float:
-        # a young history's window still holds the leading gap (NaN): the deviation is of the months it has
-        return float(np.nanmedian(np.abs(values - np.nanmedian(values))))
-
-    median = history.transform(lambda s: s.rolling(window, min_periods=min_history).median())
-    mad = history.transform(lambda s: s.rolling(window, min_periods=min_history).apply(_mad, raw=True))
-    scale = 1.4826 * mad
+    statistics = _window_statistics(frame, window, min_history)
+    median, spread = statistics["median"], statistics["spread"]
+    scale = 1.4826 * statistics["mad"]
     z = (frame["tce"] - median) / scale.where(scale > 0)
     # A flat history (every month the same) flags any month beyond the ratio; otherwise both tests must hold (a
     # history whose MAD is 0 without being flat, e.g. alternating months, has no z-score and flags nothing).
-    spread = history.transform(lambda s: s.rolling(window, min_periods=min_history).max()
-                               - s.rolling(window, min_periods=min_history).min())
     flat = spread.eq(0) & median.notna()
     spike = (frame["tce"] > ratio * median) & (z.gt(robust_z) | flat)
     drop = (frame["tce"] < median / ratio) & (z.lt(-robust_z) | flat)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbon.compliance import (
     REPORT_DEADLINE_DAY,
@@ -302,3 +305,32 @@ def test_each_enterprise_is_judged_against_its_own_history() -> None:
                      ignore_index=True).sample(frac=1, random_state=3)
     flagged = monthly_anomalies(data)
     assert flagged[["enterprise_id", "period"]].to_dict("records") == [{"enterprise_id": "E1", "period": "2025-01"}]
+
+
+def _rolling_anomaly_inputs(frame: pd.DataFrame, window: int, min_history: int) -> pd.DataFrame:
+    """The median, MAD and spread of each month's previous ``window`` months by pandas' rolling windows per
+    enterprise: the definition the vectorised statistics must agree with."""
+    history = frame.groupby("enterprise_id")["tce"].shift(1).groupby(frame["enterprise_id"])
+
+    def rolling(how: str) -> pd.Series:
+        return history.transform(lambda s: getattr(s.rolling(window, min_periods=min_history), how)())
+
+    mad = history.transform(lambda s: s.rolling(window, min_periods=min_history).apply(
+        lambda v: np.nanmedian(np.abs(v - np.nanmedian(v))), raw=True))
+    return pd.DataFrame({"median": rolling("median"), "mad": mad, "spread": rolling("max") - rolling("min")})
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(1, 30), min_size=1, max_size=4), seed=st.integers(0, 10_000),
+       window=st.integers(2, 12), min_history=st.integers(1, 12))
+def test_the_anomaly_statistics_equal_rolling_windows_per_enterprise(sizes: list[int], seed: int, window: int,
+                                                                      min_history: int) -> None:
+    from carbon.compliance import _window_statistics
+
+    min_history = min(min_history, window)
+    rng = np.random.default_rng(seed)
+    frame = pd.concat([monthly(list(rng.choice([0.0, 50.0, 100.0, 100.0, 130.0, 400.0], size)), enterprise_id=f"E{n}")
+                       for n, size in enumerate(sizes)], ignore_index=True)
+    frame = frame.sort_values(["enterprise_id", "period"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(_window_statistics(frame, window, min_history),
+                                  _rolling_anomaly_inputs(frame, window, min_history), check_dtype=False)
