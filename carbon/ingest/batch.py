@@ -50,10 +50,11 @@ class IngestSummary:
 
     def to_dict(self, *, index_name: str = "row") -> dict[str, Any]:
         """JSON-ready: the counts, and the rejections as ``{row, field, reason, value}``."""
-        rejections = self.rejection_frame.rename(columns={"row": index_name})
-        records = jsonable_records(rejections)
-        for record in records:
-            record[index_name] = int(record[index_name])
+        records = []
+        if self.rejections:  # most batches have none: no frame to build then
+            records = jsonable_records(self.rejection_frame.rename(columns={"row": index_name}))
+            for record in records:
+                record[index_name] = int(record[index_name])
         return {"batch_id": self.batch_id, "source": self.source, "kind": self.kind, "status": self.status,
                 **self.counts, "rejections": records, "revisions": self.revisions, "held": self.held}
 
