@@ -223,26 +223,28 @@ def test_writers_of_other_processes_queue_on_the_hosts_writer_lock(tmp_path) -> 
     store.close()
 
 
-def _write_batches(path: str, prefix: str, count: int) -> None:
-    store = Store(path)
-    for number in range(count):
-        with store.transaction():
-            store.start_batch(f"{prefix}{number}", kind="consumption", source="t", actor="test")
-    store.close()
+# Another process writing batches, as `carbon ingest` or a second `carbon serve` worker would.
+_WRITER = """
+import sys
+from carbon.store import Store
+store = Store(sys.argv[1])
+for number in range(int(sys.argv[3])):
+    with store.transaction():
+        store.start_batch(f"{sys.argv[2]}{number}", kind="consumption", source="t", actor="test")
+store.close()
+"""
 
 
 def test_writers_of_several_processes_all_get_their_turn(tmp_path) -> None:
-    import multiprocessing
+    import subprocess
+    import sys
 
     path = str(tmp_path / "carbon.db")
     Store(path).close()
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_batches, args=(path, f"p{n}-", 40)) for n in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, path, f"p{n}-", "40"], stderr=subprocess.PIPE)
+               for n in range(3)]
+    errors = [writer.communicate(timeout=60)[1] for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0, 0], errors
     store = Store(path)
     assert _batches(store) == 120
     store.close()
