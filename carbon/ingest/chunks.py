@@ -99,11 +99,13 @@ class PreparedChunk:
     new: pd.DataFrame  # the good rows as new rows of the batch, with their enterprise's region
     sums: MonthlySums  # what ``new`` adds to the monthly totals
     digest: ContentDigest  # the content digest of ``new``
+    rows: Any = None  # ``new`` made ready to store (ConsumptionRows), when the store could do it beforehand
 
 
 def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Mapping[str, str], batch_id: str,
-             stamp: str) -> PreparedChunk:
-    """Everything about a validated chunk that does not depend on what is stored (made outside the lock)."""
+                  stamp: str, ready: Callable[[pd.DataFrame], Any] | None = None) -> PreparedChunk:
+    """Everything about a validated chunk that does not depend on what is stored (made outside the lock);
+    ``ready`` makes the new rows ready to store (:meth:`carbon.store.Store.rows_ready`)."""
     good = checked.good
     digest = ContentDigest("consumption")
     if good.empty:
@@ -112,7 +114,8 @@ def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Ma
     pair_codes, pairs = month_pairs(good)
     new = as_new_rows(good, batch_id, stamp, home=home)
     digest.add(new)
-    return PreparedChunk(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest)
+    return PreparedChunk(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest,
+                         ready(new) if ready is not None else None)
 
 
 def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str, *, home: Mapping[str, str] | None = None

@@ -95,7 +95,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     prepared = (prepare_chunk(len(chunk), validate_consumption(chunk, enterprises=enterprises,
                                                                enterprise_id=enterprise_id, today=today,
                                                                factors=factors, grid_regions=grid),
-                              batch_keys, home, summary.batch_id, stamp)
+                              batch_keys, home, summary.batch_id, stamp, store.rows_ready)
                 for chunk in chunks)
     # The first chunk (a whole request) is read, validated, converted and summed before the write lock is
     # taken; the later chunks of a large file stream through the transaction.
@@ -135,7 +135,7 @@ def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, dig
     new, revised, duplicates, unchanged = _classify(store, chunk, batch_keys, pairs)
     summary.unchanged += unchanged
     if new is chunk.new:  # every row new: write what was prepared outside the lock
-        store.insert_consumption(new)
+        store.insert_consumption(chunk.rows if chunk.rows is not None else new)
         store.add_monthly_sums(chunk.sums)
         merge_digest(digest, chunk.digest)
     elif len(new):
@@ -166,6 +166,9 @@ def _old_values(revised: pd.DataFrame) -> pd.DataFrame:
     return revised.assign(**{name: revised[f"old_{name}"].astype(float) for name in values})
 
 
+_NO_DUPLICATES = pd.DataFrame(columns=["row", "field", "reason", "value"])  # copied: building one costs more
+
+
 def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
               pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
     """Split a chunk's converted rows into new, revised (with their old values), duplicates of this batch and
@@ -181,10 +184,9 @@ def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
     stored = store.stored_pairs(first_met)
     pairs.update((pair, pair in stored) for pair in first_met)
     in_store = np.array([pairs[pair] for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
-    no_rejections = pd.DataFrame(columns=["row", "field", "reason", "value"])
     if not in_batch.any() and not in_store.any():
         batch_keys.add(keys, converted["row"].to_numpy())
-        return chunk.new, converted.iloc[:0], no_rejections, 0
+        return chunk.new, converted.iloc[:0], _NO_DUPLICATES.copy(), 0
 
     earlier = np.full(len(converted), -1, dtype=np.int64)
     if in_batch.any():

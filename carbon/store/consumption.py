@@ -12,6 +12,7 @@ batch's time; an empty string: no value). The view ``consumption`` shows every r
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from carbon.store.totals import CONVERTED
 
 __all__ = [
     "COMPACT_COLUMNS", "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "FACTOR_SET", "GROUPINGS",
-    "ConsumptionMixin",
+    "ConsumptionMixin", "ConsumptionRows",
 ]
 
 # The natural key of a monthly consumption row, and the columns stored for it.
@@ -47,6 +48,8 @@ GROUPINGS: dict[str, str] = {
     "year": "substr(c.period, 1, 4)", "period": "c.period", "carrier": "c.carrier", "purpose": "c.purpose",
     "enterprise_id": "c.enterprise_id", "industry": "e.industry", "region": "e.region",
 }
+# The columns stored as given (the others are keys into factor_sets and batch_keys, and the batch's timestamps).
+_AS_GIVEN = tuple(c for c in COMPACT_COLUMNS if c not in ("factor_key", "batch_key", "created_batch_key", *_STAMPED))
 _SMALL = 256  # up to this many rows, distinct combinations are found in plain Python
 _CONTENT = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES, "revision", "source_row")  # what a batch's digest re-reads
 
@@ -104,12 +107,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _stamped(values: pd.Series, batch_times: np.ndarray) -> np.ndarray:
+def _stamped(given: np.ndarray, batch_times: np.ndarray) -> np.ndarray:
     """Timestamps as stored: None where equal to the writing batch's time, ``""`` where missing, else the value."""
-    given = values.to_numpy(dtype=object)
     missing = pd.isna(given)
     same = (given == batch_times) & ~missing
     return np.where(same, None, np.where(missing, "", given))
+
+
+@dataclass(frozen=True)
+class ConsumptionRows:
+    """Consumption rows made ready to store before the write lock is taken (:meth:`ConsumptionMixin.rows_ready`):
+    their distinct batches and factor sets, and their plain columns as lists — inside the lock only the keys of
+    those few batches and sets are looked up, instead of a frame's columns being taken apart while other writers
+    wait.
+    """
+
+    frame: pd.DataFrame
+    batch_codes: np.ndarray  # per row, an index into batch_ids
+    batch_ids: list[Any]
+    batch_times: list[Any]  # the time each batch wrote its rows (its first row's ``updated_at``)
+    created_codes: np.ndarray | None  # per row, an index into created_ids (None: not stored, as by a revision)
+    created_ids: list[Any]
+    factor_codes: np.ndarray  # per row, an index into factor_sets
+    factor_sets: list[tuple[Any, ...]]
+    stamped: dict[str, np.ndarray]  # the raw ``submitted_at`` and ``updated_at``
+    lists: dict[str, list[Any]] | None  # the plain columns, for the SQLite insert (None: COPY of the frame)
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
 class ConsumptionMixin(Engine):
@@ -117,12 +142,12 @@ class ConsumptionMixin(Engine):
 
     # -- keys of the compact rows --------------------------------------------------------------------------
 
-    def _factor_keys(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per row, the key of its factor set (:data:`FACTOR_SET`), adding the sets not stored yet.
+    def _factor_keys(self, codes: np.ndarray, combinations: Sequence[tuple[Any, ...]]) -> np.ndarray:
+        """Per row, the key of its factor set (:data:`FACTOR_SET`; ``codes`` index ``combinations``), adding the
+        sets not stored yet.
 
         The sets already met are remembered (a set's row never changes), so the usual batch asks nothing.
         """
-        codes, combinations = _distinct(frame, FACTOR_SET)
         known = self._factor_sets_known
         if any(combination not in known for combination in combinations):
             rows = self.conn.execute(f"SELECT key, {', '.join(FACTOR_SET)} FROM factor_sets").fetchall()
@@ -161,24 +186,39 @@ class ConsumptionMixin(Engine):
             known.update((batch, key) for batch, key in found.items() if batch is not None)
         return found
 
-    def _compact(self, frame: pd.DataFrame, *, created: bool) -> dict[str, Any]:
-        """The key and time columns of rows as stored: factor_key, batch_key, (created_batch_key,)
-        submitted_at and updated_at, as arrays."""
+    def rows_ready(self, frame: pd.DataFrame, *, created: bool = True) -> ConsumptionRows:
+        """Rows of :data:`CONSUMPTION_COLUMNS` made ready for :meth:`insert_consumption` (``created``) or
+        :meth:`revise_consumption`; no database access, so it can run before the write lock is taken."""
         batch_codes, batches = _distinct(frame, ["batch_id"])
-        ids = [batch[0] for batch in batches]
         first = pd.Series(batch_codes).drop_duplicates().index.to_numpy()
-        known = self._batch_keys(ids, [_plain(t) for t in frame["updated_at"].to_numpy(dtype=object)[first]])
-        created_ids: list[Any] = []
+        created_codes, created_ids = None, []
         if created:
             created_codes, created_batches = _distinct(frame, ["created_batch"])
             created_ids = [batch[0] for batch in created_batches]
-            known.update(self._batch_keys(created_ids, [None] * len(created_ids)))
-        batch_key = np.array([known[b][0] for b in ids], dtype=object)[batch_codes]
-        times = np.array([known[b][1] for b in ids], dtype=object)[batch_codes]
-        columns: dict[str, Any] = {"factor_key": self._factor_keys(frame), "batch_key": batch_key}
-        if created:
-            columns["created_batch_key"] = np.array([known[b][0] for b in created_ids], dtype=object)[created_codes]
-        columns.update({name: _stamped(frame[name], times) for name in _STAMPED})
+        factor_codes, factor_sets = _distinct(frame, FACTOR_SET)
+        lists = None
+        if created and self.dialect == "sqlite":
+            lists = dict(zip(_AS_GIVEN, columns_as_lists(frame, _AS_GIVEN), strict=True))
+        return ConsumptionRows(
+            frame, batch_codes, [batch[0] for batch in batches],
+            [_plain(t) for t in frame["updated_at"].to_numpy(dtype=object)[first]], created_codes, created_ids,
+            factor_codes, factor_sets, {name: frame[name].to_numpy(dtype=object) for name in _STAMPED}, lists)
+
+    def _compact(self, rows: ConsumptionRows) -> dict[str, Any]:
+        """The key and time columns of rows as stored: factor_key, batch_key, (created_batch_key,)
+        submitted_at and updated_at, as arrays."""
+        known = self._batch_keys(rows.batch_ids, rows.batch_times)
+        if rows.created_codes is not None:
+            known.update(self._batch_keys(rows.created_ids, [None] * len(rows.created_ids)))
+        ids = rows.batch_ids
+        batch_key = np.array([known[b][0] for b in ids], dtype=object)[rows.batch_codes]
+        times = np.array([known[b][1] for b in ids], dtype=object)[rows.batch_codes]
+        columns: dict[str, Any] = {"factor_key": self._factor_keys(rows.factor_codes, rows.factor_sets),
+                                   "batch_key": batch_key}
+        if rows.created_codes is not None:
+            columns["created_batch_key"] = np.array([known[b][0] for b in rows.created_ids],
+                                                    dtype=object)[rows.created_codes]
+        columns.update({name: _stamped(values, times) for name, values in rows.stamped.items()})
         return columns
 
     # -- rows ---------------------------------------------------------------------------------------------
@@ -228,23 +268,26 @@ class ConsumptionMixin(Engine):
                             "LEFT JOIN batch_keys cb ON cb.key = c.created_batch_key", params)
         return found if not found.empty else pd.DataFrame(columns=columns)
 
-    def insert_consumption(self, frame: pd.DataFrame) -> int:
-        """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`); call inside a transaction.
+    def insert_consumption(self, rows: pd.DataFrame | ConsumptionRows) -> int:
+        """Insert new consumption rows (all of :data:`CONSUMPTION_COLUMNS`, or made ready by
+        :meth:`rows_ready` before the transaction); call inside a transaction.
 
         The factor set and the batches become small integer keys, the timestamps are kept only where they
         differ from the batch's time; the rows go in as plain tuples (COPY on PostgreSQL).
         """
-        if frame.empty:
+        if not len(rows):
             return 0
-        keys = self._compact(frame, created=True)
-        plain = [c for c in COMPACT_COLUMNS if c not in keys]
-        if self.dialect == "postgresql" and not any((keys[name] == "").any() for name in _STAMPED):
+        ready = rows if isinstance(rows, ConsumptionRows) else self.rows_ready(rows)
+        frame, keys = ready.frame, self._compact(ready)
+        plain = list(_AS_GIVEN)
+        if ready.lists is None and not any((keys[name] == "").any() for name in _STAMPED):
             # COPY's CSV cannot tell an empty string from NULL: a row with a missing timestamp takes the other way
             self.conn.copy_frame("consumption_rows", COMPACT_COLUMNS,
                                  frame[plain].assign(**keys)[list(COMPACT_COLUMNS)])
             return len(frame)
-        lists = dict(zip(plain, columns_as_lists(frame, plain), strict=True))
-        lists.update({name: values.tolist() for name, values in keys.items()})
+        lists = ready.lists if ready.lists is not None else dict(zip(plain, columns_as_lists(frame, plain),
+                                                                     strict=True))
+        lists = {**lists, **{name: values.tolist() for name, values in keys.items()}}
         # Columns empty in every row (the NCV of most carriers, timestamps that are the batch's) are left to
         # their default NULL: sqlite3 binds a None far more slowly than a number or a string.
         columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(frame)]
@@ -255,7 +298,7 @@ class ConsumptionMixin(Engine):
         """Replace the values of stored rows by their new revision; call inside a transaction."""
         if frame.empty:
             return 0
-        keys = self._compact(frame, created=False)
+        keys = self._compact(self.rows_ready(frame, created=False))
         plain = [*CONSUMPTION_VALUES, *CONVERTED, "revision", "source_row"]
         lists = [*columns_as_lists(frame, plain), *(values.tolist() for values in keys.values()),
                  *columns_as_lists(frame, CONSUMPTION_KEY)]
@@ -352,7 +395,7 @@ class ConsumptionMixin(Engine):
         """Write re-converted values (not a revision: the submitted values stay); call inside a transaction."""
         if frame.empty:
             return 0
-        lists = [*columns_as_lists(frame, CONVERTED), self._factor_keys(frame).tolist(),
+        lists = [*columns_as_lists(frame, CONVERTED), self._factor_keys(*_distinct(frame, FACTOR_SET)).tolist(),
                  *columns_as_lists(frame, CONSUMPTION_KEY)]
         self.conn.executemany(_update_by_key_sql([*CONVERTED, "factor_key"]), zip(*lists, strict=True))
         return len(frame)

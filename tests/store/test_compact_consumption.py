@@ -135,7 +135,8 @@ def test_timestamps_are_stored_once_per_batch_unless_a_row_has_its_own(fresh_sto
         {"period": "2024-02", "submitted_at": "2024-03-05", "updated_at": stamp}]
 
 
-def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store) -> None:
+@pytest.mark.parametrize("ready_before", [False, True], ids=["frame", "made-ready-before-the-lock"])
+def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store, ready_before: bool) -> None:
     row = dict.fromkeys(CONSUMPTION_COLUMNS)
     row.update(enterprise_id="GZHTZ-0001", period="2024-01", carrier="electricity", purpose="fuel", quantity=2.0,
                unit="t", energy_gj=1.0, tce_equivalent=0.5, tce_equal=0.6, co2_t=0.7, tce_factor="f.tce",
@@ -143,8 +144,9 @@ def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store) -> 
                batch_id="b2", created_batch="b1", source_row=3, submitted_at=None, updated_at="2024-03-01T00:00:00Z")
     frame = pd.DataFrame([row, {**row, "period": "2024-02", "factor_fallback": False, "batch_id": None,
                                 "submitted_at": "2024-02-29"}], columns=list(CONSUMPTION_COLUMNS))
+    rows = fresh_store.rows_ready(frame) if ready_before else frame  # no database access: before the transaction
     with fresh_store.transaction():
-        assert fresh_store.insert_consumption(frame) == 2
+        assert fresh_store.insert_consumption(rows) == 2
     stored = fresh_store.consumption(Scope.everything())
     assert list(stored.columns) == list(CONSUMPTION_COLUMNS)
     expected = frame.astype({"factor_fallback": int})
