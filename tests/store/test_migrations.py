@@ -13,6 +13,7 @@ from tests.databases import new_database
 # Databases record migrations by these names: renaming one would apply it again.
 NAMES = ["m001_core", "m002_alerts_and_job_locks", "m003_quotas_and_output", "m004_data_version",
          "m005_telemetry_malformed", "m006_monthly_totals", "m007_scheduler_jobs", "m008_compact_consumption",
+         "m009_open_alerts_by_enterprise",
          "m101_plans", "m102_projects", "m201_held_revisions", "m301_uploads"]
 
 
