@@ -255,12 +255,12 @@ def missing_report_alerts(store: Store, *, today: date | None = None, region: st
     regions = store.enterprise_regions()
     newest = None
     if enterprise_ids is not None and region is not None:
-        reported = store.reported_months(Scope.everything(), region=region, enterprise_ids=sorted(enterprise_ids))
+        reported = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))
         others = store.newest_period_of_others(region, enterprise_ids)
         if len(reported):
             newest = max(str(reported["period"].max()), others or "")
     else:
-        reported = store.reported_months(Scope.everything(), region=region)
+        reported = store.reported_periods(region=region)
     missing = missing_reports(reported, regions, last_due=last_due_month(today), newest=newest)
     return [{
         "fingerprint": f"missing_report|{row.enterprise_id}|{row.period}", "severity": "warning",
@@ -340,7 +340,7 @@ def _missing_after_batch(store: Store, region: str, enterprise_ids: Collection[s
     alerts they replace: the whole region (None) when the batch moved the region's newest month (which makes a
     month due from everyone), else the batch's enterprises only."""
     others = store.newest_period_of_others(region, enterprise_ids)
-    own = store.reported_months(Scope.everything(), region=region, enterprise_ids=sorted(enterprise_ids))["period"]
+    own = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))["period"]
     own_newest = str(own.max()) if len(own) else None
     if own_newest is not None and (others is None or own_newest > others):
         return missing_report_alerts(store, today=today, region=region), None

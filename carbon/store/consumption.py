@@ -347,12 +347,9 @@ class ConsumptionMixin(Engine):
                                        enterprise_id=enterprise_id, start=start, end=end,
                                        enterprise_ids=enterprise_ids)
 
-    def reported_months(self, scope: Scope, *, region: str | None = None,
-                        enterprise_ids: Collection[str] | None = None) -> pd.DataFrame:
-        """Per enterprise and period: rows reported and the latest submission date (for missing/late reports);
-        of the scope's enterprises, or only ``enterprise_ids``."""
-        condition, params = conditions(scope, "c.enterprise_id", equal={"e.region": region},
-                                       among=("c.enterprise_id", enterprise_ids))
+    def reported_months(self, scope: Scope, *, region: str | None = None) -> pd.DataFrame:
+        """Per enterprise and period: rows reported and the latest submission date (for missing/late reports)."""
+        condition, params = conditions(scope, "c.enterprise_id", equal={"e.region": region})
         return self._frame(
             "SELECT c.enterprise_id, c.period, COUNT(*) AS rows, "
             "MAX(CASE WHEN c.submitted_at IS NULL THEN b.stamp ELSE NULLIF(c.submitted_at, '') END) AS submitted_at "

@@ -9,7 +9,7 @@ from collections.abc import Collection
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import int_years
+from carbon.store.sql import Scope, conditions, int_years
 
 __all__ = ["SummariesMixin"]
 
@@ -22,6 +22,15 @@ class SummariesMixin(Engine):
         rows = self.conn.execute("SELECT DISTINCT substr(period, 1, 4) FROM monthly_totals WHERE region = ?",
                                  [region]).fetchall()
         return sorted(int(row[0]) for row in rows)
+
+    def reported_periods(self, *, region: str | None = None,
+                         enterprise_ids: Collection[str] | None = None) -> pd.DataFrame:
+        """The months (``enterprise_id``, ``period``) in which enterprises reported: of a region (or all), or of
+        these enterprises only (read from the maintained ``enterprise_months``, by its key for a few)."""
+        condition, params = conditions(Scope.everything(), "enterprise_id", equal={"region": region},
+                                       among=("enterprise_id", enterprise_ids))
+        return self._frame(f"SELECT enterprise_id, period FROM enterprise_months WHERE {condition} "
+                           "ORDER BY enterprise_id, period", params)
 
     def region_recent_periods(self, region: str, count: int) -> list[str]:
         """The ``count`` newest months (``YYYY-MM``) in which some enterprise of the region reported, ascending."""

@@ -101,6 +101,12 @@ def test_monthly_tce_and_reported_months(stored: Store) -> None:
     reported = stored.reported_months(Scope.only(E2), region="gz-htz")
     assert reported[["period", "rows", "submitted_at"]].values.tolist() == [
         ["2024-01", 1, "2024-03-01T00:00:00Z"], ["2025-01", 1, "2024-03-01T00:00:00Z"]]
+    # the same months from the maintained summary, for a few enterprises or a region, the same as from the rows
+    assert stored.reported_periods(region="gz-htz", enterprise_ids=[E2])["period"].tolist() == ["2024-01", "2025-01"]
+    every = stored.reported_months(Scope.everything(), region="gz-htz")[["enterprise_id", "period"]]
+    pd.testing.assert_frame_equal(stored.reported_periods(region="gz-htz"), every)
+    both = stored.monthly_tce(Scope.everything(), region="gz-htz", enterprise_ids=[E2, E1])
+    assert both["enterprise_id"].tolist() == [E1, E1, E2, E2]  # one query, in key order
 
 
 def test_grouping_by_something_unknown_is_invalid_input(stored: Store) -> None:
