@@ -99,7 +99,7 @@ class WriterQueue:
                           on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
         """Hold the host-wide writer lock of SQLite file ``database`` (``flock`` on ``<database>.writer.lock``,
         released with its process); yields False when ``deadline`` [monotonic s] passed first. ``on_wait`` is
-        called once if the lock is taken.
+        called once when another process holds it (so a CLI can say that it waits).
 
         The workers of ``carbon serve --workers N``, a CLI ingest and the scheduled jobs take turns here within a
         few milliseconds of each other, instead of polling in SQLite's busy timeout. The lock file is only a
@@ -289,8 +289,7 @@ class Engine:
 
         The process's writers queue on :class:`WriterQueue`, then on the host's writer lock file (SQLite); then
         SQLite's ``BEGIN IMMEDIATE`` takes the write lock (waiting for processes that did not queue), or
-        PostgreSQL takes the write advisory lock. A commit bumps
-        ``data_version``.
+        PostgreSQL takes the write advisory lock. A commit bumps ``data_version``.
 
         Raises
         ------
