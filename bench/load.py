@@ -1,7 +1,9 @@
 """Benchmark: the monthly-deadline mixed load — `carbon serve` against a minimal app on the same data, one run.
 
 Both servers run on copies of the demo database (SQLite) on this machine. A second process puts the same mixed
-load on each in turn: ``--clients`` keep-alive clients for ``--seconds``, each request drawn at random as
+load on each in turn: ``--clients`` keep-alive clients for ``--seconds`` in all, split into ``--rounds`` that
+alternate between the two apps (so that a machine whose speed drifts during the run weighs on both alike), each
+request drawn at random as
 20 % region intensity, 20 % region CO2, 30 % an enterprise's consumption (read), 30 % a submission of 5 monthly
 records for a month not reported before (write). The baseline is a minimal FastAPI app that does the same reads
 and writes with plain ``sqlite3`` (an aggregate over the region's monthly totals for each report, a select of the
@@ -38,6 +40,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,11 +147,13 @@ class _QmarkConnection:
 
 # -- the load -----------------------------------------------------------------------------------------------
 
-def write_keys(client: int, clients: int, count: int, enterprises: list[str]) -> list[tuple[str, str]]:
+def write_keys(client: int, clients: int, count: int, enterprises: list[str],
+               offset: int = 0) -> list[tuple[str, str]]:
     """(enterprise, month) pairs no one reported: months from 2010 on, before the demo data begin; unique per
-    client and request, so each acknowledged write is five new rows."""
+    client and request (from the ``offset``-th request of each client on: a later round goes on where the last
+    ended), so each acknowledged write is five new rows."""
     keys = []
-    for sequence in range(count):
+    for sequence in range(offset, offset + count):
         serial = sequence * clients + client
         enterprise = enterprises[serial % len(enterprises)]
         month = serial // len(enterprises)
@@ -155,9 +161,10 @@ def write_keys(client: int, clients: int, count: int, enterprises: list[str]) ->
     return keys
 
 
-def run_load(bases: list[str], token: str, seconds: float, clients: int, enterprises: list[str]) -> dict[str, Any]:
+def run_load(bases: list[str], token: str, seconds: float, clients: int, enterprises: list[str],
+             offset: int = 0) -> dict[str, Any]:
     """Keep ``clients`` connections busy with the mix for ``seconds``, client i on server ``bases[i % n]``;
-    latencies per kind and the writes done."""
+    latencies per kind [ms], errors, the writes acknowledged and the most writes one client sent."""
     stop = time.perf_counter() + seconds
     results: list[dict[str, Any]] = [{"latency": {k: [] for k, _ in MIX}, "errors": [], "acknowledged": []}
                                      for _ in range(clients)]
@@ -165,7 +172,7 @@ def run_load(bases: list[str], token: str, seconds: float, clients: int, enterpr
 
     def client(slot: int) -> None:
         rng = random.Random(slot)
-        keys = iter(write_keys(slot, clients, 20_000, enterprises))
+        keys = iter(write_keys(slot, clients, 20_000, enterprises, offset))
         mine = results[slot]
         with httpx.Client(base_url=bases[slot % len(bases)], headers={"Authorization": f"Bearer {token}"},
                           timeout=120) as http:
@@ -203,15 +210,25 @@ def run_load(bases: list[str], token: str, seconds: float, clients: int, enterpr
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    latency = {kind: np.concatenate([np.array(r["latency"][kind]) for r in results]) * 1000 for kind, _ in MIX}
+    return {"elapsed": elapsed, "errors": [e for r in results for e in r["errors"]],
+            "latency": {kind: [x * 1000 for r in results for x in r["latency"][kind]] for kind, _ in MIX},
+            "acknowledged": [a for r in results for a in r["acknowledged"]],
+            "most_writes": max(len(r["latency"]["write"]) for r in results)}
+
+
+def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Throughput, latency percentiles and errors of an app over all its rounds."""
+    latency = {kind: np.array([x for r in rounds for x in r["latency"][kind]]) for kind, _ in MIX}
     reads = np.concatenate([latency[k] for k in ("intensity", "carbon", "read")])
-    errors = [e for r in results for e in r["errors"]]
+    errors = [e for r in rounds for e in r["errors"]]
     total = sum(len(v) for v in latency.values())
-    return {"requests": total, "rps": total / elapsed, "errors": len(errors), "error_kinds": sorted(set(errors)),
+    writes = latency["write"]
+    return {"requests": total, "rps": total / sum(r["elapsed"] for r in rounds), "errors": len(errors),
+            "error_kinds": sorted(set(errors)),
             "read_p50_ms": float(np.percentile(reads, 50)), "read_p99_ms": float(np.percentile(reads, 99)),
-            "write_p50_ms": float(np.percentile(latency["write"], 50)) if len(latency["write"]) else None,
-            "write_p99_ms": float(np.percentile(latency["write"], 99)) if len(latency["write"]) else None,
-            "writes": len(latency["write"]), "acknowledged": [a for r in results for a in r["acknowledged"]]}
+            "write_p50_ms": float(np.percentile(writes, 50)) if len(writes) else None,
+            "write_p99_ms": float(np.percentile(writes, 99)) if len(writes) else None,
+            "writes": len(writes), "acknowledged": [a for r in rounds for a in r["acknowledged"]]}
 
 
 def check_stored(db: str, acknowledged: list[list[str]]) -> dict[str, int]:
@@ -245,28 +262,50 @@ def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"the server at {base} did not answer")
 
 
-def measure(commands: list[list[str]], bases: list[str], token: str, args: argparse.Namespace,
-            enterprises: list[str], logs: Path) -> dict[str, Any]:
-    """Start the servers (all at once, as instances of one service start), put the load on them, stop them."""
+@contextmanager
+def serving(commands: list[tuple[str, list[str]]], bases: list[str], logs: Path) -> Iterator[None]:
+    """Run the servers — (name, command) — all at once, as instances of a service start, until the block ends."""
     env = {**os.environ, "CARBON_SCHEDULER": "false"}
     servers = []
     try:
-        for number, command in enumerate(commands):
+        for number, (name, command) in enumerate(commands):
             # stderr to a file: a server's tracebacks are the first thing to read when a request failed
-            with open(logs / f"server-{Path(command[-1]).name}-{number}.log", "wb") as log:
+            with open(logs / f"server-{name}-{number}.log", "wb") as log:
                 servers.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log))
         for base, server in zip(bases, servers, strict=True):
             wait_ready(base, server)
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", ",".join(bases), token, "--seconds", str(args.seconds),
-             "--clients", str(args.clients), "--enterprises", ",".join(enterprises)],
-            check=True, capture_output=True, text=True)
+        yield
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+
+
+def load_round(bases: list[str], token: str, seconds: float, args: argparse.Namespace, enterprises: list[str],
+               offset: int) -> dict[str, Any]:
+    """One round of the load on ``bases``, from a process of its own (the client's CPU is not the servers')."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", ",".join(bases), token, "--seconds", str(seconds),
+         "--clients", str(args.clients), "--enterprises", ",".join(enterprises), "--offset", str(offset)],
+        check=True, capture_output=True, text=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def alternate(apps: dict[str, list[str]], token: str, args: argparse.Namespace,
+              enterprises: list[str]) -> dict[str, dict[str, Any]]:
+    """``args.rounds`` rounds of ``args.seconds / args.rounds`` on each app, taking turns (the first app of a
+    round alternates too); each app's rounds summed up."""
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in apps}
+    offsets = dict.fromkeys(apps, 0)
+    names = list(apps)
+    for number in range(args.rounds):
+        for name in names if number % 2 == 0 else names[::-1]:
+            result = load_round(apps[name], token, args.seconds / args.rounds, args, enterprises, offsets[name])
+            rounds[name].append(result)
+            offsets[name] += result["most_writes"]
+            time.sleep(2)  # what a server does after its round (its alert refresh) is not the next one's load
+    return {name: summary(done) for name, done in rounds.items()}
 
 
 def pg_database(base_url: str, name: str, *, template: str | None = None, drop: bool = False) -> str:
@@ -350,12 +389,15 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=None,
                         help="server instances per app (default 1 on SQLite, 2 on PostgreSQL)")
     parser.add_argument("--child", nargs=2, metavar=("BASES", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="rounds per app, taking turns (the seconds are split between them)")
     parser.add_argument("--enterprises", help=argparse.SUPPRESS)
+    parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--minimal", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = run_load(args.child[0].split(","), args.child[1], args.seconds, args.clients,
-                          args.enterprises.split(","))
+                          args.enterprises.split(","), args.offset)
         print(json.dumps(result))
         return
     if args.minimal:
@@ -371,16 +413,16 @@ def main() -> None:
     db, plain = None, None
     try:
         db, plain, token, enterprises = prepare(folder, args.pg_url if postgresql else None)
-        results = {}
-        for name, command_for in (
-                ("carbon", lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port",
-                                         str(port), "--workers", str(args.workers)]),
-                ("minimal", lambda port: [sys.executable, __file__, "--minimal", plain, str(port)])):
-            ports = [free_port() for _ in range(instances)]
-            results[name] = measure([command_for(port) for port in ports],
-                                    [f"http://127.0.0.1:{port}" for port in ports], token, args, enterprises, folder)
+        commands = {"carbon": lambda port: [sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port",
+                                            str(port), "--workers", str(args.workers)],
+                    "minimal": lambda port: [sys.executable, __file__, "--minimal", plain, str(port)]}
+        ports = {name: [free_port() for _ in range(instances)] for name in commands}
+        apps = {name: [f"http://127.0.0.1:{port}" for port in ports[name]] for name in commands}
+        with serving([(name, commands[name](port)) for name in commands for port in ports[name]],
+                     [base for name in commands for base in apps[name]], folder):
+            results = alternate(apps, token, args, enterprises)
         engine = "PostgreSQL" if postgresql else "SQLite"
-        print(f"mixed load: {args.clients} clients x {args.seconds:g} s, "
+        print(f"mixed load: {args.clients} clients x {args.seconds:g} s in {args.rounds} rounds taking turns, "
               f"{', '.join(f'{k} {int(w * 100)} %' for k, w in MIX)}; {engine}, {instances} instance"
               f"{'s' if instances > 1 else ''} per app ({args.workers} process{'es' if args.workers > 1 else ''} "
               "each for carbon, 1 for the minimal app), client in a separate process")
