@@ -57,6 +57,7 @@ BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait t
 WAIT_SLICE_MS = 1_000  # a write waits for other processes' writers in slices of this [ms], to keep its deadline
 HOST_QUEUE_PAUSE_S = (0.0002, 0.002)  # a writer of another process polls the host's writer lock within these [s]
 SMALL_INSERT_VALUES = 900  # up to this many parameters, rows go in as one statement of many VALUES
+SMALL_INSERT_STATEMENTS = 8  # up to this many such statements; more rows go in by executemany
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
 
@@ -434,18 +435,23 @@ class Engine:
 
     def _insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                      suffix: str = "") -> None:
-        """Insert parameter rows: a few as one statement of many VALUES, more with ``executemany``.
+        """Insert parameter rows: up to a few hundred as a few statements of many VALUES, more with
+        ``executemany``.
 
-        Under load every statement is a wait for the interpreter lock while the write lock is held: a request's
-        five rows should cost one, not five. ``suffix`` follows the VALUES (an ``ON CONFLICT`` clause).
+        Under load every statement — and every row of an ``executemany`` — is a wait for the interpreter lock while
+        the write lock is held: a request's five rows should cost one, an alert refresh's hundred two, not a
+        hundred. ``suffix`` follows the VALUES (an ``ON CONFLICT`` clause: each key at most once in ``rows``).
         """
         if not rows:
             return
-        if len(rows) * len(columns) <= SMALL_INSERT_VALUES:
-            self.conn.execute(insert_sql(table, columns, rows=len(rows)) + suffix,
-                              [value for row in rows for value in row])
-        else:
+        per_statement = max(SMALL_INSERT_VALUES // len(columns), 1)
+        if len(rows) > per_statement * SMALL_INSERT_STATEMENTS:
             self.conn.executemany(insert_sql(table, columns) + suffix, rows)
+            return
+        for start in range(0, len(rows), per_statement):
+            part = rows[start:start + per_statement]
+            self.conn.execute(insert_sql(table, columns, rows=len(part)) + suffix,
+                              [value for row in part for value in row])
 
     def _count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

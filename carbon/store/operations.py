@@ -18,11 +18,11 @@ __all__ = ["OUTPUT_COLUMNS", "OperationsMixin"]
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "enterprise_id", "period", "product", "output_value", "quantity", "unit", "updated_at",
 )
-_ALERT_INSERT = (
-    "INSERT INTO alerts (fingerprint, kind, severity, region, enterprise_id, period, message, details, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+_ALERT_COLUMNS = ("fingerprint", "kind", "severity", "region", "enterprise_id", "period", "message", "details",
+                  "created_at", "updated_at")
+_ALERT_UPSERT = (
     # a resolved alert that occurs again is reopened as new
-    "ON CONFLICT (fingerprint) DO UPDATE SET severity = excluded.severity, message = excluded.message, "
+    " ON CONFLICT (fingerprint) DO UPDATE SET severity = excluded.severity, message = excluded.message, "
     "details = excluded.details, updated_at = excluded.updated_at, resolved_at = NULL, "
     "acknowledged_by = NULL, acknowledged_at = NULL"
 )
@@ -103,7 +103,7 @@ class OperationsMixin(Engine):
         with self.transaction():
             rows = self._rows(f"SELECT * FROM alerts WHERE {condition}", params)
             open_now = {row["fingerprint"]: row for row in rows}
-            updates, inserts, updated = [], [], 0
+            updates, inserts, updated = [], {}, 0
             for alert in alerts:
                 details = _json(alert.get("details") or {}, sort_keys=True)
                 known = open_now.get(alert["fingerprint"])
@@ -112,20 +112,22 @@ class OperationsMixin(Engine):
                     if (known["severity"], known["message"], known["details"]) != (alert["severity"],
                                                                                      alert["message"], details):
                         updates.append([alert["severity"], alert["message"], details, stamp, known["id"]])
-                else:
-                    inserts.append([alert["fingerprint"], kind, alert["severity"], alert.get("region"),
-                                    alert.get("enterprise_id"), alert.get("period"), alert["message"], details,
-                                    stamp, stamp])
-            # One executemany each (pipelined on PostgreSQL): a region's thousand open alerts would otherwise be a
-            # thousand round trips, made while the write lock is held.
+                else:  # a fingerprint twice: the later finding, as one upsert after the other would leave it
+                    inserts[alert["fingerprint"]] = [alert["fingerprint"], kind, alert["severity"], alert.get("region"),
+                                                     alert.get("enterprise_id"), alert.get("period"), alert["message"],
+                                                     details, stamp, stamp]
+            # Few statements while the write lock is held: the changed alerts by one executemany (pipelined on
+            # PostgreSQL), the new ones as statements of many VALUES, the resolved ones by their ids.
             self.conn.executemany("UPDATE alerts SET severity = ?, message = ?, details = ?, updated_at = ? "
                                   "WHERE id = ?", updates)
-            self.conn.executemany(_ALERT_INSERT, inserts)
+            self._insert_rows("alerts", _ALERT_COLUMNS, list(inserts.values()), suffix=_ALERT_UPSERT)
             opened = len(inserts)
             seen = {alert["fingerprint"] for alert in alerts}
             gone = [row["id"] for fingerprint, row in open_now.items() if fingerprint not in seen]
-            self.conn.executemany("UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE id = ?",
-                                  [[stamp, stamp, alert_id] for alert_id in gone])
+            for start in range(0, len(gone), 500):
+                part = gone[start:start + 500]
+                self.conn.execute(f"UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE id IN "
+                                  f"({', '.join('?' * len(part))})", [stamp, stamp, *part])
         return {"opened": opened, "updated": updated, "resolved": len(gone)}
 
     def list_alerts(self, scope: Scope, *, include_resolved: bool = False, kind: str | None = None,

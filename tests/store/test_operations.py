@@ -54,6 +54,22 @@ def test_alerts_sync_opens_updates_and_resolves(fresh_store: Store) -> None:
     assert len(fresh_store.list_alerts(Scope.everything(), include_resolved=True)) == 1
 
 
+def test_hundreds_of_alerts_open_and_resolve_in_few_statements(fresh_store: Store) -> None:
+    many = [_alert(f"k|{n:03d}") for n in range(250)]
+    many.append(_alert("k|007", "critical"))  # found twice: the later finding stands
+    statements: list[str] = []
+    if fresh_store.dialect == "sqlite":
+        fresh_store.conn.set_trace_callback(statements.append)
+    assert fresh_store.sync_alerts("k", many) == {"opened": 250, "updated": 0, "resolved": 0}
+    if fresh_store.dialect == "sqlite":
+        fresh_store.conn.set_trace_callback(None)
+        assert sum(statement.startswith("INSERT INTO alerts") for statement in statements) == 3  # 90 rows each
+    listed = {a["fingerprint"]: a for a in fresh_store.list_alerts(Scope.everything())}
+    assert len(listed) == 250 and listed["k|007"]["severity"] == "critical"
+    assert fresh_store.sync_alerts("k", many[:10]) == {"opened": 0, "updated": 10, "resolved": 240}
+    assert sorted(listed)[:10] == sorted(a["fingerprint"] for a in fresh_store.list_alerts(Scope.everything()))
+
+
 def test_an_alert_found_again_unchanged_is_not_rewritten(fresh_store: Store) -> None:
     fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])
     written = fresh_store.list_alerts(Scope.everything())[0]["updated_at"]
