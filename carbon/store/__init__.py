@@ -7,7 +7,8 @@
 - :mod:`~carbon.store.migrations` — the schema, as migrations applied once per database;
 - :mod:`~carbon.store.registry` — regions, their statistics, enterprises;
 - :mod:`~carbon.store.batches` — ingestion batches and their rejected rows;
-- :mod:`~carbon.store.consumption` — monthly consumption, monthly totals, re-conversion;
+- :mod:`~carbon.store.compact` — the compact form of consumption rows (factor sets and batches as keys);
+- :mod:`~carbon.store.consumption` — monthly consumption rows, their sums, re-conversion;
 - :mod:`~carbon.store.summaries` — small reads of the monthly summaries for reports and alert refreshes;
 - :mod:`~carbon.store.readings` — meters, readings and their partitions, malformed telemetry;
 - :mod:`~carbon.store.audit_log` — the append-only audit log;
@@ -27,12 +28,8 @@ from carbon.errors import Conflict, NotFound
 from carbon.store.audit_checks import AuditChecks
 from carbon.store.audit_log import AuditLogMixin
 from carbon.store.batches import BatchesMixin
-from carbon.store.consumption import (
-    CONSUMPTION_COLUMNS,
-    CONSUMPTION_KEY,
-    CONSUMPTION_VALUES,
-    ConsumptionMixin,
-)
+from carbon.store.compact import CONSUMPTION_COLUMNS, CONSUMPTION_KEY, CONSUMPTION_VALUES
+from carbon.store.consumption import ConsumptionMixin
 from carbon.store.engine import (
     DATABASE_ERRORS,
     DEFAULT_DB,

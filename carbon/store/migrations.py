@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carbon.store.consumption import CONSUMPTION_COLUMNS, CONSUMPTION_KEY
+from carbon.store.compact import CONSUMPTION_COLUMNS, CONSUMPTION_KEY
 from carbon.store.readings import READING_KEY
 from carbon.store.schema import MIGRATIONS, Migration, Schema, migrate, migrate_once, migration
 from carbon.store.totals import MONTHLY_TOTALS_REBUILD
