@@ -85,7 +85,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     # A submission for one enterprise needs that enterprise's places only (rows naming another are rejected).
     places = store.enterprise_places(enterprise_id)
     enterprises = set(places)
-    grid = {enterprise: grid for enterprise, (_, grid) in places.items()}
+    grid = {enterprise: grid_region for enterprise, (_, grid_region) in places.items()}
     home = {enterprise: region for enterprise, (region, _) in places.items()}
     revisions: list[dict[str, Any]] = []
     stamp = now_iso()

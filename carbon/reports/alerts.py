@@ -251,17 +251,24 @@ def missing_report_alerts(store: Store, *, today: date | None = None, region: st
                           enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     """The missing monthly reports past their deadline, as findings: of a region (or all), or — with
     ``enterprise_ids`` and a region — of these enterprises only, measured against the region's newest month."""
-    today = today or date.today()
-    regions = store.enterprise_regions()
-    newest = None
-    if enterprise_ids is not None and region is not None:
-        reported = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))
-        others = store.newest_period_of_others(region, enterprise_ids)
-        if len(reported):
-            newest = max(str(reported["period"].max()), others or "")
-    else:
-        reported = store.reported_periods(region=region)
-    missing = missing_reports(reported, regions, last_due=last_due_month(today), newest=newest)
+    if enterprise_ids is None or region is None:
+        return _missing_findings(store, store.reported_periods(region=region), None, today)
+    reported = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))
+    own = str(reported["period"].max()) if len(reported) else None
+    return _missing_findings(store, reported, _newest(own, store.newest_period_of_others(region, enterprise_ids)),
+                             today)
+
+
+def _newest(own: str | None, others: str | None) -> str | None:
+    """The region's newest month from some enterprises' newest (``own``) and the others': None without ``own``."""
+    return max(own, others or "") if own is not None else None
+
+
+def _missing_findings(store: Store, reported: pd.DataFrame, newest: str | None,
+                      today: date | None) -> list[dict[str, Any]]:
+    """The findings of the months missing from ``reported`` (see :func:`missing_reports`)."""
+    missing = missing_reports(reported, store.enterprise_regions(), last_due=last_due_month(today or date.today()),
+                              newest=newest)
     return [{
         "fingerprint": f"missing_report|{row.enterprise_id}|{row.period}", "severity": "warning",
         "region": row.region, "enterprise_id": row.enterprise_id, "period": row.period,
@@ -340,8 +347,8 @@ def _missing_after_batch(store: Store, region: str, enterprise_ids: Collection[s
     alerts they replace: the whole region (None) when the batch moved the region's newest month (which makes a
     month due from everyone), else the batch's enterprises only."""
     others = store.newest_period_of_others(region, enterprise_ids)
-    own = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))["period"]
-    own_newest = str(own.max()) if len(own) else None
-    if own_newest is not None and (others is None or own_newest > others):
+    reported = store.reported_periods(region=region, enterprise_ids=sorted(enterprise_ids))
+    own = str(reported["period"].max()) if len(reported) else None
+    if own is not None and (others is None or own > others):
         return missing_report_alerts(store, today=today, region=region), None
-    return missing_report_alerts(store, today=today, region=region, enterprise_ids=enterprise_ids), enterprise_ids
+    return _missing_findings(store, reported, _newest(own, others), today), enterprise_ids

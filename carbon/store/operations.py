@@ -92,14 +92,10 @@ class OperationsMixin(Engine):
         to these enterprises'.
         """
         stamp = now_iso()
-        condition, params = "kind = ? AND resolved_at IS NULL", [kind]
-        if scope_region is not None:
-            condition += " AND region = ?"
-            params.append(scope_region)
-        if scope_enterprises is not None:
-            ids = sorted(scope_enterprises)
-            condition += f" AND enterprise_id IN ({', '.join('?' for _ in ids) or 'NULL'})"
-            params.extend(ids)
+        scope_ids = None if scope_enterprises is None else sorted(scope_enterprises)
+        condition, params = conditions(Scope.everything(), "enterprise_id",
+                                       equal={"kind": kind, "region": scope_region}, among=("enterprise_id", scope_ids))
+        condition += " AND resolved_at IS NULL"
         with self.transaction():
             rows = self._rows(f"SELECT * FROM alerts WHERE {condition}", params)
             open_now = {row["fingerprint"]: row for row in rows}
