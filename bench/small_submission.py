@@ -72,7 +72,8 @@ def main() -> None:
     assert len(checked.good) == args.records, checked.rejected
 
     def prepare():
-        return prepare_chunk(args.records, checked, ConsumptionKeys(), home, "b" * 32, "2026-01-01T00:00:00Z")
+        return prepare_chunk(args.records, checked, ConsumptionKeys(), home, "b" * 32, "2026-01-01T00:00:00Z",
+                             ready=store.rows_ready)
 
     months = itertools.count(1)
 

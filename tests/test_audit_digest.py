@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carbon.audit import CONSUMPTION_CONTENT, READING_CONTENT, ContentDigest, _normalised, _row_hashes
+from carbon.audit import (
+    CONSUMPTION_CONTENT,
+    READING_CONTENT,
+    ContentDigest,
+    _list_hashes,
+    _normalised,
+    _row_hashes,
+)
+from carbon.store.sql import plain_columns
 
 
 def _reference(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -31,10 +39,10 @@ def _consumption(n: int, seed: int) -> pd.DataFrame:
 KEYS = ["enterprise_id", "period", "carrier", "purpose", "unit"]
 
 
-@pytest.mark.parametrize("n", [1, 5, 3000])
-@pytest.mark.parametrize("variant", ["text", "categorical", "categorical with missing", "missing column",
-                                     "quantity as text"])
-def test_row_hashes_are_pandas_hashes_of_the_normalised_content(n: int, variant: str) -> None:
+VARIANTS = ["text", "categorical", "categorical with missing", "missing column", "quantity as text"]
+
+
+def _variant(n: int, variant: str) -> pd.DataFrame:
     frame = _consumption(n, seed=n)
     if variant == "categorical":
         frame = frame.astype({name: "category" for name in KEYS})
@@ -45,7 +53,36 @@ def test_row_hashes_are_pandas_hashes_of_the_normalised_content(n: int, variant:
         frame = frame.drop(columns=["ncv", "ncv_unit"])
     elif variant == "quantity as text":
         frame["quantity"] = frame["quantity"].astype(str)
+    return frame
+
+
+@pytest.mark.parametrize("n", [1, 5, 3000])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_row_hashes_are_pandas_hashes_of_the_normalised_content(n: int, variant: str) -> None:
+    frame = _variant(n, variant)
     assert np.array_equal(_row_hashes(frame, CONSUMPTION_CONTENT), _reference(frame, CONSUMPTION_CONTENT))
+
+
+@pytest.mark.parametrize("n", [1, 5, 200])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_row_hashes_of_rows_as_lists_are_those_of_the_frame(n: int, variant: str) -> None:
+    frame = _variant(n, variant)
+    hashes = _list_hashes(plain_columns(frame), CONSUMPTION_CONTENT)
+    assert hashes is not None  # the lists themselves were hashed, not the frame
+    assert np.array_equal(hashes, _reference(frame, CONSUMPTION_CONTENT))
+    from_lists, from_frame = ContentDigest("consumption"), ContentDigest("consumption")
+    from_lists.add(frame, plain_columns(frame))
+    from_frame.add(frame)
+    assert from_lists == from_frame
+
+
+def test_rows_as_lists_with_other_values_than_text_take_the_frame_way() -> None:
+    frame = _consumption(3, seed=1).assign(unit=[1, 2, 3])
+    assert _list_hashes(plain_columns(frame), CONSUMPTION_CONTENT) is None
+    from_lists, from_frame = ContentDigest("consumption"), ContentDigest("consumption")
+    from_lists.add(frame, plain_columns(frame))
+    from_frame.add(frame)
+    assert from_lists == from_frame
 
 
 def test_row_hashes_of_readings_with_timestamps_and_numeric_categories() -> None:

@@ -17,11 +17,12 @@ import pandas as pd
 
 from carbon.audit import ContentDigest
 from carbon.carriers import carrier_ids
+from carbon.store.sql import plain_columns
 from carbon.store.totals import MonthlySums, monthly_sums
 
 __all__ = [
-    "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs", "prepare_chunk",
-    "with_region",
+    "SMALL_CHUNK", "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs",
+    "new_row_columns", "prepare_chunk", "with_region",
 ]
 
 
@@ -96,26 +97,45 @@ class PreparedChunk:
     keys: np.ndarray  # the natural key of each good row, packed (see ConsumptionKeys)
     pair_codes: np.ndarray  # each good row's (enterprise, month) as an index into ``pairs``
     pairs: list[tuple[str, str]]
-    new: pd.DataFrame  # the good rows as new rows of the batch, with their enterprise's region
-    sums: MonthlySums  # what ``new`` adds to the monthly totals
-    digest: ContentDigest  # the content digest of ``new``
-    rows: Any = None  # ``new`` made ready to store (ConsumptionRows), when the store could do it beforehand
+    sums: MonthlySums  # what the good rows add to the monthly totals as new rows
+    digest: ContentDigest  # the content digest of the good rows
+    # The good rows as new rows of the batch with their enterprise's region, made ready to store
+    # (ConsumptionRows) when the store could do it beforehand, else as a frame.
+    rows: Any
+
+
+SMALL_CHUNK = 256  # up to this many rows (a request's), a chunk is prepared from plain lists, not pandas columns
 
 
 def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Mapping[str, str], batch_id: str,
-                  stamp: str, ready: Callable[[pd.DataFrame], Any] | None = None) -> PreparedChunk:
+                  stamp: str, ready: Callable[[Any], Any] | None = None) -> PreparedChunk:
     """Everything about a validated chunk that does not depend on what is stored (made outside the lock);
     ``ready`` makes the new rows ready to store (:meth:`carbon.store.Store.rows_ready`)."""
     good = checked.good
     digest = ContentDigest("consumption")
     if good.empty:
-        return PreparedChunk(read, checked, np.array([], dtype=np.int64), np.array([], dtype=np.int64), [], good,
-                         MonthlySums([], []), digest)
+        empty = np.array([], dtype=np.int64)
+        return PreparedChunk(read, checked, empty, empty, [], MonthlySums([], []), digest, good)
     pair_codes, pairs = month_pairs(good)
+    keys = batch_keys.encode(good)
+    if ready is not None and len(good) <= SMALL_CHUNK:
+        columns = new_row_columns(plain_columns(good), batch_id, stamp, home)
+        digest.add(good, columns)
+        return PreparedChunk(read, checked, keys, pair_codes, pairs, monthly_sums(columns), digest, ready(columns))
     new = as_new_rows(good, batch_id, stamp, home=home)
     digest.add(new)
-    return PreparedChunk(read, checked, batch_keys.encode(good), pair_codes, pairs, new, monthly_sums(new), digest,
-                         ready(new) if ready is not None else None)
+    return PreparedChunk(read, checked, keys, pair_codes, pairs, monthly_sums(new), digest,
+                         ready(new) if ready is not None else new)
+
+
+def new_row_columns(columns: Mapping[str, list[Any]], batch_id: str, stamp: str,
+                    home: Mapping[str, str]) -> dict[str, list[Any]]:
+    """:func:`as_new_rows` (with ``home``) of a few rows given as lists per column."""
+    n = len(columns["row"])
+    return {**columns, "revision": [1] * n, "batch_id": [batch_id] * n, "created_batch": [batch_id] * n,
+            "source_row": list(columns["row"]), "updated_at": [stamp] * n,
+            "submitted_at": [stamp if pd.isna(given) else given for given in columns["submitted_at"]],
+            "region": [home.get(enterprise) for enterprise in columns["enterprise_id"]]}
 
 
 def as_new_rows(rows: pd.DataFrame, batch_id: str, stamp: str, *, home: Mapping[str, str] | None = None

@@ -110,7 +110,7 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
             summary.read += chunk.read
             rejected = [chunk.checked.rejected]
             if not chunk.checked.good.empty:
-                store.changes_only_regions({home.get(e) for e in chunk.new["enterprise_id"].unique()})
+                store.changes_only_regions({home.get(enterprise) for enterprise, _ in chunk.pairs})
                 rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
                                              home=home, context=context, confirm=confirm, reason=reason))
             for frame in rejected:
@@ -134,8 +134,9 @@ def _store_chunk(store: Store, chunk: PreparedChunk, summary: IngestSummary, dig
     actor, stamp = context.actor, context.stamp
     new, revised, duplicates, unchanged = _classify(store, chunk, batch_keys, pairs)
     summary.unchanged += unchanged
-    if new is chunk.new:  # every row new: write what was prepared outside the lock
-        store.insert_consumption(chunk.rows if chunk.rows is not None else new)
+    if new is None:  # every row new: write what was prepared outside the lock
+        new = chunk.checked.good
+        store.insert_consumption(chunk.rows)
         store.add_monthly_sums(chunk.sums)
         merge_digest(digest, chunk.digest)
     elif len(new):
@@ -170,9 +171,9 @@ _NO_DUPLICATES = pd.DataFrame(columns=["row", "field", "reason", "value"])  # co
 
 
 def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
-              pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+              pairs: dict[tuple[str, str], bool]) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame, int]:
     """Split a chunk's converted rows into new, revised (with their old values), duplicates of this batch and
-    the number unchanged. When every row is new, ``new`` is the prepared ``chunk.new`` itself.
+    the number unchanged. When every row is new, ``new`` is None: the chunk's rows go in as prepared.
 
     ``pairs`` holds the (enterprise, month) pairs met earlier in the batch, each with whether it had stored rows
     before the batch; the database is asked only about the pairs met for the first time. Only rows whose pair
@@ -186,7 +187,7 @@ def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
     in_store = np.array([pairs[pair] for pair in chunk.pairs], dtype=bool)[chunk.pair_codes]
     if not in_batch.any() and not in_store.any():
         batch_keys.add(keys, converted["row"].to_numpy())
-        return chunk.new, converted.iloc[:0], _NO_DUPLICATES.copy(), 0
+        return None, converted.iloc[:0], _NO_DUPLICATES.copy(), 0
 
     earlier = np.full(len(converted), -1, dtype=np.int64)
     if in_batch.any():

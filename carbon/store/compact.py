@@ -12,7 +12,7 @@ write transaction; inside it, :meth:`CompactRowsMixin._compact` looks up the key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,16 +48,18 @@ _SMALL = 256  # up to this many rows, distinct combinations are found in plain P
 _SMALL = 256  # up to this many rows, distinct combinations are found in plain Python
 
 
-def distinct(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+def distinct(frame: pd.DataFrame | Mapping[str, list[Any]],
+             columns: Sequence[str]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
     """Per row, the index of its combination of ``columns``; and the distinct combinations, in order of first
     appearance, as plain Python values (missing → None, flags → 0/1).
 
     Hashed per column and then on the combined codes: a million rows with a few dozen combinations cost a few
     vectorised passes, not a million tuples. A request's few rows are plain tuples (pandas' passes cost more).
     """
-    if len(frame) <= _SMALL:
+    if isinstance(frame, Mapping) or len(frame) <= _SMALL:
         seen: dict[tuple[Any, ...], int] = {}
-        rows = zip(*(frame[name].to_numpy(dtype=object) for name in columns), strict=True)
+        rows = zip(*(frame[name] if isinstance(frame, Mapping) else frame[name].to_numpy(dtype=object)
+                     for name in columns), strict=True)
         small = [seen.setdefault(tuple(_plain(v) for v in row), len(seen)) for row in rows]
         return np.asarray(small, dtype=np.int64), list(seen)
     combined = np.zeros(len(frame), dtype=np.int64)
@@ -73,6 +75,9 @@ def distinct(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, l
 
 def _plain(value: Any) -> Any:
     """A key column's value as the database gives it back: None for missing, int for flags and integers."""
+    kind = type(value)
+    if kind is str or kind is int or (kind is float and value == value):
+        return value  # the usual values, without the checks below
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_ | np.integer):
@@ -97,7 +102,7 @@ class ConsumptionRows:
     wait.
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None  # the rows (None: given as lists, see ``lists``)
     batch_codes: np.ndarray  # per row, an index into batch_ids
     batch_ids: list[Any]
     batch_times: list[Any]  # the time each batch wrote its rows (its first row's ``updated_at``)
@@ -106,10 +111,10 @@ class ConsumptionRows:
     factor_codes: np.ndarray  # per row, an index into factor_sets
     factor_sets: list[tuple[Any, ...]]
     stamped: dict[str, np.ndarray]  # the raw ``submitted_at`` and ``updated_at``
-    lists: dict[str, list[Any]] | None  # the plain columns, for the SQLite insert (None: COPY of the frame)
+    lists: dict[str, list[Any]] | None  # the plain columns, for VALUES (None: COPY of the frame)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.batch_codes)
 
 
 class CompactRowsMixin(Engine):
@@ -159,23 +164,32 @@ class CompactRowsMixin(Engine):
             known.update((batch, key) for batch, key in found.items() if batch is not None)
         return found
 
-    def rows_ready(self, frame: pd.DataFrame, *, created: bool = True) -> ConsumptionRows:
+    def rows_ready(self, rows: pd.DataFrame | Mapping[str, list[Any]], *, created: bool = True) -> ConsumptionRows:
         """Rows of :data:`CONSUMPTION_COLUMNS` made ready for :meth:`insert_consumption` (``created``) or
-        :meth:`revise_consumption`; no database access, so it can run before the write lock is taken."""
-        batch_codes, batches = distinct(frame, ["batch_id"])
-        first = pd.Series(batch_codes).drop_duplicates().index.to_numpy()
+        :meth:`revise_consumption`; no database access, so it can run before the write lock is taken.
+
+        ``rows`` is a frame, or a request's few rows as lists per column (:func:`carbon.store.sql.plain_columns`),
+        which go in as a few statements of many VALUES on either engine.
+        """
+        given_as_lists = isinstance(rows, Mapping)
+        batch_codes, batches = distinct(rows, ["batch_id"])
+        first = np.unique(batch_codes, return_index=True)[1]  # codes count batches in order of first appearance
         created_codes, created_ids = None, []
         if created:
-            created_codes, created_batches = distinct(frame, ["created_batch"])
+            created_codes, created_batches = distinct(rows, ["created_batch"])
             created_ids = [batch[0] for batch in created_batches]
-        factor_codes, factor_sets = distinct(frame, FACTOR_SET)
+        factor_codes, factor_sets = distinct(rows, FACTOR_SET)
+        stamped = {name: np.array(rows[name], dtype=object) if given_as_lists else rows[name].to_numpy(dtype=object)
+                   for name in STAMPED}
         lists = None
-        if created and self.dialect == "sqlite":
-            lists = dict(zip(AS_GIVEN, columns_as_lists(frame, AS_GIVEN), strict=True))
+        if created and given_as_lists:
+            lists = {name: [_plain(value) for value in rows[name]] for name in AS_GIVEN}
+        elif created and self.dialect == "sqlite":
+            lists = dict(zip(AS_GIVEN, columns_as_lists(rows, AS_GIVEN), strict=True))
         return ConsumptionRows(
-            frame, batch_codes, [batch[0] for batch in batches],
-            [_plain(t) for t in frame["updated_at"].to_numpy(dtype=object)[first]], created_codes, created_ids,
-            factor_codes, factor_sets, {name: frame[name].to_numpy(dtype=object) for name in STAMPED}, lists)
+            None if given_as_lists else rows, batch_codes, [batch[0] for batch in batches],
+            [_plain(t) for t in stamped["updated_at"][first]], created_codes, created_ids, factor_codes, factor_sets,
+            stamped, lists)
 
     def _compact(self, rows: ConsumptionRows) -> dict[str, Any]:
         """The key and time columns of rows as stored: factor_key, batch_key, (created_batch_key,)

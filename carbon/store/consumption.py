@@ -121,15 +121,15 @@ class ConsumptionMixin(CompactRowsMixin):
             # COPY's CSV cannot tell an empty string from NULL: a row with a missing timestamp takes the other way
             self.conn.copy_frame("consumption_rows", COMPACT_COLUMNS,
                                  frame[plain].assign(**keys)[list(COMPACT_COLUMNS)])
-            return len(frame)
+            return len(ready)
         lists = ready.lists if ready.lists is not None else dict(zip(plain, columns_as_lists(frame, plain),
                                                                      strict=True))
         lists = {**lists, **{name: values.tolist() for name, values in keys.items()}}
         # Columns empty in every row (the NCV of most carriers, timestamps that are the batch's) are left to
         # their default NULL: sqlite3 binds a None far more slowly than a number or a string.
-        columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(frame)]
+        columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(ready)]
         self._insert_rows("consumption_rows", columns, list(zip(*(lists[c] for c in columns), strict=True)))
-        return len(frame)
+        return len(ready)
 
     def revise_consumption(self, frame: pd.DataFrame) -> int:
         """Replace the values of stored rows by their new revision; call inside a transaction."""

@@ -3,6 +3,7 @@ each enterprise reported: summed before a batch's transaction, added inside it, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,27 +43,19 @@ class MonthlySums:
     months: list[tuple[Any, ...]]
 
 
-def monthly_sums(rows: pd.DataFrame, *, sign: float = 1.0) -> MonthlySums:
+def monthly_sums(rows: pd.DataFrame | Mapping[str, list[Any]], *, sign: float = 1.0) -> MonthlySums:
     """Fold converted rows (with their enterprise's region) into monthly sums; ``sign=-1`` takes them away.
 
+    ``rows`` is a frame, or a request's few rows as lists per column (:func:`carbon.store.sql.plain_columns`).
     Pure: made before a write transaction, so the transaction only adds them.
     """
+    if isinstance(rows, Mapping):
+        return _small_sums(rows, sign)
     if rows.empty:
         return MonthlySums([], [])
-    keys, values = list(_TOTALS_KEY), list(_SUMMED)
     if len(rows) <= _SMALL:  # a request's few rows: plain Python beats pandas' group-by overhead
-        totals: dict[tuple[Any, ...], list[float]] = {}
-        columns = [rows[name].tolist() for name in (*keys, *CONVERTED)]
-        for row in zip(*columns, strict=True):
-            if any(pd.isna(key) for key in row[:4]):
-                continue  # as the group-by below, which leaves out missing keys
-            sums = totals.setdefault(tuple(row[:4]), [0.0] * len(values))
-            for i, value in enumerate(row[4:]):
-                sums[i] += value * sign if value == value else 0.0  # NaN counts as nothing, as in a SQL SUM
-            sums[-1] += sign
-        month_rows = zip(*(rows[name].tolist() for name in _MONTH_KEY), strict=True) if sign > 0 else ()
-        months = [row for row in dict.fromkeys(month_rows) if not any(pd.isna(value) for value in row)]
-        return MonthlySums([(*key, *sums) for key, sums in totals.items()], months)
+        return _small_sums({name: rows[name].tolist() for name in {*_TOTALS_KEY, *CONVERTED, *_MONTH_KEY}}, sign)
+    keys, values = list(_TOTALS_KEY), list(_SUMMED)
     # grouped on categorical codes: a chunk of a million rows folds into a few hundred sums quickly
     frame = rows[keys + list(CONVERTED)].astype({k: "category" for k in keys}).assign(rows=1)
     grouped = frame.groupby(keys, observed=True, sort=False)[values].sum().reset_index()
@@ -73,6 +66,21 @@ def monthly_sums(rows: pd.DataFrame, *, sign: float = 1.0) -> MonthlySums:
                     .groupby(list(_MONTH_KEY), observed=True, sort=False).size().reset_index()[list(_MONTH_KEY)])
         months = list(zip(*columns_as_lists(distinct, _MONTH_KEY), strict=True))
     return MonthlySums(list(zip(*columns_as_lists(grouped, [*keys, *values]), strict=True)), months)
+
+
+def _small_sums(columns: Mapping[str, list[Any]], sign: float) -> MonthlySums:
+    """:func:`monthly_sums` of a few rows given as lists per column."""
+    totals: dict[tuple[Any, ...], list[float]] = {}
+    for row in zip(*(columns[name] for name in (*_TOTALS_KEY, *CONVERTED)), strict=True):
+        if any(pd.isna(key) for key in row[:4]):
+            continue  # as the group-by of monthly_sums, which leaves out missing keys
+        sums = totals.setdefault(tuple(row[:4]), [0.0] * len(_SUMMED))
+        for i, value in enumerate(row[4:]):
+            sums[i] += value * sign if value == value else 0.0  # NaN counts as nothing, as in a SQL SUM
+        sums[-1] += sign
+    month_rows = zip(*(columns[name] for name in _MONTH_KEY), strict=True) if sign > 0 else ()
+    months = [row for row in dict.fromkeys(month_rows) if not any(pd.isna(value) for value in row)]
+    return MonthlySums([(*key, *sums) for key, sums in totals.items()], months)
 
 
 class TotalsMixin(Engine):

@@ -14,6 +14,7 @@ import pytest
 from carbon.audit import verify
 from carbon.ingest.pipeline import ingest_consumption
 from carbon.store import CONSUMPTION_COLUMNS, MIGRATIONS, Scope, Store, migrate
+from carbon.store.sql import plain_columns
 from tests.databases import new_database
 
 TODAY = date(2025, 7, 20)
@@ -135,8 +136,8 @@ def test_timestamps_are_stored_once_per_batch_unless_a_row_has_its_own(fresh_sto
         {"period": "2024-02", "submitted_at": "2024-03-05", "updated_at": stamp}]
 
 
-@pytest.mark.parametrize("ready_before", [False, True], ids=["frame", "made-ready-before-the-lock"])
-def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store, ready_before: bool) -> None:
+@pytest.mark.parametrize("ready_before", ["frame", "made-ready-before-the-lock", "as-lists-made-ready"])
+def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store, ready_before: str) -> None:
     row = dict.fromkeys(CONSUMPTION_COLUMNS)
     row.update(enterprise_id="GZHTZ-0001", period="2024-01", carrier="electricity", purpose="fuel", quantity=2.0,
                unit="t", energy_gj=1.0, tce_equivalent=0.5, tce_equal=0.6, co2_t=0.7, tce_factor="f.tce",
@@ -144,7 +145,9 @@ def test_frames_go_in_and_come_out_with_the_same_columns(fresh_store: Store, rea
                batch_id="b2", created_batch="b1", source_row=3, submitted_at=None, updated_at="2024-03-01T00:00:00Z")
     frame = pd.DataFrame([row, {**row, "period": "2024-02", "factor_fallback": False, "batch_id": None,
                                 "submitted_at": "2024-02-29"}], columns=list(CONSUMPTION_COLUMNS))
-    rows = fresh_store.rows_ready(frame) if ready_before else frame  # no database access: before the transaction
+    # no database access when made ready: before the transaction
+    rows = {"frame": frame, "made-ready-before-the-lock": fresh_store.rows_ready(frame),
+            "as-lists-made-ready": fresh_store.rows_ready(plain_columns(frame))}[ready_before]
     with fresh_store.transaction():
         assert fresh_store.insert_consumption(rows) == 2
     stored = fresh_store.consumption(Scope.everything())
