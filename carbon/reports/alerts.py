@@ -35,7 +35,7 @@ from carbon.errors import CarbonError
 from carbon.indicators.telemetry import daily_quality, interval_consumption
 from carbon.jobs import TIMEZONE, job
 from carbon.reports import region_intensity
-from carbon.store import Scope, Store
+from carbon.store import AlertSync, Scope, Store
 
 __all__ = ["KINDS", "flag_missing_reports", "refresh_after_batch", "refresh_alerts", "refresh_data_alerts"]
 
@@ -290,11 +290,10 @@ def refresh_data_alerts(store: Store, *, region: str | None = None,
     regions = [region] if region is not None else [r["code"] for r in store.list_regions()]
     counts: dict[str, Any] = {}
     for code in regions:
-        findings = _data_findings(store, code, enterprise_ids)
-        with store.transaction():
-            store.changes_only_regions(())  # alerts are no report's input: every cached report stays valid
-            for kind, alerts in findings.items():
-                counts[f"{code}:{kind}"] = _sync(store, kind, alerts, code, enterprise_ids)
+        syncs = [_sync(kind, alerts, code, enterprise_ids)
+                 for kind, alerts in _data_findings(store, code, enterprise_ids).items()]
+        counts.update({f"{code}:{sync.kind}": result
+                       for sync, result in zip(syncs, store.sync_alert_kinds(syncs), strict=True)})
     return counts
 
 
@@ -307,12 +306,10 @@ def _data_findings(store: Store, region: str,
             "consumption_anomaly": anomaly_alerts(store, region, enterprise_ids)}
 
 
-def _sync(store: Store, kind: str, findings: list[dict[str, Any]], region: str,
-          enterprise_ids: Collection[str] | None) -> dict[str, int]:
-    """Synchronise a region's open alerts of a kind with findings; with ``enterprise_ids``, of a kind judged
+def _sync(kind: str, findings: list[dict[str, Any]], region: str, enterprise_ids: Collection[str] | None) -> AlertSync:
+    """A region's open alerts of a kind to synchronise with findings; with ``enterprise_ids``, of a kind judged
     per enterprise, only these enterprises' open alerts (the others' stay as they are)."""
-    scope = enterprise_ids if kind in _PER_ENTERPRISE else None
-    return store.sync_alerts(kind, findings, scope_region=region, scope_enterprises=scope)
+    return AlertSync(kind, findings, region, enterprise_ids if kind in _PER_ENTERPRISE else None)
 
 
 def refresh_after_batch(store: Store, enterprise_ids: Iterable[str], *, today: date | None = None) -> dict[str, Any]:
@@ -330,14 +327,12 @@ def refresh_after_batch(store: Store, enterprise_ids: Iterable[str], *, today: d
     counts: dict[str, Any] = {}
     for region in sorted({home[e] for e in enterprise_ids if e in home}):
         mine = {e for e in enterprise_ids if home.get(e) == region}
-        findings = _data_findings(store, region, mine)
+        syncs = [_sync(kind, alerts, region, mine) for kind, alerts in _data_findings(store, region, mine).items()]
         missing, missing_scope = _missing_after_batch(store, region, mine, today)
-        with store.transaction():
-            store.changes_only_regions(())  # alerts are no report's input: every cached report stays valid
-            for kind, alerts in findings.items():
-                counts[f"{region}:{kind}"] = _sync(store, kind, alerts, region, mine)
-            counts[f"{region}:missing_report"] = {
-                "missing": len(missing), **_sync(store, "missing_report", missing, region, missing_scope)}
+        syncs.append(_sync("missing_report", missing, region, missing_scope))
+        counts.update({f"{region}:{sync.kind}": result
+                       for sync, result in zip(syncs, store.sync_alert_kinds(syncs), strict=True)})
+        counts[f"{region}:missing_report"] = {"missing": len(missing), **counts[f"{region}:missing_report"]}
     return counts
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carbon.errors import Conflict, NotFound
+from carbon.store.alerts import AlertsMixin, AlertSync
 from carbon.store.audit_checks import AuditChecks
 from carbon.store.audit_log import AuditLogMixin
 from carbon.store.batches import BatchesMixin
@@ -65,13 +66,14 @@ from carbon.store.uploads import UploadsMixin
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "DATABASE_ERRORS", "DEFAULT_DB", "MIGRATIONS",
     "MONTHLY_TOTALS_REBUILD", "NUL_STANDIN", "READING_COLUMNS", "READING_KEY", "SCHEDULER_JOBS_TABLE",
-    "TRANSIENT_ERRORS", "Conflict", "Migration", "NotFound", "SchedulerLock", "Schema", "Scope", "Store",
+    "TRANSIENT_ERRORS", "AlertSync", "Conflict", "Migration", "NotFound", "SchedulerLock", "Schema", "Scope", "Store",
     "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
 ]
 
 
 class Store(RegistryMixin, BatchesMixin, ConsumptionMixin, TotalsMixin, SummariesMixin, ReadingsMixin, AuditLogMixin,
-            OperationsMixin, TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks, Engine):
+            OperationsMixin, AlertsMixin, TokensMixin, PlansMixin, HeldRevisionStore, UploadsMixin, AuditChecks,
+            Engine):
     """A connection to the carbon database with the operations the program needs.
 
     Parameters

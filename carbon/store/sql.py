@@ -3,6 +3,7 @@ for the drivers, column-wise parameter lists, COPY text, and INSERT/UPSERT/WHERE
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Scope", "clean", "columns_as_lists", "conditions", "csv_text", "insert_sql", "int_years", "plain_columns",
-           "upsert_sql"]
+__all__ = ["Scope", "clean", "columns_as_lists", "conditions", "csv_text", "insert_sql", "int_years", "json_read",
+           "json_text", "plain_columns", "upsert_sql"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,19 @@ def clean(value: Any) -> Any:
     if isinstance(value, np.generic):
         return clean(value.item())
     return value
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """A value as the JSON text a column stores (non-ASCII kept, anything else as its string)."""
+    return json.dumps(value, ensure_ascii=False, default=str, **options)
+
+
+def json_read(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    """The rows with their JSON text columns read back (empty: ``{}``)."""
+    for row in rows:
+        for key in keys:
+            row[key] = json.loads(row[key]) if row.get(key) else {}
+    return rows
 
 
 def plain_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:

@@ -1,4 +1,4 @@
-"""Job runs and locks, alerts, quotas and output, HTTP sources."""
+"""Job runs and locks, quotas and output, HTTP sources."""
 
 from __future__ import annotations
 
@@ -36,73 +36,6 @@ def test_a_stale_job_lock_is_taken_over(fresh_store: Store) -> None:
     fresh_store.conn.execute("UPDATE job_locks SET acquired_at = '2000-01-01T00:00:00Z'")  # a run that died
     assert fresh_store.acquire_job_lock("j", "next")
     assert not fresh_store.acquire_job_lock("j", "third", stale_after_s=3600)
-
-
-def _alert(fingerprint: str, severity: str = "warning", **fields) -> dict:
-    return {"fingerprint": fingerprint, "severity": severity, "message": f"m {fingerprint}",
-            "enterprise_id": "GZHTZ-0001", "region": "gz-htz", **fields}
-
-
-def test_alerts_sync_opens_updates_and_resolves(fresh_store: Store) -> None:
-    alert = _alert("k|1")
-    assert fresh_store.sync_alerts("k", [alert]) == {"opened": 1, "updated": 0, "resolved": 0}
-    assert fresh_store.sync_alerts("k", [alert]) == {"opened": 0, "updated": 1, "resolved": 0}
-    assert len(fresh_store.list_alerts(Scope.only("GZHTZ-0001"))) == 1
-    assert fresh_store.list_alerts(Scope.only("GZHTZ-0002")) == []
-    assert fresh_store.sync_alerts("k", []) == {"opened": 0, "updated": 0, "resolved": 1}
-    assert fresh_store.list_alerts(Scope.everything()) == []
-    assert len(fresh_store.list_alerts(Scope.everything(), include_resolved=True)) == 1
-
-
-def test_hundreds_of_alerts_open_and_resolve_in_few_statements(fresh_store: Store) -> None:
-    many = [_alert(f"k|{n:03d}") for n in range(250)]
-    many.append(_alert("k|007", "critical"))  # found twice: the later finding stands
-    statements: list[str] = []
-    if fresh_store.dialect == "sqlite":
-        fresh_store.conn.set_trace_callback(statements.append)
-    assert fresh_store.sync_alerts("k", many) == {"opened": 250, "updated": 0, "resolved": 0}
-    if fresh_store.dialect == "sqlite":
-        fresh_store.conn.set_trace_callback(None)
-        assert sum(statement.startswith("INSERT INTO alerts") for statement in statements) == 3  # 90 rows each
-    listed = {a["fingerprint"]: a for a in fresh_store.list_alerts(Scope.everything())}
-    assert len(listed) == 250 and listed["k|007"]["severity"] == "critical"
-    assert fresh_store.sync_alerts("k", many[:10]) == {"opened": 0, "updated": 10, "resolved": 240}
-    assert sorted(listed)[:10] == sorted(a["fingerprint"] for a in fresh_store.list_alerts(Scope.everything()))
-
-
-def test_an_alert_found_again_unchanged_is_not_rewritten(fresh_store: Store) -> None:
-    fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])
-    written = fresh_store.list_alerts(Scope.everything())[0]["updated_at"]
-    fresh_store.conn.execute("UPDATE alerts SET updated_at = '2000-01-01T00:00:00Z'")  # as if written long ago
-    assert fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])["updated"] == 1  # still open
-    assert fresh_store.list_alerts(Scope.everything())[0]["updated_at"] == "2000-01-01T00:00:00Z"
-    fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 3})])  # changed: rewritten
-    assert fresh_store.list_alerts(Scope.everything())[0]["updated_at"] >= written
-
-
-def test_an_acknowledged_alert_stays_acknowledged_until_it_recurs(fresh_store: Store) -> None:
-    fresh_store.sync_alerts("k", [_alert("k|1", details={"gap": 2})])
-    alert_id = fresh_store.list_alerts(Scope.everything())[0]["id"]
-    assert fresh_store.acknowledge_alert(alert_id, "bureau")["acknowledged_by"] == "bureau"
-    fresh_store.sync_alerts("k", [_alert("k|1", "critical", details={"gap": 3})])
-    alert = fresh_store.list_alerts(Scope.everything())[0]
-    assert (alert["severity"], alert["details"], alert["acknowledged_by"]) == ("critical", {"gap": 3}, "bureau")
-    fresh_store.sync_alerts("k", [])
-    fresh_store.sync_alerts("k", [_alert("k|1")])  # it happens again: reopened, to be seen again
-    alert = fresh_store.list_alerts(Scope.everything())[0]
-    assert (alert["id"], alert["resolved_at"], alert["acknowledged_by"]) == (alert_id, None, None)
-    with pytest.raises(NotFound, match="no alert 999"):
-        fresh_store.acknowledge_alert(999, "bureau")
-
-
-def test_alert_sync_keeps_to_its_kind_and_region(fresh_store: Store) -> None:
-    fresh_store.upsert_region("sz", name="深圳")
-    fresh_store.sync_alerts("k", [_alert("k|gz"), _alert("k|sz", region="sz", enterprise_id=None)])
-    fresh_store.sync_alerts("other", [_alert("o|1", "critical")])
-    assert fresh_store.sync_alerts("k", [], scope_region="gz-htz") == {"opened": 0, "updated": 0, "resolved": 1}
-    listed = fresh_store.list_alerts(Scope.everything())
-    assert [a["fingerprint"] for a in listed] == ["o|1", "k|sz"]  # critical first
-    assert [a["fingerprint"] for a in fresh_store.list_alerts(Scope.everything(), kind="k", region="sz")] == ["k|sz"]
 
 
 def test_quotas(fresh_store: Store) -> None:
