@@ -21,7 +21,7 @@ import pandas as pd
 from carbon.accounting import VALUE_COLUMNS, Coefficients, coefficients
 from carbon.errors import CarbonError
 from carbon.factors import FactorSet
-from carbon.ingest.validate.rows import Coded
+from carbon.ingest.validate.rows import Coded, categorical
 
 __all__ = ["RowConversion", "convert_rows"]
 
@@ -78,8 +78,7 @@ class RowConversion:
             columns[name] = _categorical([None if c is None else getattr(c, name).id for c in self.per_group], group)
         columns["factor_fallback"] = np.array([c is not None and c.fallback for c in self.per_group],
                                               dtype=bool)[group]
-        columns["factor_version"] = pd.Categorical.from_codes(np.zeros(len(group), dtype=np.int8),
-                                                              categories=[self.version])
+        columns["factor_version"] = categorical(np.zeros(len(group), dtype=np.int8), [self.version])
         return columns
 
     def _multiplier(self, name: str) -> np.ndarray:
@@ -151,5 +150,4 @@ def _categorical(values: Sequence[str | None], group: np.ndarray) -> pd.Categori
     categories = sorted({v for v in values if v is not None})
     lookup = {value: code for code, value in enumerate(categories)}
     codes = np.array([-1 if v is None else lookup[v] for v in values], dtype=np.int32)
-    return pd.Categorical.from_codes(codes[group] if len(codes) else codes[:0], categories=categories,
-                                     validate=False)
+    return categorical(codes[group] if len(codes) else codes[:0], categories)

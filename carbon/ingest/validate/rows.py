@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,14 @@ import pandas as pd
 from carbon.carriers import get_carrier
 from carbon.errors import CarbonError
 
-__all__ = ["Checked", "Coded", "Rejections", "blank_mask", "carrier_id", "is_blank", "per_value", "per_value_array"]
+__all__ = [
+    "Checked", "Coded", "Columns", "Rejections", "blank_mask", "carrier_id", "categorical", "is_blank", "per_value",
+    "per_value_array",
+]
+
+# Category lists up to this long are kept once built: a submission's carriers, units, months and factor ids
+# recur from request to request, while a large file's long lists of enterprises would only fill the cache.
+_CACHED_CATEGORIES = 64
 
 
 @dataclass
@@ -33,6 +41,35 @@ class Checked:
         return {"good": len(self.good), "rejected": len(self.rejected)}
 
 
+class Columns:
+    """A frame's columns, each taken out of it once, and columns put in place without copying the frame.
+
+    Taking a column out of a frame builds a new Series every time, and adding one (``assign``) copies the frame;
+    for a submission of a few rows either costs more than the check that needs it. The checks read the columns
+    through this, as they would from the frame: ``name in columns``, ``columns[name]``, ``len(columns)`` (rows).
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._taken: dict[str, pd.Series] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._taken or name in self.frame
+
+    def __getitem__(self, name: str) -> pd.Series:
+        column = self._taken.get(name)
+        if column is None:
+            column = self._taken[name] = self.frame[name]
+        return column
+
+    def __setitem__(self, name: str, column: pd.Series) -> None:
+        """Put a column in place (over the frame's one of that name): a Series on the frame's index."""
+        self._taken[name] = column
+
+
 _NO_REJECTIONS = pd.DataFrame({"row": pd.Series(dtype=int), "field": pd.Series(dtype=object),
                                "reason": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
 
@@ -44,7 +81,7 @@ class Rejections:
     failing check names the row's problem.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame | Columns) -> None:
         self.frame = frame
         self.alive = np.ones(len(frame), dtype=bool)
         self.parts: list[pd.DataFrame] = []
@@ -58,12 +95,19 @@ class Rejections:
         if isinstance(reasons, pd.Series):
             reasons = reasons.to_numpy()
         reason = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
+        if values is None and field in self.frame:
+            values = self.frame[field]
         if values is None:
-            values = self.frame[field] if field in self.frame else pd.Series([None] * len(self.frame))
-        values = np.asarray(values.astype(object) if isinstance(values, pd.Series) else values, dtype=object)
+            shown: Any = [None] * int(mask.sum())
+        elif isinstance(values, pd.Series):
+            # The rejected rows alone as objects, as Series.astype(object) gives them: the column's array is what
+            # it converts, and converting all of a large column for a few rejected rows is wasted.
+            shown = np.asarray(values.array[mask].astype(object), dtype=object)
+        else:
+            shown = np.asarray(values, dtype=object)[mask]
         self.parts.append(pd.DataFrame({
             "row": self.frame["row"].to_numpy()[mask], "field": field, "reason": reason,
-            "value": [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values[mask]],
+            "value": [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in shown],
         }))
         self.alive &= ~mask
 
@@ -71,7 +115,9 @@ class Rejections:
         """The rejections in row order: ``row``, ``field``, ``reason``, ``value`` (as written)."""
         if not self.parts:
             return _NO_REJECTIONS.copy()  # a copy of a template: building an empty frame costs far more
-        return pd.concat(self.parts, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+        # One check failing (the usual case) needs no concatenation: it would only copy that check's rows.
+        parts = self.parts[0] if len(self.parts) == 1 else pd.concat(self.parts, ignore_index=True)
+        return parts.sort_values("row", kind="stable", ignore_index=True)
 
 
 def per_value(series: pd.Series, decide: Callable[[Any], Any]) -> tuple[np.ndarray, list[Any]]:
@@ -87,7 +133,9 @@ def per_value(series: pd.Series, decide: Callable[[Any], Any]) -> tuple[np.ndarr
             codes = np.where(codes < 0, len(values), codes)
             values.append(None)
     else:
-        codes, found = pd.factorize(series, use_na_sentinel=False)
+        # Text factorised as its array: the same codes and values, without wrapping the values in an index.
+        column = series.array if isinstance(series.dtype, pd.StringDtype) else series
+        codes, found = pd.factorize(column, use_na_sentinel=False)
         values = [None if is_blank(v) else v for v in found]
     return codes, [decide(v) for v in values]
 
@@ -112,11 +160,13 @@ def blank_mask(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, blank = per_value(series, is_blank)  # a missing value is decided as blank too
         return np.asarray(blank, dtype=bool)[codes]
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+    if (isinstance(series.dtype, pd.StringDtype) or series.dtype == object
+            or pd.api.types.is_string_dtype(series.dtype)):
         # Compared in C, not stripped in Python: a value of spaces alone fails its own parse with its reason.
         values = series.to_numpy(dtype=object, na_value=None)
         return pd.isna(values) | (values == "")
-    return series.isna().to_numpy().copy()
+    # What Series.isna computes, without the Series it would wrap the mask in.
+    return np.array(series.array.isna(), dtype=bool)
 
 
 def carrier_id(value: Any) -> str | CarbonError | None:
@@ -168,7 +218,38 @@ class Coded:
         codes = self.codes[rows]
         # The values in use, counted on the codes (cheaper than building every category and dropping some).
         used = np.flatnonzero(np.bincount(codes + 1, minlength=len(self.values) + 1)[1:])
+        if len(used) == len(self.values):  # all in use (the usual case): the codes stand as they are
+            return categorical(codes, self.values)
         renumber = np.full(len(self.values) + 1, -1, dtype=np.intp)  # the last one for code -1 (none)
         renumber[used] = np.arange(len(used))
-        return pd.Categorical.from_codes(renumber[codes], categories=[self.values[i] for i in used.tolist()],
-                                         validate=False)
+        return categorical(renumber[codes], [self.values[i] for i in used.tolist()])
+
+
+def categorical(codes: np.ndarray, categories: Sequence[Hashable]) -> pd.Categorical:
+    """``pd.Categorical.from_codes(codes, categories=categories, validate=False)``, cheaper when it recurs.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Per row, a position in ``categories``; -1 for a missing value.
+    categories : sequence
+        Distinct values, none missing.
+
+    Returns
+    -------
+    Categorical
+        Unordered, as ``from_codes`` builds it.
+    """
+    # Building the dtype (an index of the categories, checked for missing and repeated values) costs more than
+    # the rest together for a few rows; short lists of strings reuse the dtype built for the same list before.
+    if len(categories) <= _CACHED_CATEGORIES and all(type(value) is str for value in categories):
+        dtype = _categorical_dtype(tuple(categories))
+    else:
+        dtype = pd.CategoricalDtype(list(categories), ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+@lru_cache(maxsize=1024)
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    # A dtype is immutable (its categories an immutable index), so results may share it.
+    return pd.CategoricalDtype(list(categories), ordered=False)
