@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 
+import numpy as np
 import pandas as pd
 import pytest
+from fastapi.responses import JSONResponse
 
+from api.downloads import json_bytes
 from carbon.ingest.pipeline import ingest_file
 from carbon.store import Store
 from tests.api.conftest import Service
@@ -95,3 +99,17 @@ def test_the_consumption_export_has_no_float_tails_and_names_electricity_energy(
     assert not frame["折标准煤(当量值,吨)"].str.contains(r"\.\d{5,}", regex=True).any()
     purposes = dict(zip(frame["能源品种"], frame["用途"], strict=False))
     assert purposes["电力"] == "能源" and purposes.get("天然气", "燃料") == "燃料"
+
+
+@pytest.mark.parametrize("payload", [
+    [{"企业编号": "GZHTZ-0001", "统计期": "2024-01", "消费量": 148.0945, "原料用能": None, "能源": 1.5}],
+    {"years": [{"year": 2024, "value": 0.1234, "complete": True}], "summary": []},
+    [{"value": np.float64(2.5)}],  # a value orjson does not take: the standard way
+])
+def test_json_exports_are_the_bytes_the_standard_response_gives(payload: object) -> None:
+    assert json_bytes(payload) == JSONResponse(payload).body
+
+
+def test_json_exports_write_tiny_numbers_as_the_same_values() -> None:
+    payload = [{"折标煤": 1e-07, "co2_t": 12345678901234567890.0}]
+    assert json.loads(json_bytes(payload)) == json.loads(JSONResponse(payload).body) == payload
