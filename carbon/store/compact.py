@@ -169,7 +169,7 @@ class CompactRowsMixin(Engine):
         :meth:`revise_consumption`; no database access, so it can run before the write lock is taken.
 
         ``rows`` is a frame, or a request's few rows as lists per column (:func:`carbon.store.sql.plain_columns`),
-        which go in as a few statements of many VALUES on either engine.
+        which go in as statements of many VALUES on either engine (not COPY).
         """
         given_as_lists = isinstance(rows, Mapping)
         batch_codes, batches = distinct(rows, ["batch_id"])

@@ -24,6 +24,7 @@ both engines run as written, because one statement for both cannot drift apart b
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import sqlite3
 import threading
@@ -56,8 +57,9 @@ REGION_VERSION = "region_version:"
 BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 WAIT_SLICE_MS = 1_000  # a write waits for other processes' writers in slices of this [ms], to keep its deadline
 HOST_QUEUE_PAUSE_S = (0.0002, 0.002)  # a writer of another process polls the host's writer lock within these [s]
-SMALL_INSERT_VALUES = 900  # up to this many parameters, rows go in as one statement of many VALUES
-SMALL_INSERT_STATEMENTS = 8  # up to this many such statements; more rows go in by executemany
+SMALL_INSERT_VALUES = 900  # up to this many parameters, a few keys are given as one VALUES list
+# Parameters of one INSERT of many VALUES (SQLite takes up to 32 766 since 3.32, PostgreSQL 65 535).
+INSERT_VALUES = 16_000
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
 
@@ -435,23 +437,18 @@ class Engine:
 
     def _insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                      suffix: str = "") -> None:
-        """Insert parameter rows: up to a few hundred as a few statements of many VALUES, more with
-        ``executemany``.
+        """Insert parameter rows as statements of many VALUES (up to :data:`INSERT_VALUES` parameters each).
 
-        Under load every statement — and every row of an ``executemany`` — is a wait for the interpreter lock while
-        the write lock is held: a request's five rows should cost one, an alert refresh's hundred two, not a
-        hundred. ``suffix`` follows the VALUES (an ``ON CONFLICT`` clause: each key at most once in ``rows``).
+        Not ``executemany``: it lets go of the interpreter lock for every row, and under load each row then waits
+        for it again while the write lock is held — an alert refresh's thousand rows would take a thousand such
+        waits, a request's five rows five. Bulk loads take the same time either way. ``suffix`` follows the VALUES
+        (an ``ON CONFLICT`` clause: each key at most once in ``rows``).
         """
-        if not rows:
-            return
-        per_statement = max(SMALL_INSERT_VALUES // len(columns), 1)
-        if len(rows) > per_statement * SMALL_INSERT_STATEMENTS:
-            self.conn.executemany(insert_sql(table, columns) + suffix, rows)
-            return
+        per_statement = max(INSERT_VALUES // len(columns), 1)
         for start in range(0, len(rows), per_statement):
             part = rows[start:start + per_statement]
-            self.conn.execute(insert_sql(table, columns, rows=len(part)) + suffix,
-                              [value for row in part for value in row])
+            values = list(itertools.chain.from_iterable(part))
+            self.conn.execute(insert_sql(table, columns, rows=len(part)) + suffix, values)
 
     def _count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
