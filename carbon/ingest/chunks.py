@@ -17,11 +17,11 @@ import pandas as pd
 
 from carbon.audit import ContentDigest
 from carbon.carriers import carrier_ids
-from carbon.store.sql import plain_columns
+from carbon.store.sql import FEW_ROWS, plain_columns
 from carbon.store.totals import MonthlySums, monthly_sums
 
 __all__ = [
-    "SMALL_CHUNK", "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs",
+    "ConsumptionKeys", "PreparedChunk", "SeenKeys", "as_new_rows", "merge_digest", "month_pairs",
     "new_row_columns", "prepare_chunk", "with_region",
 ]
 
@@ -104,9 +104,6 @@ class PreparedChunk:
     rows: Any
 
 
-SMALL_CHUNK = 256  # up to this many rows (a request's), a chunk is prepared from plain lists, not pandas columns
-
-
 def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Mapping[str, str], batch_id: str,
                   stamp: str, ready: Callable[[Any], Any] | None = None) -> PreparedChunk:
     """Everything about a validated chunk that does not depend on what is stored (made outside the lock);
@@ -118,7 +115,7 @@ def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Ma
         return PreparedChunk(read, checked, empty, empty, [], MonthlySums([], []), digest, good)
     pair_codes, pairs = month_pairs(good)
     keys = batch_keys.encode(good)
-    if ready is not None and len(good) <= SMALL_CHUNK:
+    if ready is not None and len(good) <= FEW_ROWS:  # a request's: from plain lists, not pandas columns
         columns = new_row_columns(plain_columns(good), batch_id, stamp, home)
         digest.add(good, columns)
         return PreparedChunk(read, checked, keys, pair_codes, pairs, monthly_sums(columns), digest, ready(columns))

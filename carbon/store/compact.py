@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import columns_as_lists, insert_sql
+from carbon.store.sql import FEW_ROWS, columns_as_lists, insert_sql
 
 __all__ = [
     "AS_GIVEN", "COMPACT_COLUMNS", "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "FACTOR_SET",
@@ -44,8 +44,6 @@ COMPACT_COLUMNS: tuple[str, ...] = (
 )
 # The columns stored as given (the others are keys into factor_sets and batch_keys, and the batch's timestamps).
 AS_GIVEN = tuple(c for c in COMPACT_COLUMNS if c not in ("factor_key", "batch_key", "created_batch_key", *STAMPED))
-_SMALL = 256  # up to this many rows, distinct combinations are found in plain Python
-_SMALL = 256  # up to this many rows, distinct combinations are found in plain Python
 
 
 def distinct(frame: pd.DataFrame | Mapping[str, list[Any]],
@@ -56,7 +54,7 @@ def distinct(frame: pd.DataFrame | Mapping[str, list[Any]],
     Hashed per column and then on the combined codes: a million rows with a few dozen combinations cost a few
     vectorised passes, not a million tuples. A request's few rows are plain tuples (pandas' passes cost more).
     """
-    if isinstance(frame, Mapping) or len(frame) <= _SMALL:
+    if isinstance(frame, Mapping) or len(frame) <= FEW_ROWS:
         seen: dict[tuple[Any, ...], int] = {}
         rows = zip(*(frame[name] if isinstance(frame, Mapping) else frame[name].to_numpy(dtype=object)
                      for name in columns), strict=True)

@@ -14,6 +14,7 @@ from typing import Any
 from carbon.errors import NotFound
 from carbon.store.engine import now_iso
 from carbon.store.migrations import Schema, migration
+from carbon.store.sql import json_text
 
 __all__ = ["INDICATOR_COLUMNS", "LEGACY_PLAN", "PROJECT_COLUMNS", "PlansMixin"]
 
@@ -160,7 +161,7 @@ class PlansMixin:
 def _plain(value: Any) -> Any:
     """A value as stored: mappings and lists as JSON text, flags as 0/1."""
     if isinstance(value, Mapping | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json_text(value)
     if isinstance(value, bool):
         return int(value)
     return value

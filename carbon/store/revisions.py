@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from carbon.errors import Conflict, NotFound
 from carbon.store.engine import now_iso
 from carbon.store.migrations import migration
+from carbon.store.sql import json_text
 
 if TYPE_CHECKING:
     from carbon.store.migrations import Schema
@@ -71,7 +72,7 @@ class HeldRevisionStore:
             values[_COLUMNS.index("submitted_at")] = row.get("submitted_at") or stamp
             for name in _JSON:
                 index = _COLUMNS.index(name)
-                values[index] = json.dumps(values[index], ensure_ascii=False, default=str)
+                values[index] = json_text(values[index])
             cursor = self.conn.execute(
                 f"INSERT INTO held_revisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
                 "RETURNING id", values)

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Scope", "clean", "columns_as_lists", "conditions", "csv_text", "insert_sql", "int_years", "json_read",
-           "json_text", "plain_columns", "upsert_sql"]
+__all__ = ["FEW_ROWS", "Scope", "clean", "columns_as_lists", "conditions", "csv_text", "insert_sql", "int_years",
+           "json_read", "json_text", "plain_columns", "upsert_sql"]
+
+FEW_ROWS = 256  # up to this many rows (a request's), plain Python lists beat pandas' per-column passes
 
 
 @dataclass(frozen=True)

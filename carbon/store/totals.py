@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import columns_as_lists, int_years
+from carbon.store.sql import FEW_ROWS, columns_as_lists, int_years
 
 __all__ = ["CONVERTED", "MONTHLY_TOTALS_REBUILD", "MonthlySums", "TotalsMixin", "monthly_sums"]
 
@@ -18,7 +18,6 @@ CONVERTED: tuple[str, ...] = ("energy_gj", "tce_equivalent", "tce_equal", "co2_t
 _TOTALS_KEY = ("region", "period", "carrier", "purpose")
 _MONTH_KEY = ("enterprise_id", "period", "region")
 _SUMMED = (*CONVERTED, "rows")
-_SMALL = 256  # up to this many rows, sums are folded in plain Python
 # The monthly totals and the enterprises' reported months, computed from the stored rows (both tables empty).
 MONTHLY_TOTALS_REBUILD = (
     "INSERT INTO monthly_totals (region, period, carrier, purpose, energy_gj, tce_equivalent, tce_equal, co2_t, "
@@ -53,7 +52,7 @@ def monthly_sums(rows: pd.DataFrame | Mapping[str, list[Any]], *, sign: float = 
         return _small_sums(rows, sign)
     if rows.empty:
         return MonthlySums([], [])
-    if len(rows) <= _SMALL:  # a request's few rows: plain Python beats pandas' group-by overhead
+    if len(rows) <= FEW_ROWS:  # a request's few rows: plain Python beats pandas' group-by overhead
         return _small_sums({name: rows[name].tolist() for name in {*_TOTALS_KEY, *CONVERTED, *_MONTH_KEY}}, sign)
     keys, values = list(_TOTALS_KEY), list(_SUMMED)
     # grouped on categorical codes: a chunk of a million rows folds into a few hundred sums quickly

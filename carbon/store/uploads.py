@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from carbon.errors import NotFound
 from carbon.store.engine import now_iso
 from carbon.store.migrations import migration
+from carbon.store.sql import json_text
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -135,7 +136,7 @@ class UploadsMixin:
             self.conn.execute(
                 "UPDATE uploads SET status = 'done', result = ?, rows_read = ?, error = NULL, finished_at = ? "
                 "WHERE id = ?",
-                [json.dumps(result, ensure_ascii=False, default=str), int(rows_read), now_iso(), int(upload_id)])
+                [json_text(result), int(rows_read), now_iso(), int(upload_id)])
 
     def fail_upload(self, upload_id: int, error: str) -> None:
         """Record a job as failed with a reason that says what to do next."""
