@@ -17,12 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from carbon.store import Store
 
-__all__ = ["cached_by_data_version", "cached_by_region_version", "database_key", "frame_key", "recall",
+__all__ = ["cached_by_data_version", "cached_by_region_version", "database_key", "recall",
            "remember", "remembered"]
 
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -140,18 +137,3 @@ def remembered(key: Any, make: Callable[[], Any]) -> Any:
     """
     found = recall(key, _ABSENT)
     return remember(key, make()) if found is _ABSENT else found
-
-
-def frame_key(frame: pd.DataFrame) -> tuple[Any, ...]:
-    """An exact, hashable key of a frame's content (columns, dtypes, index and values) for :func:`remembered`.
-
-    Numeric columns by their bytes (so -0.0 and 0.0, or two NaN payloads, count as different: never as equal
-    when they are not); other columns by their values with their types, floats by their repr.
-    """
-    def column(values: np.ndarray) -> Any:
-        if values.dtype.kind in "biufcmM":
-            return values.dtype.str, values.tobytes()
-        return tuple((type(v).__name__, repr(v) if isinstance(v, float | np.floating) else v) for v in values)
-
-    return (tuple(frame.columns), column(frame.index.to_numpy()),
-            tuple(column(frame[name].to_numpy()) for name in frame.columns))

@@ -7,6 +7,7 @@ CO2 and the peak status are in :mod:`carbon.reports.emissions`, a year's overvie
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,11 @@ from carbon.reports.cache import (
     cached_by_data_version,
     cached_by_region_version,
     database_key,
-    frame_key,
     recall,
     remember,
     remembered,
 )
-from carbon.store import Store
+from carbon.store import Rows, Store
 
 __all__ = [
     "MissingTarget", "ReportInputs", "bottom_up_years", "intensity_target", "ratio", "region_comparison",
@@ -62,28 +62,33 @@ def intensity_target(region: dict[str, Any]) -> IntensityTarget:
 
 def year_reporting(store: Store, region: str) -> pd.DataFrame:
     """Per year of a region (columns ``year``, ``months``, ``enterprises``): the months and the enterprises with
-    reports.
+    reports."""
+    counts = _year_counts(store, region)
+    if not counts.values:
+        return pd.DataFrame(columns=list(counts.columns))
+    return counts.frame().astype(np.int64)
+
+
+def _year_counts(store: Store, region: str) -> Rows:
+    """:func:`year_reporting` as plain rows, ordered by year.
 
     A year's count of enterprises is reused while its stored rows and the data version stand still (a new
     enterprise in that year brings new rows), so a batch for one year counts that year again, not every year.
     """
-    months = store.region_year_months(region)
-    if months.empty:
-        return pd.DataFrame(columns=["year", "months", "enterprises"])
+    months = store.region_year_months(region).values
+    years = [int(year) for year, _, _ in months]
     database = database_key(store)
-    years = [int(year) for year in months["year"]]
     if database is None:
         counts = store.region_year_enterprises(region, years)
     else:
         version = store.data_version()
-        keys = {year: ("year_enterprises", database, version, region, year, int(rows))
-                for year, rows in zip(years, months["rows"].fillna(0), strict=True)}
+        keys = {int(year): ("year_enterprises", database, version, region, int(year), int(rows or 0))
+                for year, _, rows in months}
         counts = {year: recall(keys[year]) for year in years}
         fresh = store.region_year_enterprises(region, [year for year, count in counts.items() if count is None])
         counts.update({year: remember(keys[year], count) for year, count in fresh.items()})
-    return pd.DataFrame({"year": months["year"].to_numpy(dtype=np.int64),
-                         "months": months["months"].to_numpy(dtype=np.int64),
-                         "enterprises": np.array([counts[year] for year in years], dtype=np.int64)})
+    return Rows(("year", "months", "enterprises"),
+                tuple((int(year), int(count), counts[int(year)]) for year, count, _ in months))
 
 
 def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
@@ -165,13 +170,14 @@ class ReportInputs:
     ``parts`` (tce and CO2 per year, carrier and purpose) and ``counts`` (months and enterprises per year) cover
     every year; :attr:`key` and :meth:`years` only the years a report can show — those with official statistics,
     the complete bottom-up years and the target's path. A batch for another year (an incomplete one without
-    statistics) leaves the key, and so the computed report, as it was.
+    statistics) leaves the key, and so the computed report, as it was. The inputs are read as plain rows and the
+    key made from them: frames are built only when a report is made anew.
     """
 
     region: dict[str, Any]
-    stats: pd.DataFrame
-    parts: pd.DataFrame
-    counts: pd.DataFrame
+    statistics_rows: Rows
+    part_rows: Rows
+    count_rows: Rows
 
     @classmethod
     def read(cls, store: Store, code: str) -> ReportInputs:
@@ -185,31 +191,62 @@ class ReportInputs:
 
     @classmethod
     def _query(cls, store: Store, code: str) -> ReportInputs:
-        return cls(store.get_region(code), store.statistics(code), store.region_year_summary(code),
-                   year_reporting(store, code))
+        return cls(store.get_region(code), store.statistics_rows(code), store.region_year_summary_rows(code),
+                   _year_counts(store, code))
+
+    @functools.cached_property
+    def stats(self) -> pd.DataFrame:
+        """The region's statistics by year (index ``year``)."""
+        frame = self.statistics_rows.frame()
+        return frame.set_index("year") if not frame.empty else frame
+
+    @functools.cached_property
+    def parts(self) -> pd.DataFrame:
+        """tce and CO2 per year, carrier and purpose, every year."""
+        return self.part_rows.frame()
+
+    @functools.cached_property
+    def counts(self) -> pd.DataFrame:
+        """Months and enterprises with reports per year, every year."""
+        if not self.count_rows.values:
+            return pd.DataFrame(columns=list(self.count_rows.columns))
+        return self.count_rows.frame().astype(np.int64)
+
+    @functools.cached_property
+    def shown_years(self) -> frozenset[int]:
+        """The years a report can show: official statistics, complete bottom-up years, the target's path."""
+        years = {int(row[self.statistics_rows.columns.index("year")]) for row in self.statistics_rows.values}
+        years |= {int(year) for year, months, _ in self.count_rows.values if months == 12}
+        base, target = self.region.get("intensity_base_year"), self.region.get("intensity_target_year")
+        if base is not None and target is not None:
+            years |= set(range(int(base), int(target) + 1))
+        return frozenset(years)
 
     @functools.cached_property
     def shown(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``parts`` and ``counts`` of the years a report can show (re-indexed from 0)."""
-        years = {int(year) for year in self.stats.index}
-        if len(self.counts):
-            years |= {int(year) for year in self.counts.loc[self.counts["months"] == 12, "year"]}
-        base, target = self.region.get("intensity_base_year"), self.region.get("intensity_target_year")
-        if base is not None and target is not None:
-            years |= set(range(int(base), int(target) + 1))
+        years = self.shown_years
         parts = self.parts[self.parts["year"].isin(years)] if len(self.parts) else self.parts
         counts = self.counts[self.counts["year"].isin(years)] if len(self.counts) else self.counts
         return parts.reset_index(drop=True), counts.reset_index(drop=True)
 
     @functools.cached_property
     def key(self) -> tuple[Any, ...]:
-        """Everything the reports computed from these inputs depend on, exactly (see :func:`remembered`)."""
-        parts, counts = self.shown
-        return tuple(self.region.items()), frame_key(self.stats), frame_key(parts), frame_key(counts)
+        """Everything the reports computed from these inputs depend on, exactly (see :func:`remembered`): floats
+        by their hex form, so that -0.0 and 0.0 count as different and a NaN as equal to itself."""
+        return (tuple(self.region.items()), _exact(self.statistics_rows.values),
+                _exact(row for row in self.part_rows.values if row[0] in self.shown_years),
+                _exact(row for row in self.count_rows.values if row[0] in self.shown_years))
 
     def years(self) -> pd.DataFrame:
         """:func:`_region_years` over the years a report can show (made once for both reports: read-only)."""
         return remembered(("region_years", self.key), lambda: _years_frame(self.stats, _bottom_up_frame(*self.shown)))
+
+
+def _exact(rows: Iterable[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
+    """Rows with each float as its hex form (exact, NaN equal to itself) and its type beside every value."""
+    return tuple(tuple((type(value).__name__, value.hex() if isinstance(value, float) else value) for value in row)
+                 for row in rows)
 
 
 @cached_by_region_version

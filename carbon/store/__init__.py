@@ -56,7 +56,7 @@ from carbon.store.plans import PlansMixin
 from carbon.store.readings import READING_COLUMNS, READING_KEY, ReadingsMixin
 from carbon.store.registry import RegistryMixin
 from carbon.store.revisions import HeldRevisionStore
-from carbon.store.sql import Scope
+from carbon.store.sql import Rows, Scope
 from carbon.store.summaries import SummariesMixin
 from carbon.store.tokens import TokensMixin
 from carbon.store.totals import MONTHLY_TOTALS_REBUILD, TotalsMixin
@@ -66,8 +66,8 @@ from carbon.store.uploads import UploadsMixin
 __all__ = [
     "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "DATABASE_ERRORS", "DEFAULT_DB", "MIGRATIONS",
     "MONTHLY_TOTALS_REBUILD", "NUL_STANDIN", "READING_COLUMNS", "READING_KEY", "SCHEDULER_JOBS_TABLE",
-    "TRANSIENT_ERRORS", "AlertSync", "Conflict", "Migration", "NotFound", "SchedulerLock", "Schema", "Scope", "Store",
-    "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
+    "TRANSIENT_ERRORS", "AlertSync", "Conflict", "Migration", "NotFound", "Rows", "SchedulerLock", "Schema", "Scope",
+    "Store", "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
 ]
 
 

@@ -41,7 +41,7 @@ import psycopg
 import sqlite_utils
 
 from carbon.errors import Busy
-from carbon.store.sql import columns_as_lists, csv_text, insert_sql
+from carbon.store.sql import Rows, columns_as_lists, csv_text, insert_sql
 
 __all__ = [
     "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
@@ -428,6 +428,11 @@ class Engine:
         """The first row of the result as a dict, or None."""
         rows = self._rows(sql, params)
         return rows[0] if rows else None
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """The result as :class:`~carbon.store.sql.Rows` (plain tuples with the query's column names)."""
+        cursor = self.conn.execute(sql, list(params))
+        return Rows(tuple(d[0] for d in cursor.description), tuple(tuple(row) for row in cursor.fetchall()))
 
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """The result as a data frame with the query's column names."""

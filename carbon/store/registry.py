@@ -11,7 +11,7 @@ import pandas as pd
 from carbon.errors import InvalidInput, NotFound
 from carbon.identifiers import check_identifier
 from carbon.store.engine import Engine, now_iso
-from carbon.store.sql import Scope, clean, insert_sql, upsert_sql
+from carbon.store.sql import Rows, Scope, clean, insert_sql, upsert_sql
 
 __all__ = ["ENTERPRISE_COLUMNS", "REGION_FIELDS", "STATISTICS_FIELDS", "RegistryMixin"]
 
@@ -101,8 +101,12 @@ class RegistryMixin(Engine):
 
     def statistics(self, region: str) -> pd.DataFrame:
         """A region's statistics by year (index ``year``)."""
-        frame = self._frame("SELECT * FROM region_statistics WHERE region = ? ORDER BY year", [region])
+        frame = self.statistics_rows(region).frame()
         return frame.set_index("year") if not frame.empty else frame
+
+    def statistics_rows(self, region: str) -> Rows:
+        """:meth:`statistics` as plain rows, ordered by year."""
+        return self._tuples("SELECT * FROM region_statistics WHERE region = ? ORDER BY year", [region])
 
     # -- enterprises --------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from collections.abc import Collection
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import Scope, conditions, int_years
+from carbon.store.sql import Rows, Scope, conditions
 
 __all__ = ["SummariesMixin"]
 
@@ -49,18 +49,17 @@ class SummariesMixin(Engine):
                                 "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
         return row[0] if row else None
 
-    def region_year_months(self, region: str) -> pd.DataFrame:
-        """Per year of a region (columns ``year``, ``months``, ``rows``): the months with reports and the stored
-        rows behind them, from the monthly totals.
+    def region_year_months(self, region: str) -> Rows:
+        """Per year of a region (columns ``year`` as an integer, ``months``, ``rows``, ordered by year): the months
+        with reports and the stored rows behind them, from the monthly totals.
 
         Within one data version a year's ``rows`` only grow when rows arrive (a revision adds and takes away
         one), so an unchanged count says that no enterprise reported anew in that year.
         """
-        frame = self._frame(
-            "SELECT substr(period, 1, 4) AS year, COUNT(DISTINCT period) AS months, SUM(rows) AS rows "
-            "FROM monthly_totals WHERE region = ? GROUP BY substr(period, 1, 4) ORDER BY substr(period, 1, 4)",
-            [region])
-        return int_years(frame)
+        return self._tuples(
+            "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, COUNT(DISTINCT period) AS months, "
+            "SUM(rows) AS rows FROM monthly_totals WHERE region = ? GROUP BY substr(period, 1, 4) "
+            "ORDER BY substr(period, 1, 4)", [region])
 
     def region_year_enterprises(self, region: str, years: Collection[int]) -> dict[int, int]:
         """How many enterprises of the region reported in each of these years.

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import FEW_ROWS, columns_as_lists, int_years
+from carbon.store.sql import FEW_ROWS, Rows, columns_as_lists, int_years
 
 __all__ = ["CONVERTED", "MONTHLY_TOTALS_REBUILD", "MonthlySums", "TotalsMixin", "monthly_sums"]
 
@@ -87,11 +87,15 @@ class TotalsMixin(Engine):
 
     def region_year_summary(self, region: str) -> pd.DataFrame:
         """A region's tce and CO2 per year, carrier and purpose (from the monthly totals)."""
-        frame = self._frame(
-            "SELECT substr(period, 1, 4) AS year, carrier, purpose, SUM(tce_equivalent) AS tce_equivalent, "
-            "SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
-            "GROUP BY substr(period, 1, 4), carrier, purpose", [region])
-        return int_years(frame)
+        return self.region_year_summary_rows(region).frame()
+
+    def region_year_summary_rows(self, region: str) -> Rows:
+        """:meth:`region_year_summary` as plain rows (``year`` an integer), ordered by year, carrier, purpose."""
+        return self._tuples(
+            "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, carrier, purpose, "
+            "SUM(tce_equivalent) AS tce_equivalent, SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
+            "GROUP BY substr(period, 1, 4), carrier, purpose ORDER BY substr(period, 1, 4), carrier, purpose",
+            [region])
 
     def region_year_counts(self, region: str) -> pd.DataFrame:
         """Per year: how many months and how many enterprises of a region have reports."""
