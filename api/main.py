@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.admission import Admission
 from api.docs import install_docs
 from api.routes import (
     alerts,
@@ -186,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     install_docs(app)  # Swagger UI from the installed package, not a CDN
 
+    # innermost first: a waiting request has its id, and a body over the limit is refused before it waits
+    app.add_middleware(Admission, limit=settings.max_active_requests, wait_s=settings.admission_wait_s)
     app.add_middleware(RequestId)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,

@@ -1,0 +1,95 @@
+"""Admission: how many API requests one process works on at once, and in which order the others wait.
+
+Every request of a process shares one interpreter. Twenty at work at once each take about twenty times their own
+time, and a submission, the request that must not queue on the 15th of the month, fares worst: it makes the most
+database calls, and at each one it gives up the interpreter lock and queues for it again. Here a few requests at
+a time do their work, the submissions are let in before the reads, and the others wait in the event loop (holding
+no thread) in the order they came. A request that is not let in within the waiting limit is answered 503 with
+Retry-After, never left hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import errors
+
+__all__ = ["Admission"]
+
+# Methods that only read: they wait behind the submissions.
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+ADMITTED_PREFIX = "/v1/"  # the API's work; the health check, the dashboard's files and the docs are not held
+
+
+class Admission:
+    """An ASGI middleware letting at most ``limit`` API requests of this process work at once, writes first.
+
+    Parameters
+    ----------
+    app : ASGIApp
+        The application behind it.
+    limit : int
+        Requests at work at once [-]; 0 lets every request in at once.
+    wait_s : float
+        How long a request may wait to be let in before it is answered 503 [s].
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait_s = wait_s
+        self.active = 0
+        # the turns waiting, submissions first; each is a future set when a finished request hands on its place
+        self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit <= 0 or not scope["path"].startswith(ADMITTED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        if not await self._enter(self.waiting[scope["method"] in READS]):
+            detail = (f"the service has more requests than it can work on within {self.wait_s:g} s; try again "
+                      "after Retry-After seconds")
+            response = errors.problem(503, detail, Request(scope), headers={"Retry-After": str(errors.RETRY_AFTER_S)})
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._leave()
+
+    async def _enter(self, queue: deque[asyncio.Future[None]]) -> bool:
+        """Take a place at once if one is free and no one waits, else wait for one; False when time ran out."""
+        if self.active < self.limit and not any(self.waiting):
+            self.active += 1
+            return True
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(turn)
+        try:
+            await asyncio.wait({turn}, timeout=self.wait_s)
+        except asyncio.CancelledError:  # the client went away while waiting
+            self._give_up(queue, turn)
+            raise
+        if turn.done():
+            return True
+        queue.remove(turn)
+        return False
+
+    def _give_up(self, queue: deque[asyncio.Future[None]], turn: asyncio.Future[None]) -> None:
+        """Leave the queue; a place handed over meanwhile goes on to the next in line."""
+        if turn.done():
+            self._leave()
+        else:
+            queue.remove(turn)
+            turn.cancel()
+
+    def _leave(self) -> None:
+        """A request is done: its place goes to the first waiting submission, else the first waiting read."""
+        for queue in self.waiting:
+            if queue:
+                queue.popleft().set_result(None)
+                return
+        self.active -= 1

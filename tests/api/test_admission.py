@@ -1,0 +1,146 @@
+"""Admission: a few API requests at work per process, submissions let in before reads, 503 when none can be."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from api.admission import Admission
+from api.main import create_app
+from api.settings import Settings
+from tests.databases import new_database
+
+
+class Gate:
+    """An ASGI app whose requests stop at a gate until the test opens it; it notes the order they started in."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.open = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.started.append(f"{scope['method']} {scope['path']}")
+        if scope["path"] != "/v1/quick":
+            await self.open.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+def test_submissions_are_let_in_before_reads_that_waited_longer() -> None:
+    async def scenario() -> list[str]:
+        gate = Gate()
+        admission = Admission(gate, limit=1, wait_s=30)
+        async with _client(admission) as client:
+            first = asyncio.create_task(client.get("/v1/regions/a"))
+            await _until(lambda: gate.started)
+            read = asyncio.create_task(client.get("/v1/regions/b"))
+            await _until(lambda: admission.waiting[1])
+            write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
+            await _until(lambda: admission.waiting[0])
+            assert len(gate.started) == 1  # one at work, two waiting
+            gate.open.set()
+            answers = await asyncio.gather(first, read, write)
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert admission.active == 0 and not any(admission.waiting)
+        return gate.started
+
+    assert asyncio.run(scenario()) == ["GET /v1/regions/a", "POST /v1/enterprises/E1/consumption",
+                                       "GET /v1/regions/b"]
+
+
+def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
+    async def scenario() -> httpx.Response:
+        gate = Gate()
+        admission = Admission(gate, limit=1, wait_s=0.05)
+        async with _client(admission) as client:
+            busy = asyncio.create_task(client.get("/v1/slow"))
+            await _until(lambda: gate.started)
+            refused = await client.get("/v1/quick")
+            assert not any(admission.waiting)  # it left the queue
+            gate.open.set()
+            assert (await busy).status_code == 200
+            assert (await client.get("/v1/quick")).status_code == 200  # its place was not lost
+        assert admission.active == 0
+        return refused
+
+    refused = asyncio.run(scenario())
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"].isdigit()
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "try again" in refused.json()["detail"]
+
+
+def test_a_waiting_request_whose_client_went_away_hands_on_its_place() -> None:
+    async def scenario() -> Admission:
+        gate = Gate()
+        admission = Admission(gate, limit=1, wait_s=30)
+        async with _client(admission) as client:
+            busy = asyncio.create_task(client.get("/v1/slow"))
+            await _until(lambda: gate.started)
+            gone = asyncio.create_task(client.get("/v1/gone"))
+            await _until(lambda: admission.waiting[1])
+            gone.cancel()
+            await asyncio.gather(gone, return_exceptions=True)
+            assert not any(admission.waiting)
+            gate.open.set()
+            await busy
+            assert (await client.get("/v1/quick")).status_code == 200
+        return admission
+
+    admission = asyncio.run(scenario())
+    assert admission.active == 0 and not any(admission.waiting)
+
+
+def test_health_and_pages_are_not_held_and_no_limit_means_no_waiting() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        held = Admission(gate, limit=1, wait_s=30)
+        async with _client(held) as client:
+            busy = asyncio.create_task(client.get("/v1/slow"))
+            await _until(lambda: gate.started)
+            quick = Gate()
+            quick.open.set()
+            held.app = quick  # the health check passes by the queue even while the one place is taken
+            assert (await client.get("/healthz")).status_code == 200
+            held.app = gate
+            gate.open.set()
+            await busy
+        unlimited = Admission(Gate(), limit=0, wait_s=30)
+        unlimited.app.open.set()
+        async with _client(unlimited) as client:
+            answers = await asyncio.gather(*(client.get("/v1/regions/a") for _ in range(5)))
+        assert all(answer.status_code == 200 for answer in answers) and unlimited.active == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_service_admits_by_its_settings(tmp_path: Any) -> None:
+    settings = Settings(db=new_database(tmp_path, "admission"), scheduler=False, max_active_requests=2,
+                        admission_wait_s=5)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/v1/regions").status_code == 401  # let in, then refused by its own rule
+    admission = _find(app.middleware_stack, Admission)
+    assert (admission.limit, admission.wait_s, admission.active) == (2, 5, 0)
+
+
+def _find(app: Any, kind: type) -> Any:
+    while not isinstance(app, kind):
+        app = app.app
+    return app
