@@ -149,15 +149,17 @@ class _QmarkConnection:
 
 def write_keys(client: int, clients: int, count: int, enterprises: list[str],
                offset: int = 0) -> list[tuple[str, str]]:
-    """(enterprise, month) pairs no one reported: months from 2010 on, before the demo data begin; unique per
-    client and request (from the ``offset``-th request of each client on: a later round goes on where the last
-    ended), so each acknowledged write is five new rows."""
+    """(enterprise, month) pairs no one reported: the months before the demo data begin, from 2019-12 backwards,
+    each enterprise's in turn (a history filled in month by month, without the gaps that would make every month
+    in between a missing report); unique per client and request (from the ``offset``-th request of each client
+    on: a later round goes on where the last ended), so each acknowledged write is five new rows."""
     keys = []
     for sequence in range(offset, offset + count):
         serial = sequence * clients + client
         enterprise = enterprises[serial % len(enterprises)]
         month = serial // len(enterprises)
-        keys.append((enterprise, f"{2010 + month // 12:04d}-{month % 12 + 1:02d}"))
+        year, month_index = divmod(2019 * 12 + 11 - month, 12)
+        keys.append((enterprise, f"{year:04d}-{month_index + 1:02d}"))
     return keys
 
 
