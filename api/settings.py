@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     upload_workers: int = Field(default=1, ge=1, le=8, description="upload jobs run at once by this process")
     upload_queue: int = Field(default=50, ge=1, le=10_000, description="upload jobs that may wait on this host; "
                                                                        "more answer 503 with Retry-After")
-    max_active_requests: int = Field(default=4, ge=0, le=1000,
+    max_active_requests: int = Field(default=2, ge=0, le=1000,
                                      description="API requests one process works on at once, submissions let in "
                                                  "before reads; the others wait (0: no limit)")
     admission_wait_s: float = Field(default=30.0, gt=0, le=600,

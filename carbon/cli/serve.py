@@ -20,18 +20,28 @@ from carbon.store import default_db_path
 
 __all__ = ["demo_command", "mqtt_command", "serve", "serve_command"]
 
+APP = "api.main:create_app"  # the service's app factory, imported by name in each serving process
+
 
 def serve(db_path: str, host: str, port: int, workers: int = 1) -> None:
     """Run the HTTP service through uvicorn, which imports the app by name (the core never imports the web layer);
     the service reads its settings from the environment.
 
     With ``workers`` > 1, that many processes share the port and the database: their writers take turns on the
-    database's writer lock, the scheduled jobs run in one of them, and upload jobs are claimed once.
+    database's writer lock, the scheduled jobs run in one of them, and upload jobs are claimed once. Each process
+    listens on a socket of its own where the system allows it (:mod:`carbon.cli.workers`), so that connections
+    are spread over them evenly.
     """
+    import socket
+
     import uvicorn
 
     os.environ["CARBON_DB"] = db_path
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info", workers=workers)
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        from carbon.cli.workers import serve_processes
+
+        serve_processes(APP, host, port, workers)
+    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", workers=workers)
 
 
 @click.command("serve")

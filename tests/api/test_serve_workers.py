@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -75,3 +77,65 @@ def test_two_worker_processes_store_every_submission_once(tmp_path: Path) -> Non
     finally:
         store.close()
     assert tuple(stored) == (24, 24)  # every submission once, none doubled
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _sockets(pid: int) -> int:
+    """Open sockets of a process (its listening socket and its connections)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+def _serving(pid: int) -> list[int]:
+    """The serving processes of the service (not multiprocessing's helpers): those that listen."""
+    return [child for child in _children(pid) if _sockets(child) > 0]
+
+
+def test_the_processes_share_the_connections_and_one_that_dies_is_replaced(tmp_path: Path) -> None:
+    db = new_database(tmp_path, "spread")
+    seed(db)
+    port = _free_port()
+    env = {**os.environ, "CARBON_SCHEDULER": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port", str(port),
+                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, server)
+        deadline = time.monotonic() + 60
+        while len(_serving(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _serving(server.pid)
+        before = {pid: _sockets(pid) for pid in workers}
+        clients = [httpx.Client(base_url=url, timeout=30) for _ in range(16)]
+        try:
+            assert all(client.get("/healthz").status_code == 200 for client in clients)  # 16 kept-alive connections
+            # each process holds some of them (all 16 on one socket of two: a chance of 1 in 30 000)
+            assert all(_sockets(pid) > before[pid] for pid in workers), (before, {p: _sockets(p) for p in workers})
+        finally:
+            for client in clients:
+                client.close()
+        os.kill(workers[0], signal.SIGKILL)
+        while (set(_serving(server.pid)) & {workers[0]} or len(_serving(server.pid)) < 2) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_serving(server.pid)) == 2 and workers[0] not in _serving(server.pid)
+        assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+
+
+def test_a_service_whose_processes_cannot_start_stops_with_an_error(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "CARBON_SCHEDULER": "false", "CARBON_ADMIN_TOKEN": "short"}  # refused by the settings
+    result = subprocess.run([sys.executable, "-m", "carbon.cli", "serve", "--db", str(tmp_path / "x.db"), "--port",
+                             str(port), "--workers", "2"], env=env, capture_output=True, timeout=120)
+    assert result.returncode == 1
+    assert b"could not start" in result.stderr
