@@ -101,44 +101,49 @@ def _monthly_tce(store: Store, region: str | None, enterprise_ids: Collection[st
 def quota_alerts(store: Store, region: str | None = None,
                  enterprise_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     """Quotas projected or found exceeded, in a region (or all); with ``enterprise_ids`` (and a region) only
-    these enterprises' quotas are judged, over the years the region has data for."""
-    alerts: list[dict[str, Any]] = []
+    these enterprises' quotas are judged, over the years the region has data for (and only the enterprises with
+    a quota have their months read)."""
+    monthly = None
     if enterprise_ids is not None and region is not None:
         years = store.region_years(region)
     else:
         enterprise_ids = None
-    monthly = _monthly_tce(store, region, enterprise_ids)
-    if enterprise_ids is None:
+        monthly = _monthly_tce(store, region, None)
         if monthly.empty:
-            return alerts
+            return []
         years = sorted({int(p[:4]) for p in monthly["period"]})
     regions = store.enterprise_regions()
-    for year in years:
-        for quota in store.quotas(year):
-            if region is not None and regions.get(quota["enterprise_id"]) != region:
-                continue
-            if enterprise_ids is not None and quota["enterprise_id"] not in enterprise_ids:
-                continue
-            rows = (monthly[monthly["enterprise_id"] == quota["enterprise_id"]] if len(monthly)
-                    else pd.DataFrame(columns=["period", "tce_equivalent", "tce_equal"]))
-            column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
-            status = quota_status(rows.set_index("period")[column], quota["quota_tce"], year)
-            if not status.projected_over and status.used_tce <= status.quota_tce:
-                continue
-            over_now = status.used_tce > status.quota_tce
-            alerts.append({
-                "fingerprint": f"quota_exceeded|{quota['enterprise_id']}|{year}",
-                "severity": "critical" if over_now else "warning", "enterprise_id": quota["enterprise_id"],
-                "region": regions.get(quota["enterprise_id"]), "period": str(year),
-                "message": bilingual(
-                    f"{quota['enterprise_id']}：{year}年用能权额度已用{status.used_pct:.0f}%"
-                    + (f"，预计年底达{status.projected_pct:.0f}%" if status.projected_pct is not None else ""),
-                    f"{quota['enterprise_id']}: {status.used_pct:.0f} % of its {year} energy-use quota used"
-                    + (f", {status.projected_pct:.0f} % projected by year-end"
-                       if status.projected_pct is not None else "")),
-                "details": status.to_dict(),
-            })
-    return alerts
+    quotas = [(year, quota) for year in years for quota in store.quotas(year)
+              if (region is None or regions.get(quota["enterprise_id"]) == region)
+              and (enterprise_ids is None or quota["enterprise_id"] in enterprise_ids)]
+    if not quotas:
+        return []
+    if monthly is None:
+        monthly = _monthly_tce(store, region, {quota["enterprise_id"] for _, quota in quotas})
+    alerts = (_quota_alert(year, quota, monthly, regions.get(quota["enterprise_id"])) for year, quota in quotas)
+    return [alert for alert in alerts if alert is not None]
+
+
+def _quota_alert(year: int, quota: dict[str, Any], monthly: pd.DataFrame, region: str | None) -> dict[str, Any] | None:
+    """The alert of one enterprise's quota for a year from its monthly tce, or None when it is kept."""
+    rows = (monthly[monthly["enterprise_id"] == quota["enterprise_id"]] if len(monthly)
+            else pd.DataFrame(columns=["period", "tce_equivalent", "tce_equal"]))
+    column = "tce_equal" if quota["basis"] == "equal" else "tce_equivalent"
+    status = quota_status(rows.set_index("period")[column], quota["quota_tce"], year)
+    if not status.projected_over and status.used_tce <= status.quota_tce:
+        return None
+    over_now = status.used_tce > status.quota_tce
+    return {
+        "fingerprint": f"quota_exceeded|{quota['enterprise_id']}|{year}",
+        "severity": "critical" if over_now else "warning", "enterprise_id": quota["enterprise_id"],
+        "region": region, "period": str(year),
+        "message": bilingual(
+            f"{quota['enterprise_id']}：{year}年用能权额度已用{status.used_pct:.0f}%"
+            + (f"，预计年底达{status.projected_pct:.0f}%" if status.projected_pct is not None else ""),
+            f"{quota['enterprise_id']}: {status.used_pct:.0f} % of its {year} energy-use quota used"
+            + (f", {status.projected_pct:.0f} % projected by year-end" if status.projected_pct is not None else "")),
+        "details": status.to_dict(),
+    }
 
 
 def _anomaly_message(row: Any) -> str:
