@@ -71,14 +71,19 @@ def missing_reports(reported: pd.DataFrame, regions: Mapping[str, str], *, last_
     if reported.empty:
         return pd.DataFrame(columns=["enterprise_id", "region", "period"])
     frontier = min(last_due, newest if newest is not None else str(reported["period"].max()))
-    first = reported.groupby("enterprise_id")["period"].min()
-    rows = []
-    have = set(zip(reported["enterprise_id"], reported["period"], strict=True))
-    for enterprise_id, start in first.items():
-        for period in pd.period_range(start, frontier, freq="M").strftime("%Y-%m"):
-            if (enterprise_id, period) not in have:
-                rows.append((enterprise_id, regions.get(enterprise_id), period))
+    have = set(zip(reported["enterprise_id"].tolist(), reported["period"].astype(str).tolist(), strict=True))
+    first: dict[str, str] = {}
+    for enterprise_id, period in sorted(have):
+        first.setdefault(enterprise_id, period)
+    rows = [(enterprise_id, regions.get(enterprise_id), period) for enterprise_id, start in first.items()
+            for period in _month_range(start, frontier) if (enterprise_id, period) not in have]
     return pd.DataFrame(rows, columns=["enterprise_id", "region", "period"])
+
+
+def _month_range(start: str, end: str) -> list[str]:
+    """The months from ``start`` to ``end`` (``"YYYY-MM"``, both included; none when ``end`` comes first)."""
+    first, last = (int(month[:4]) * 12 + int(month[5:7]) - 1 for month in (start, end))
+    return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1)]
 
 
 def _months(year: int) -> list[str]:
