@@ -12,6 +12,7 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from carbon.errors import CarbonError
@@ -49,11 +50,14 @@ def as_positive(value: Any, name: str) -> float:
 
 def year_index(index: pd.Index, what: str) -> pd.Index:
     """The index as int64 years, or an error naming the offending labels."""
-    numbers = pd.to_numeric(pd.Series(index, dtype=object), errors="coerce")
-    bad = index[numbers.isna().to_numpy() | (numbers.to_numpy() % 1 != 0)]
-    if len(bad):
-        raise IndicatorInputError(f"{what} must be indexed by year (integers); not a year: {list(bad)[:5]}")
-    years = pd.Index(numbers.astype("int64"), name="year")
+    if index.dtype.kind in "iu":  # integers already (the usual case): nothing to parse
+        years = pd.Index(index.to_numpy().astype("int64"), name="year")
+    else:
+        numbers = pd.to_numeric(pd.Series(index, dtype=object), errors="coerce")
+        bad = index[numbers.isna().to_numpy() | (numbers.to_numpy() % 1 != 0)]
+        if len(bad):
+            raise IndicatorInputError(f"{what} must be indexed by year (integers); not a year: {list(bad)[:5]}")
+        years = pd.Index(numbers.astype("int64"), name="year")
     duplicated = years[years.duplicated()].unique()
     if len(duplicated):
         raise IndicatorInputError(f"{what} has more than one row for year(s) {list(duplicated)}")
@@ -89,14 +93,20 @@ def yearly_frame(frame: pd.DataFrame, what: str, required: Iterable[str], option
     columns = [name for name in (*required, *optional) if name in frame.columns]
     out = pd.DataFrame(index=year_index(frame.index, what))
     for name in columns:
-        raw = frame[name].to_numpy()
-        values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").astype("float64")
-        unreadable = values.isna().to_numpy() & pd.notna(pd.Series(raw, dtype=object)).to_numpy()
-        if unreadable.any():
-            raise IndicatorInputError(f"{what}: {name} is not a number in year(s) "
-                                      f"{list(out.index[unreadable])} ({list(raw[unreadable])[:3]})")
-        out[name] = values.to_numpy()
+        out[name] = _floats(frame[name].to_numpy(), what, name, out.index)
     return out.sort_index()
+
+
+def _floats(raw: np.ndarray, what: str, name: str, years: pd.Index) -> np.ndarray:
+    """A column's values as float64; numbers pass as they are, anything else is parsed (and refused by year)."""
+    if raw.dtype.kind in "iuf":
+        return raw.astype("float64")
+    values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").astype("float64")
+    unreadable = values.isna().to_numpy() & pd.notna(pd.Series(raw, dtype=object)).to_numpy()
+    if unreadable.any():
+        raise IndicatorInputError(f"{what}: {name} is not a number in year(s) "
+                                  f"{list(years[unreadable])} ({list(raw[unreadable])[:3]})")
+    return values.to_numpy()
 
 
 def yearly_series(series: pd.Series, what: str) -> pd.Series:
