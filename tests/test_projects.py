@@ -155,3 +155,12 @@ def test_stored_reviews_and_decisions_are_audited(fresh_store) -> None:
     assert verify(fresh_store).ok
     with pytest.raises(InvalidInput, match="unknown decision"):
         decide_project(fresh_store, stored["id"], decision="maybe", reason="x", actor="bureau")
+
+
+def test_a_region_without_a_target_or_data_is_reviewed_with_notes(fresh_store) -> None:
+    """Found by the API fuzzer: a region with neither a target nor data answered 500 (its intensity report has no
+    years, and a frame made from no rows had no year column)."""
+    fresh_store.upsert_region("bare", name="新区", grid_region="guangdong")
+    review = project_review(fresh_store, {**_project(("电力", 100, "万千瓦时")), "region": "bare"})
+    assert review["annual_kwh"] == pytest.approx(1e6)
+    assert review["notes"]

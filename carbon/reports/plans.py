@@ -74,8 +74,9 @@ def _intensity_years(store: Store, code: str, notes: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=["energy_tce", "gdp_constant", "intensity_adjusted"],
                             index=pd.Index([], name="year"), dtype=float)
     notes.append("energy intensity: adjusted by the region's deductions, as in the intensity report")
-    rows = pd.DataFrame(report["years"]).set_index("year")
-    return rows[["energy_tce", "gdp_constant", "intensity_adjusted"]].astype(float)
+    # named columns: a region without data has no years, and an empty frame would have no columns either
+    columns = ["year", "energy_tce", "gdp_constant", "intensity_adjusted"]
+    return pd.DataFrame(report["years"], columns=columns).set_index("year").astype(float)
 
 
 def _project_year(store: Store, code: str, values: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
