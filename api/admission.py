@@ -4,8 +4,9 @@ Every request of a process shares one interpreter. Twenty at work at once each t
 time, and a submission, the request that must not queue on the 15th of the month, fares worst: it makes the most
 database calls, and at each one it gives up the interpreter lock and queues for it again. Here a few requests at
 a time do their work, the submissions are let in before the reads, and the others wait in the event loop (holding
-no thread) in the order they came. A request that is not let in within the waiting limit is answered 503 with
-Retry-After, never left hanging.
+no thread) in the order they came. One place is kept for submissions: reads take at most all but one, so that a
+submission never waits behind a slow read. A request that is not let in within the waiting limit is answered 503
+with Retry-After, never left hanging.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class Admission:
     app : ASGIApp
         The application behind it.
     limit : int
-        Requests at work at once [-]; 0 lets every request in at once.
+        Requests at work at once [-], reads at most ``limit - 1`` of them when ``limit`` > 1; 0 lets every request
+        in at once.
     wait_s : float
         How long a request may wait to be let in before it is answered 503 [s].
     """
@@ -43,6 +45,8 @@ class Admission:
         self.limit = limit
         self.wait_s = wait_s
         self.active = 0
+        self.reads = 0  # reads among the active requests
+        self.read_places = limit - 1 if limit > 1 else limit
         # the turns waiting, submissions first; each is a future set when a finished request hands on its place
         self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
@@ -50,7 +54,8 @@ class Admission:
         if scope["type"] != "http" or self.limit <= 0 or not scope["path"].startswith(ADMITTED_PREFIX):
             await self.app(scope, receive, send)
             return
-        if not await self._enter(self.waiting[scope["method"] in READS]):
+        read = scope["method"] in READS
+        if not await self._enter(read):
             detail = (f"the service has more requests than it can work on within {self.wait_s:g} s; try again "
                       "after Retry-After seconds")
             response = errors.problem(503, detail, Request(scope), headers={"Retry-After": str(errors.RETRY_AFTER_S)})
@@ -59,37 +64,46 @@ class Admission:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._leave()
+            self._leave(read)
 
-    async def _enter(self, queue: deque[asyncio.Future[None]]) -> bool:
-        """Take a place at once if one is free and no one waits, else wait for one; False when time ran out."""
-        if self.active < self.limit and not any(self.waiting):
+    async def _enter(self, read: bool) -> bool:
+        """Take a place at once if one is free (for a read, one of the reads' places) and no one of its kind or
+        before it waits, else wait for one; False when time ran out."""
+        free = self.active < self.limit and not self.waiting[0]
+        if free and (not read or (self.reads < self.read_places and not self.waiting[1])):
             self.active += 1
+            self.reads += read
             return True
+        queue = self.waiting[read]
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(turn)
         try:
             await asyncio.wait({turn}, timeout=self.wait_s)
         except asyncio.CancelledError:  # the client went away while waiting
-            self._give_up(queue, turn)
+            self._give_up(queue, turn, read)
             raise
         if turn.done():
             return True
         queue.remove(turn)
         return False
 
-    def _give_up(self, queue: deque[asyncio.Future[None]], turn: asyncio.Future[None]) -> None:
+    def _give_up(self, queue: deque[asyncio.Future[None]], turn: asyncio.Future[None], read: bool) -> None:
         """Leave the queue; a place handed over meanwhile goes on to the next in line."""
         if turn.done():
-            self._leave()
+            self._leave(read)
         else:
             queue.remove(turn)
             turn.cancel()
 
-    def _leave(self) -> None:
-        """A request is done: its place goes to the first waiting submission, else the first waiting read."""
-        for queue in self.waiting:
-            if queue:
-                queue.popleft().set_result(None)
-                return
-        self.active -= 1
+    def _leave(self, read: bool) -> None:
+        """A request is done: its place goes to the first waiting submission, else to the first waiting read if
+        the reads' places allow it."""
+        self.reads -= read
+        writes, reads = self.waiting
+        if writes:
+            writes.popleft().set_result(None)
+        elif reads and self.reads < self.read_places:
+            self.reads += 1
+            reads.popleft().set_result(None)
+        else:
+            self.active -= 1

@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     upload_queue: int = Field(default=50, ge=1, le=10_000, description="upload jobs that may wait on this host; "
                                                                        "more answer 503 with Retry-After")
     max_active_requests: int = Field(default=2, ge=0, le=1000,
-                                     description="API requests one process works on at once, submissions let in "
-                                                 "before reads; the others wait (0: no limit)")
+                                     description="API requests one process works on at once, reads at most all "
+                                                 "but one, submissions let in first; the others wait (0: no limit)")
     admission_wait_s: float = Field(default=30.0, gt=0, le=600,
                                     description="how long a request waits to be let in before it is answered 503 "
                                                 "with Retry-After [s]")

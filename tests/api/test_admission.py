@@ -63,6 +63,26 @@ def test_submissions_are_let_in_before_reads_that_waited_longer() -> None:
                                        "GET /v1/regions/b"]
 
 
+def test_one_place_is_kept_for_submissions() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        admission = Admission(gate, limit=2, wait_s=30)
+        async with _client(admission) as client:
+            slow_read = asyncio.create_task(client.get("/v1/regions/a"))
+            await _until(lambda: len(gate.started) == 1)
+            second_read = asyncio.create_task(client.get("/v1/regions/b"))
+            await _until(lambda: admission.waiting[1])  # the other place is a submission's
+            write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
+            await _until(lambda: len(gate.started) == 2)  # let in at once, past the waiting read
+            assert gate.started[1] == "POST /v1/enterprises/E1/consumption" and admission.waiting[1]
+            gate.open.set()
+            answers = await asyncio.gather(slow_read, second_read, write)
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert (admission.active, admission.reads) == (0, 0) and not any(admission.waiting)
+
+    asyncio.run(scenario())
+
+
 def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
     async def scenario() -> httpx.Response:
         gate = Gate()
