@@ -63,7 +63,11 @@ def intensity_target(region: dict[str, Any]) -> IntensityTarget:
 def year_reporting(store: Store, region: str) -> pd.DataFrame:
     """Per year of a region (columns ``year``, ``months``, ``enterprises``): the months and the enterprises with
     reports."""
-    counts = _year_counts(store, region)
+    return _counts_frame(_year_counts(store, region))
+
+
+def _counts_frame(counts: Rows) -> pd.DataFrame:
+    """Counts per year as a frame of integers (without rows, a frame with the column names only)."""
     if not counts.values:
         return pd.DataFrame(columns=list(counts.columns))
     return counts.frame().astype(np.int64)
@@ -208,9 +212,7 @@ class ReportInputs:
     @functools.cached_property
     def counts(self) -> pd.DataFrame:
         """Months and enterprises with reports per year, every year."""
-        if not self.count_rows.values:
-            return pd.DataFrame(columns=list(self.count_rows.columns))
-        return self.count_rows.frame().astype(np.int64)
+        return _counts_frame(self.count_rows)
 
     @functools.cached_property
     def shown_years(self) -> frozenset[int]:
