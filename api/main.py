@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.admission import Admission
+from api.admission import Admission, Places
 from api.docs import install_docs
 from api.routes import (
     alerts,
@@ -183,12 +183,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = None
     app.state.upload_worker = UploadWorker(settings.db, folder=spool_folder(settings.db, settings.upload_spool),
                                            threads=settings.upload_workers)
-    app.state.alert_refresher = AlertRefresher(settings.db)  # alerts refreshed after batches, off the request
+    places = Places(settings.max_active_requests, settings.admission_wait_s)
+    # alerts refreshed after batches, off the request, taking their turn with the requests
+    app.state.alert_refresher = AlertRefresher(settings.db, gate=places.background)
     errors.install(app)
     install_docs(app)  # Swagger UI from the installed package, not a CDN
 
     # innermost first: a waiting request has its id, and a body over the limit is refused before it waits
-    app.add_middleware(Admission, limit=settings.max_active_requests, wait_s=settings.admission_wait_s)
+    app.add_middleware(Admission, places=places)
     app.add_middleware(RequestId)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     for module in (health, session, convert, regions, enterprises, revisions, submission_forms, screenings, alerts,

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from api.admission import Admission
+import api.admission as admission_module
+from api.admission import Admission, Places
 from api.main import create_app
 from api.settings import Settings
 from tests.databases import new_database
@@ -34,29 +35,30 @@ def _client(app: Any) -> httpx.AsyncClient:
 
 
 async def _until(condition: Any) -> None:
-    for _ in range(1000):
+    """Let the event loop (and a thread) go on until ``condition()`` holds; at most about 10 s."""
+    for _ in range(10_000):
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     raise AssertionError("the condition never held")
 
 
 def test_submissions_are_let_in_before_reads_that_waited_longer() -> None:
     async def scenario() -> list[str]:
         gate = Gate()
-        admission = Admission(gate, limit=1, wait_s=30)
+        admission = Admission(gate, places=Places(1, 30))
         async with _client(admission) as client:
             first = asyncio.create_task(client.get("/v1/regions/a"))
             await _until(lambda: gate.started)
             read = asyncio.create_task(client.get("/v1/regions/b"))
-            await _until(lambda: admission.waiting[1])
+            await _until(lambda: admission.places.waiting[1])
             write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
-            await _until(lambda: admission.waiting[0])
+            await _until(lambda: admission.places.waiting[0])
             assert len(gate.started) == 1  # one at work, two waiting
             gate.open.set()
             answers = await asyncio.gather(first, read, write)
         assert [answer.status_code for answer in answers] == [200, 200, 200]
-        assert admission.active == 0 and not any(admission.waiting)
+        assert admission.places.active == 0 and not any(admission.places.waiting)
         return gate.started
 
     assert asyncio.run(scenario()) == ["GET /v1/regions/a", "POST /v1/enterprises/E1/consumption",
@@ -66,36 +68,91 @@ def test_submissions_are_let_in_before_reads_that_waited_longer() -> None:
 def test_one_place_is_kept_for_submissions() -> None:
     async def scenario() -> None:
         gate = Gate()
-        admission = Admission(gate, limit=2, wait_s=30)
+        admission = Admission(gate, places=Places(2, 30))
         async with _client(admission) as client:
             slow_read = asyncio.create_task(client.get("/v1/regions/a"))
             await _until(lambda: len(gate.started) == 1)
             second_read = asyncio.create_task(client.get("/v1/regions/b"))
-            await _until(lambda: admission.waiting[1])  # the other place is a submission's
+            await _until(lambda: admission.places.waiting[1])  # the other place is a submission's
             write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
             await _until(lambda: len(gate.started) == 2)  # let in at once, past the waiting read
-            assert gate.started[1] == "POST /v1/enterprises/E1/consumption" and admission.waiting[1]
+            assert gate.started[1] == "POST /v1/enterprises/E1/consumption" and admission.places.waiting[1]
             gate.open.set()
             answers = await asyncio.gather(slow_read, second_read, write)
         assert [answer.status_code for answer in answers] == [200, 200, 200]
-        assert (admission.active, admission.reads) == (0, 0) and not any(admission.waiting)
+        assert (admission.places.active, admission.places.reads) == (0, 0) and not any(admission.places.waiting)
 
     asyncio.run(scenario())
+
+
+def test_background_work_takes_a_reads_place_in_turn(monkeypatch: Any) -> None:
+    monkeypatch.setattr(admission_module, "BACKGROUND_WAIT_S", 30.0)
+
+    async def scenario() -> list[str]:
+        gate = Gate()
+        places = Places(2, 30)
+        admission = Admission(gate, places=places)
+        done: list[str] = []
+
+        def work() -> None:
+            with places.background():
+                done.append(f"background with {places.reads} read(s) at work")
+
+        async with _client(admission) as client:
+            read = asyncio.create_task(client.get("/v1/regions/a"))
+            await _until(lambda: gate.started)
+            thread = asyncio.get_running_loop().run_in_executor(None, work)
+            await _until(lambda: places.waiting[1])  # the reads' one place is taken: it waits its turn
+            assert not done
+            gate.open.set()
+            await read
+            await thread
+        assert (places.active, places.reads) == (0, 0) and not any(places.waiting)
+        return done
+
+    assert asyncio.run(scenario()) == ["background with 1 read(s) at work"]
+
+
+def test_background_work_that_waited_too_long_runs_anyway_and_keeps_no_place(monkeypatch: Any) -> None:
+    monkeypatch.setattr(admission_module, "BACKGROUND_WAIT_S", 0.05)
+
+    async def scenario() -> Places:
+        gate = Gate()
+        places = Places(2, 30)
+        done: list[bool] = []
+
+        def work() -> None:
+            with places.background():
+                done.append(True)
+
+        async with _client(Admission(gate, places=places)) as client:
+            read = asyncio.create_task(client.get("/v1/regions/a"))
+            await _until(lambda: gate.started)
+            await asyncio.get_running_loop().run_in_executor(None, work)
+            assert done and not any(places.waiting)
+            gate.open.set()
+            await read
+        return places
+
+    places = asyncio.run(scenario())
+    assert (places.active, places.reads) == (0, 0)
+    with places.background():  # no loop running: at once
+        pass
 
 
 def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
     async def scenario() -> httpx.Response:
         gate = Gate()
-        admission = Admission(gate, limit=1, wait_s=0.05)
+        admission = Admission(gate, places=Places(1, 0.05))
         async with _client(admission) as client:
             busy = asyncio.create_task(client.get("/v1/slow"))
             await _until(lambda: gate.started)
             refused = await client.get("/v1/quick")
-            assert not any(admission.waiting)  # it left the queue
+            assert not any(admission.places.waiting)  # it left the queue
             gate.open.set()
             assert (await busy).status_code == 200
             assert (await client.get("/v1/quick")).status_code == 200  # its place was not lost
-        assert admission.active == 0
+        assert admission.places.active == 0
         return refused
 
     refused = asyncio.run(scenario())
@@ -108,28 +165,28 @@ def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
 def test_a_waiting_request_whose_client_went_away_hands_on_its_place() -> None:
     async def scenario() -> Admission:
         gate = Gate()
-        admission = Admission(gate, limit=1, wait_s=30)
+        admission = Admission(gate, places=Places(1, 30))
         async with _client(admission) as client:
             busy = asyncio.create_task(client.get("/v1/slow"))
             await _until(lambda: gate.started)
             gone = asyncio.create_task(client.get("/v1/gone"))
-            await _until(lambda: admission.waiting[1])
+            await _until(lambda: admission.places.waiting[1])
             gone.cancel()
             await asyncio.gather(gone, return_exceptions=True)
-            assert not any(admission.waiting)
+            assert not any(admission.places.waiting)
             gate.open.set()
             await busy
             assert (await client.get("/v1/quick")).status_code == 200
         return admission
 
     admission = asyncio.run(scenario())
-    assert admission.active == 0 and not any(admission.waiting)
+    assert admission.places.active == 0 and not any(admission.places.waiting)
 
 
 def test_health_and_pages_are_not_held_and_no_limit_means_no_waiting() -> None:
     async def scenario() -> None:
         gate = Gate()
-        held = Admission(gate, limit=1, wait_s=30)
+        held = Admission(gate, places=Places(1, 30))
         async with _client(held) as client:
             busy = asyncio.create_task(client.get("/v1/slow"))
             await _until(lambda: gate.started)
@@ -140,11 +197,11 @@ def test_health_and_pages_are_not_held_and_no_limit_means_no_waiting() -> None:
             held.app = gate
             gate.open.set()
             await busy
-        unlimited = Admission(Gate(), limit=0, wait_s=30)
+        unlimited = Admission(Gate(), places=Places(0, 30))
         unlimited.app.open.set()
         async with _client(unlimited) as client:
             answers = await asyncio.gather(*(client.get("/v1/regions/a") for _ in range(5)))
-        assert all(answer.status_code == 200 for answer in answers) and unlimited.active == 0
+        assert all(answer.status_code == 200 for answer in answers) and unlimited.places.active == 0
 
     asyncio.run(scenario())
 
@@ -157,7 +214,7 @@ def test_the_service_admits_by_its_settings(tmp_path: Any) -> None:
         assert client.get("/healthz").status_code == 200
         assert client.get("/v1/regions").status_code == 401  # let in, then refused by its own rule
     admission = _find(app.middleware_stack, Admission)
-    assert (admission.limit, admission.wait_s, admission.active) == (2, 5, 0)
+    assert (admission.places.limit, admission.places.wait_s, admission.places.active) == (2, 5, 0)
 
 
 def _find(app: Any, kind: type) -> Any:

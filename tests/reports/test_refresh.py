@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import carbon.reports.alerts as alerts_module
-from carbon.reports.refresh import AlertRefresher
+from carbon.reports.refresh import SLICE, AlertRefresher
 from carbon.store import Scope, Store
 from tests.reports.test_summaries import electricity, file_store, months, put  # noqa: F401 (fixture)
 
@@ -53,3 +56,40 @@ def test_a_failing_refresh_does_not_stop_the_thread(tmp_path: Path, monkeypatch:
     assert refresher.wait(timeout=30.0)
     refresher.stop()
     assert passes == [["GZHTZ-0001"], ["GZHTZ-0002"]]
+
+
+def test_a_long_pass_takes_its_turns_through_the_gate_in_slices(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[list[str]] = []
+    turns: list[str] = []
+
+    @contextmanager
+    def gate() -> Iterator[None]:
+        turns.append("in")
+        yield
+        turns.append("out")
+
+    monkeypatch.setattr(alerts_module, "refresh_after_batch", lambda store, ids: passes.append(list(ids)))
+    refresher = AlertRefresher(str(tmp_path / "carbon.db"), gather=60.0, gate=gate)
+    ids = [f"E{number:03d}" for number in range(2 * SLICE + 1)]
+    refresher.submit(ids)
+    refresher.stop()  # finishes the queued pass with no reader waiting: through the gate
+    assert passes == [ids[:SLICE], ids[SLICE:2 * SLICE], ids[2 * SLICE:]]
+    assert turns == ["in", "out"] * 3
+
+
+def test_a_reader_waiting_for_the_pass_is_not_kept_behind_the_gate(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[list[str]] = []
+    gated: list[str] = []
+    monkeypatch.setattr(alerts_module, "refresh_after_batch", lambda store, ids: passes.append(list(ids)))
+
+    def closed() -> Any:
+        gated.append("taken")
+        raise RuntimeError("the gate was taken while a reader waited for the pass")
+
+    refresher = AlertRefresher(str(tmp_path / "carbon.db"), gather=60.0, gate=closed)
+    refresher.submit(["GZHTZ-0001"])
+    assert refresher.wait(timeout=30.0)  # the reader may hold the very place the gate would wait for
+    refresher.stop()
+    assert passes == [["GZHTZ-0001"]] and not gated
