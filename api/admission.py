@@ -28,6 +28,7 @@ __all__ = ["Admission", "Places"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ADMITTED_PREFIX = "/v1/"  # the API's work; the health check, the dashboard's files and the docs are not held
 BACKGROUND_WAIT_S = 0.25  # the longest a thread's work waits for a place before it runs anyway [s]
+LOOP_GONE_S = 5.0  # beyond that, an event loop that has not answered is taken to have stopped [s]
 
 
 class Places:
@@ -52,9 +53,9 @@ class Places:
         self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
         self.loop: asyncio.AbstractEventLoop | None = None  # the event loop the places are kept in
 
-    async def enter(self, read: bool) -> bool:
+    async def enter(self, read: bool, wait_s: float | None = None) -> bool:
         """Take a place at once if one is free (for a read, one of the reads' places) and no one of its kind or
-        before it waits, else wait for one; False when time ran out."""
+        before it waits, else wait for one [s, default :attr:`wait_s`]; False when time ran out."""
         self.loop = asyncio.get_running_loop()
         free = self.active < self.limit and not self.waiting[0]
         if free and (not read or (self.reads < self.read_places and not self.waiting[1])):
@@ -65,7 +66,7 @@ class Places:
         turn: asyncio.Future[None] = self.loop.create_future()
         queue.append(turn)
         try:
-            await asyncio.wait({turn}, timeout=self.wait_s)
+            await asyncio.wait({turn}, timeout=self.wait_s if wait_s is None else wait_s)
         except asyncio.CancelledError:  # the client went away while waiting
             self._give_up(queue, turn, read)
             raise
@@ -107,11 +108,11 @@ class Places:
         if self.limit <= 0 or loop is None or not loop.is_running():
             yield
             return
-        turn = asyncio.run_coroutine_threadsafe(self.enter(True), loop)
+        # the waiting is bounded inside the loop: cancelling from this thread could race a place being handed over
+        turn = asyncio.run_coroutine_threadsafe(self.enter(True, BACKGROUND_WAIT_S), loop)
         try:
-            admitted = turn.result(timeout=BACKGROUND_WAIT_S)
-        except (TimeoutError, RuntimeError, concurrent.futures.CancelledError):  # or the loop stopped meanwhile
-            turn.cancel()  # a place handed over meanwhile goes on to the next in line
+            admitted = turn.result(timeout=BACKGROUND_WAIT_S + LOOP_GONE_S)
+        except (TimeoutError, RuntimeError, concurrent.futures.CancelledError):  # the loop stopped meanwhile
             admitted = False
         try:
             yield

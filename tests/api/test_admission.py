@@ -140,6 +140,36 @@ def test_background_work_that_waited_too_long_runs_anyway_and_keeps_no_place(mon
         pass
 
 
+def test_places_are_all_given_back_after_background_work_gave_up_waiting(monkeypatch: Any) -> None:
+    """Many short waits of background work racing requests: no place may be lost (a lost place once left the reads
+    of a process waiting until their 503)."""
+    monkeypatch.setattr(admission_module, "BACKGROUND_WAIT_S", 0.0005)
+
+    async def briefly(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.0005)  # holds its place about as long as the background work waits
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def scenario() -> Places:
+        places = Places(2, 30)
+
+        def work() -> None:
+            for _ in range(100):
+                with places.background():
+                    pass
+
+        async with _client(Admission(briefly, places=places)) as client:
+            threads = [asyncio.get_running_loop().run_in_executor(None, work) for _ in range(4)]
+            for _ in range(50):
+                await asyncio.gather(*(client.get("/v1/regions/a") for _ in range(4)),
+                                     client.post("/v1/enterprises/E1/consumption"))
+            await asyncio.gather(*threads)
+        return places
+
+    places = asyncio.run(scenario())
+    assert (places.active, places.reads) == (0, 0) and not any(places.waiting)
+
+
 def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
     async def scenario() -> httpx.Response:
         gate = Gate()
