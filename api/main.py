@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -174,7 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             app.state.upload_worker.stop()
-            app.state.alert_refresher.stop()
+            # off the event loop: a refresh pass may be waiting for a place, which the loop gives
+            await asyncio.to_thread(app.state.alert_refresher.stop)
 
     app = FastAPI(title="carbon", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Energy and carbon monitoring: submissions in; tce, CO2, intensity and peak status out.")

@@ -97,8 +97,9 @@ class AlertRefresher:
                 try:
                     ordered = sorted(enterprise_ids)
                     for start in range(0, len(ordered), SLICE):
-                        # a reader waiting for this pass may hold the place the gate would wait for
-                        with nullcontext() if self._waiting else self.gate():
+                        # a reader waiting for this pass may hold the place the gate would wait for; a stop
+                        # finishes the queued work at once
+                        with nullcontext() if self._waiting or self._stopped else self.gate():
                             refresh_after_batch(store, ordered[start:start + SLICE])
                 except Exception:  # the next batch or the alert jobs refresh them again; never stop the thread
                     log.exception("alert refresh after a batch failed for %d enterprises", len(enterprise_ids))

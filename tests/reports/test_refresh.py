@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,12 +71,30 @@ def test_a_long_pass_takes_its_turns_through_the_gate_in_slices(tmp_path: Path,
         turns.append("out")
 
     monkeypatch.setattr(alerts_module, "refresh_after_batch", lambda store, ids: passes.append(list(ids)))
-    refresher = AlertRefresher(str(tmp_path / "carbon.db"), gather=60.0, gate=gate)
+    refresher = AlertRefresher(str(tmp_path / "carbon.db"), gather=0.0, gate=gate)
     ids = [f"E{number:03d}" for number in range(2 * SLICE + 1)]
-    refresher.submit(ids)
-    refresher.stop()  # finishes the queued pass with no reader waiting: through the gate
+    refresher.submit(ids)  # no reader waits for this pass: it goes through the gate
+    deadline = time.monotonic() + 30
+    while len(passes) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    refresher.stop()
     assert passes == [ids[:SLICE], ids[SLICE:2 * SLICE], ids[2 * SLICE:]]
     assert turns == ["in", "out"] * 3
+
+
+def test_a_stop_finishes_the_queued_pass_without_waiting_at_the_gate(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service stops its refresher from the event loop that gives the places: waiting there would stall."""
+    passes: list[list[str]] = []
+    monkeypatch.setattr(alerts_module, "refresh_after_batch", lambda store, ids: passes.append(list(ids)))
+
+    def closed() -> Any:
+        raise RuntimeError("the gate was taken while stopping")
+
+    refresher = AlertRefresher(str(tmp_path / "carbon.db"), gather=60.0, gate=closed)
+    refresher.submit(["GZHTZ-0001"])
+    refresher.stop()
+    assert passes == [["GZHTZ-0001"]]
 
 
 def test_a_reader_waiting_for_the_pass_is_not_kept_behind_the_gate(tmp_path: Path,
