@@ -4,7 +4,6 @@ output value, and months far from an enterprise's recent pattern. Pure functions
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -207,12 +206,18 @@ def _window_statistics(frame: pd.DataFrame, window: int, min_history: int) -> pd
     (``mad``) and ``spread`` (max - min) of the enterprise's previous ``window`` months [tce]; NaN with fewer than
     ``min_history`` of them."""
     history = _previous_months(frame, window, min_history)
-    with warnings.catch_warnings():  # rows without enough history are all-NaN: their statistics are NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        median = np.nanmedian(history, axis=1)
+    # Rows without enough history are all NaN: their statistics stay NaN without asking numpy (which warns, and
+    # silencing it with warnings.catch_warnings is not safe while other threads run).
+    known = ~np.isnan(history).all(axis=1)
+    rows = history[known]
+    statistics = {name: np.full(len(history), np.nan) for name in ("median", "mad", "spread")}
+    if len(rows):
+        median = np.nanmedian(rows, axis=1)
+        statistics["median"][known] = median
         # a young history's window holds fewer months: the deviation is of the months it has
-        return pd.DataFrame({"median": median, "mad": np.nanmedian(np.abs(history - median[:, None]), axis=1),
-                             "spread": np.nanmax(history, axis=1) - np.nanmin(history, axis=1)})
+        statistics["mad"][known] = np.nanmedian(np.abs(rows - median[:, None]), axis=1)
+        statistics["spread"][known] = np.nanmax(rows, axis=1) - np.nanmin(rows, axis=1)
+    return pd.DataFrame(statistics)
 
 
 def monthly_anomalies(monthly: pd.DataFrame, *, window: int = 12, min_history: int = 6, ratio: float = 1.5,
