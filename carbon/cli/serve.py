@@ -40,8 +40,9 @@ def serve(db_path: str, host: str, port: int, workers: int = 1) -> None:
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         from carbon.cli.workers import serve_processes
 
-        serve_processes(APP, host, port, workers)
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", workers=workers)
+        serve_processes(APP, host, port, workers)  # exits with the status of the service
+    else:
+        uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", workers=workers)
 
 
 @click.command("serve")

@@ -79,20 +79,18 @@ def _year_counts(store: Store, region: str) -> Rows:
     A year's count of enterprises is reused while its stored rows and the data version stand still (a new
     enterprise in that year brings new rows), so a batch for one year counts that year again, not every year.
     """
-    months = store.region_year_months(region).values
-    years = [int(year) for year, _, _ in months]
+    months = [(int(year), int(count), int(rows or 0)) for year, count, rows in store.region_year_months(region).values]
+    years = [year for year, _, _ in months]
     database = database_key(store)
     if database is None:
         counts = store.region_year_enterprises(region, years)
     else:
         version = store.data_version()
-        keys = {int(year): ("year_enterprises", database, version, region, int(year), int(rows or 0))
-                for year, _, rows in months}
+        keys = {year: ("year_enterprises", database, version, region, year, rows) for year, _, rows in months}
         counts = {year: recall(keys[year]) for year in years}
         fresh = store.region_year_enterprises(region, [year for year, count in counts.items() if count is None])
         counts.update({year: remember(keys[year], count) for year, count in fresh.items()})
-    return Rows(("year", "months", "enterprises"),
-                tuple((int(year), int(count), counts[int(year)]) for year, count, _ in months))
+    return Rows(("year", "months", "enterprises"), tuple((year, count, counts[year]) for year, count, _ in months))
 
 
 def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
@@ -201,8 +199,7 @@ class ReportInputs:
     @functools.cached_property
     def stats(self) -> pd.DataFrame:
         """The region's statistics by year (index ``year``)."""
-        frame = self.statistics_rows.frame()
-        return frame.set_index("year") if not frame.empty else frame
+        return self.statistics_rows.frame(index="year")
 
     @functools.cached_property
     def parts(self) -> pd.DataFrame:
@@ -217,7 +214,8 @@ class ReportInputs:
     @functools.cached_property
     def shown_years(self) -> frozenset[int]:
         """The years a report can show: official statistics, complete bottom-up years, the target's path."""
-        years = {int(row[self.statistics_rows.columns.index("year")]) for row in self.statistics_rows.values}
+        at = self.statistics_rows.columns.index("year")
+        years = {int(row[at]) for row in self.statistics_rows.values}
         years |= {int(year) for year, months, _ in self.count_rows.values if months == 12}
         base, target = self.region.get("intensity_base_year"), self.region.get("intensity_target_year")
         if base is not None and target is not None:

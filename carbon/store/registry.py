@@ -101,8 +101,7 @@ class RegistryMixin(Engine):
 
     def statistics(self, region: str) -> pd.DataFrame:
         """A region's statistics by year (index ``year``)."""
-        frame = self.statistics_rows(region).frame()
-        return frame.set_index("year") if not frame.empty else frame
+        return self.statistics_rows(region).frame(index="year")
 
     def statistics_rows(self, region: str) -> Rows:
         """:meth:`statistics` as plain rows, ordered by year."""

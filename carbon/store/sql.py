@@ -242,9 +242,11 @@ class Rows:
     columns: tuple[str, ...]
     values: tuple[tuple[Any, ...], ...]
 
-    def frame(self) -> pd.DataFrame:
-        """The rows as a data frame with the query's column names."""
-        return pd.DataFrame.from_records(list(self.values), columns=list(self.columns))
+    def frame(self, index: str | None = None) -> pd.DataFrame:
+        """The rows as a data frame with the query's column names, indexed by column ``index`` if given (and
+        there are rows)."""
+        frame = pd.DataFrame.from_records(list(self.values), columns=list(self.columns))
+        return frame.set_index(index) if index is not None and self.values else frame
 
 
 def int_years(frame: pd.DataFrame) -> pd.DataFrame:

@@ -43,13 +43,20 @@ async def _until(condition: Any) -> None:
     raise AssertionError("the condition never held")
 
 
+async def _at_work(gate: Gate, request: Any) -> asyncio.Task[httpx.Response]:
+    """Send ``request`` (a coroutine of the client) and wait until the app behind ``gate`` works on it."""
+    started = len(gate.started)
+    task = asyncio.create_task(request)
+    await _until(lambda: len(gate.started) > started)
+    return task
+
+
 def test_submissions_are_let_in_before_reads_that_waited_longer() -> None:
     async def scenario() -> list[str]:
         gate = Gate()
         admission = Admission(gate, places=Places(1, 30))
         async with _client(admission) as client:
-            first = asyncio.create_task(client.get("/v1/regions/a"))
-            await _until(lambda: gate.started)
+            first = await _at_work(gate, client.get("/v1/regions/a"))
             read = asyncio.create_task(client.get("/v1/regions/b"))
             await _until(lambda: admission.places.waiting[1])
             write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
@@ -70,8 +77,7 @@ def test_one_place_is_kept_for_submissions() -> None:
         gate = Gate()
         admission = Admission(gate, places=Places(2, 30))
         async with _client(admission) as client:
-            slow_read = asyncio.create_task(client.get("/v1/regions/a"))
-            await _until(lambda: len(gate.started) == 1)
+            slow_read = await _at_work(gate, client.get("/v1/regions/a"))
             second_read = asyncio.create_task(client.get("/v1/regions/b"))
             await _until(lambda: admission.places.waiting[1])  # the other place is a submission's
             write = asyncio.create_task(client.post("/v1/enterprises/E1/consumption"))
@@ -99,8 +105,7 @@ def test_background_work_takes_a_reads_place_in_turn(monkeypatch: Any) -> None:
                 done.append(f"background with {places.reads} read(s) at work")
 
         async with _client(admission) as client:
-            read = asyncio.create_task(client.get("/v1/regions/a"))
-            await _until(lambda: gate.started)
+            read = await _at_work(gate, client.get("/v1/regions/a"))
             thread = asyncio.get_running_loop().run_in_executor(None, work)
             await _until(lambda: places.waiting[1])  # the reads' one place is taken: it waits its turn
             assert not done
@@ -126,8 +131,7 @@ def test_background_work_that_waited_too_long_runs_anyway_and_keeps_no_place(mon
                 done.append(True)
 
         async with _client(Admission(gate, places=places)) as client:
-            read = asyncio.create_task(client.get("/v1/regions/a"))
-            await _until(lambda: gate.started)
+            read = await _at_work(gate, client.get("/v1/regions/a"))
             await asyncio.get_running_loop().run_in_executor(None, work)
             assert done and not any(places.waiting)
             gate.open.set()
@@ -175,8 +179,7 @@ def test_a_request_not_let_in_in_time_gets_503_with_retry_after() -> None:
         gate = Gate()
         admission = Admission(gate, places=Places(1, 0.05))
         async with _client(admission) as client:
-            busy = asyncio.create_task(client.get("/v1/slow"))
-            await _until(lambda: gate.started)
+            busy = await _at_work(gate, client.get("/v1/slow"))
             refused = await client.get("/v1/quick")
             assert not any(admission.places.waiting)  # it left the queue
             gate.open.set()
@@ -197,8 +200,7 @@ def test_a_waiting_request_whose_client_went_away_hands_on_its_place() -> None:
         gate = Gate()
         admission = Admission(gate, places=Places(1, 30))
         async with _client(admission) as client:
-            busy = asyncio.create_task(client.get("/v1/slow"))
-            await _until(lambda: gate.started)
+            busy = await _at_work(gate, client.get("/v1/slow"))
             gone = asyncio.create_task(client.get("/v1/gone"))
             await _until(lambda: admission.places.waiting[1])
             gone.cancel()
@@ -218,8 +220,7 @@ def test_health_and_pages_are_not_held_and_no_limit_means_no_waiting() -> None:
         gate = Gate()
         held = Admission(gate, places=Places(1, 30))
         async with _client(held) as client:
-            busy = asyncio.create_task(client.get("/v1/slow"))
-            await _until(lambda: gate.started)
+            busy = await _at_work(gate, client.get("/v1/slow"))
             quick = Gate()
             quick.open.set()
             held.app = quick  # the health check passes by the queue even while the one place is taken

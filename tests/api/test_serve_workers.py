@@ -38,14 +38,19 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     raise AssertionError("the service did not start")
 
 
-def test_two_worker_processes_store_every_submission_once(tmp_path: Path) -> None:
-    db = new_database(tmp_path, "workers")
-    tokens = seed(db)
+def _serve_two(db: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`carbon serve --workers 2` on a free port (no scheduler), and its URL."""
     port = _free_port()
     env = {**os.environ, "CARBON_SCHEDULER": "false"}
     server = subprocess.Popen([sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port", str(port),
                                "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+def test_two_worker_processes_store_every_submission_once(tmp_path: Path) -> None:
+    db = new_database(tmp_path, "workers")
+    tokens = seed(db)
+    server, url = _serve_two(db)
     try:
         _wait_ready(url, server)
 
@@ -100,11 +105,7 @@ def _serving(pid: int) -> list[int]:
 def test_the_processes_share_the_connections_and_one_that_dies_is_replaced(tmp_path: Path) -> None:
     db = new_database(tmp_path, "spread")
     seed(db)
-    port = _free_port()
-    env = {**os.environ, "CARBON_SCHEDULER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "carbon.cli", "serve", "--db", db, "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    server, url = _serve_two(db)
     try:
         _wait_ready(url, server)
         deadline = time.monotonic() + 60
