@@ -36,13 +36,15 @@ def serve(db_path: str, host: str, port: int, workers: int = 1) -> None:
 
     import uvicorn
 
+    from carbon.cli.workers import Server, serve_processes
+
     os.environ["CARBON_DB"] = db_path
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
-        from carbon.cli.workers import serve_processes
-
         serve_processes(APP, host, port, workers)  # exits with the status of the service
-    else:
+    elif workers > 1:
         uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", workers=workers)
+    else:
+        Server(uvicorn.Config(APP, factory=True, host=host, port=port, log_level="info")).run()
 
 
 @click.command("serve")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -140,3 +141,31 @@ def test_a_service_whose_processes_cannot_start_stops_with_an_error(tmp_path: Pa
                              str(port), "--workers", "2"], env=env, capture_output=True, timeout=120)
     assert result.returncode == 1
     assert b"could not start" in result.stderr
+
+
+_SETTLED = """
+import asyncio, gc, json
+import uvicorn
+from carbon.cli.workers import YOUNG_GENERATION_OBJECTS, Server
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+
+before = gc.get_freeze_count()
+server = Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+server.config.load()
+server.lifespan = server.config.lifespan_class(server.config)
+asyncio.run(server.startup())
+print(json.dumps([before, gc.get_freeze_count(), gc.get_threshold()[0], YOUNG_GENERATION_OBJECTS]))
+"""
+
+
+def test_a_serving_process_settles_its_heap_once_the_app_has_started() -> None:
+    # in a process of its own: freezing the heap of the test run would keep its garbage for good
+    result = subprocess.run([sys.executable, "-c", _SETTLED], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    before, after, threshold, expected = json.loads(result.stdout.splitlines()[-1])
+    assert before == 0 and after > 10_000  # the modules and the app, out of the collector's full passes
+    assert threshold == expected > 700  # young collections less often than Python's default
