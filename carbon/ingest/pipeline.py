@@ -110,7 +110,8 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
             summary.read += chunk.read
             rejected = [chunk.checked.rejected]
             if not chunk.checked.good.empty:
-                store.changes_only_regions({home.get(enterprise) for enterprise, _ in chunk.pairs})
+                store.changes_only_region_years((home.get(enterprise), int(period[:4])) for enterprise, period
+                                                in chunk.pairs)
                 rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
                                              home=home, context=context, confirm=confirm, reason=reason))
             for frame in rejected:

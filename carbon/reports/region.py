@@ -7,7 +7,7 @@ CO2 and the peak status are in :mod:`carbon.reports.emissions`, a year's overvie
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,24 +73,18 @@ def _counts_frame(counts: Rows) -> pd.DataFrame:
     return counts.frame().astype(np.int64)
 
 
-def _year_counts(store: Store, region: str) -> Rows:
-    """:func:`year_reporting` as plain rows, ordered by year.
+def _year_counts(store: Store, region: str, years: Collection[int] | None = None) -> Rows:
+    """:func:`year_reporting` as plain rows, ordered by year; of these years only, if given."""
+    months = [(int(year), int(count)) for year, count, _ in store.region_year_months(region, years).values]
+    counts = store.region_year_enterprises(region, [year for year, _ in months])
+    return Rows(("year", "months", "enterprises"), tuple((year, count, counts[year]) for year, count in months))
 
-    A year's count of enterprises is reused while its stored rows and the data version stand still (a new
-    enterprise in that year brings new rows), so a batch for one year counts that year again, not every year.
-    """
-    months = [(int(year), int(count), int(rows or 0)) for year, count, rows in store.region_year_months(region).values]
-    years = [year for year, _, _ in months]
-    database = database_key(store)
-    if database is None:
-        counts = store.region_year_enterprises(region, years)
-    else:
-        version = store.data_version()
-        keys = {year: ("year_enterprises", database, version, region, year, rows) for year, _, rows in months}
-        counts = {year: recall(keys[year]) for year in years}
-        fresh = store.region_year_enterprises(region, [year for year, count in counts.items() if count is None])
-        counts.update({year: remember(keys[year], count) for year, count in fresh.items()})
-    return Rows(("year", "months", "enterprises"), tuple((year, count, counts[year]) for year, count, _ in months))
+
+def _with_years(rows: Rows, years: Collection[int], fresh: Rows) -> Rows:
+    """``rows`` (ordered by year first) with the rows of these years replaced by ``fresh`` (read for them alone):
+    what one query over every year would give."""
+    kept = [row for row in rows.values if row[0] not in years]
+    return Rows(rows.columns, tuple(sorted([*kept, *fresh.values], key=lambda row: row[0])))  # stable: keeps order
 
 
 def bottom_up_years(store: Store, region: str) -> pd.DataFrame:
@@ -183,18 +177,35 @@ class ReportInputs:
 
     @classmethod
     def read(cls, store: Store, code: str) -> ReportInputs:
-        """The region's row, statistics, bottom-up sums and counts (a few small queries), read once per version
-        of the region's data for all the reports made from them."""
+        """The region's row, statistics, bottom-up sums and counts, read once per version of the region's data for
+        all the reports made from them. After batches that changed some years' rows only (the usual case), only
+        those years are read again; after any other change, everything (a few small queries)."""
         database = database_key(store)
         if database is None:
             return cls._query(store, code)
-        return remembered(("report_inputs", database, code, store.data_versions(code)),
-                          lambda: cls._query(store, code))
+        versions = store.region_year_versions(code)  # before the data: what is read is at least this new
+        last = recall(("report_inputs", database, code))
+        if last is None or last[0][:2] != versions[:2]:
+            inputs = cls._query(store, code)
+        elif last[0] == versions:
+            return last[1]
+        else:
+            before, inputs = last[0][2], last[1]
+            inputs = inputs._reread(store, {year for year, version in versions[2].items()
+                                            if before.get(year) != version})
+        return remember(("report_inputs", database, code), (versions, inputs))[1]
 
     @classmethod
     def _query(cls, store: Store, code: str) -> ReportInputs:
         return cls(store.get_region(code), store.statistics_rows(code), store.region_year_summary_rows(code),
                    _year_counts(store, code))
+
+    def _reread(self, store: Store, years: set[int]) -> ReportInputs:
+        """These inputs with the bottom-up sums and counts of these years read again."""
+        code = self.region["code"]
+        return ReportInputs(self.region, self.statistics_rows,
+                            _with_years(self.part_rows, years, store.region_year_summary_rows(code, years)),
+                            _with_years(self.count_rows, years, _year_counts(store, code, years)))
 
     @functools.cached_property
     def stats(self) -> pd.DataFrame:

@@ -52,7 +52,8 @@ __all__ = [
 DEFAULT_DB = Path("data") / "carbon.db"
 # How long a write waits for the writers before it [s]: a batch of the API holds the lock for milliseconds.
 DEFAULT_WRITE_WAIT_S = 20.0
-# The key in ``meta`` of a region's version (the region code follows).
+# The key in ``meta`` of a region's version (the region code follows); "/" and a year after the code, the version of
+# that year's rows; "/*" after it, the version of the region's changes that no years confine.
 REGION_VERSION = "region_version:"
 BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 WAIT_SLICE_MS = 1_000  # a write waits for other processes' writers in slices of this [ms], to keep its deadline
@@ -266,7 +267,8 @@ class Engine:
         # How long a write waits for other writers [s] before Busy; a long-running CLI ingest may wait longer.
         self.write_wait_s: float = DEFAULT_WRITE_WAIT_S
         self.on_write_wait: Callable[[], None] | None = None  # called once when a write starts waiting
-        self._regions_changed: set[str] | None = None  # declared by the running transaction, if it did
+        # declared by the running transaction, if it did: per region, the years it changes (None: not only some)
+        self._regions_changed: dict[str, set[int] | None] | None = None
         self._busy_ms = BUSY_TIMEOUT_MS
         # Keys known without asking: the running transaction's batches (None: started in it, no key yet), and
         # factor sets (rows of factor_sets are never changed or deleted; forgotten after a rollback).
@@ -392,19 +394,42 @@ class Engine:
         other regions stay valid. Only the outermost transaction may say so: one nested inside a larger
         transaction leaves the declaration to it (and the data version moves as a whole).
         """
-        if self._depth == 1:
-            self._regions_changed = (self._regions_changed or set()) | {str(r) for r in regions if r is not None}
+        self._declare({str(region): None for region in regions if region is not None})
+
+    def changes_only_region_years(self, years: Iterable[tuple[str | None, int]]) -> None:
+        """Declare that the current write transaction changes the rows of these (region, year) pairs only (a
+        batch of monthly data): as :meth:`changes_only_regions`, and its commit also moves the versions of those
+        years (:meth:`region_year_versions`), so a report can re-read the years that moved and keep the others."""
+        changed: dict[str, set[int] | None] = {}
+        for region, year in years:
+            if region is not None:
+                changed.setdefault(str(region), set()).add(int(year))  # type: ignore[union-attr]
+        self._declare(changed)
+
+    def _declare(self, changed: dict[str, set[int] | None]) -> None:
+        if self._depth != 1:
+            return
+        declared = self._regions_changed if self._regions_changed is not None else {}
+        for region, years in changed.items():
+            before = declared.get(region, set())
+            declared[region] = None if years is None or before is None else before | years
+        self._regions_changed = declared
 
     def _bump_versions(self) -> None:
         """Tell cached reports that the data moved (inside the committing transaction): the versions of the
-        regions the transaction declared it changes, or else the data version of the whole database."""
+        regions the transaction declared it changes (and of their years, or of their changes no years confine),
+        or else the data version of the whole database."""
         regions, self._regions_changed = self._regions_changed, None
         if regions is None:
             self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
             return
+        keys = []
+        for region, years in sorted(regions.items()):
+            keys.append(f"{REGION_VERSION}{region}")
+            keys += ([f"{REGION_VERSION}{region}/*"] if years is None
+                     else [f"{REGION_VERSION}{region}/{year:04d}" for year in sorted(years)])
         self.conn.executemany("INSERT INTO meta (key, value) VALUES (?, 1) "
-                              "ON CONFLICT (key) DO UPDATE SET value = meta.value + 1",
-                              [[f"{REGION_VERSION}{region}"] for region in sorted(regions)])
+                              "ON CONFLICT (key) DO UPDATE SET value = meta.value + 1", [[key] for key in keys])
 
     def data_version(self) -> int:
         """A number that changes whenever a write transaction commits (any connection, any process), except
@@ -417,6 +442,28 @@ class Engine:
         rows = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('data_version', ?)",
                                       [f"{REGION_VERSION}{region}"]).fetchall())
         return int(rows.get("data_version", 0)), int(rows.get(f"{REGION_VERSION}{region}", 0))
+
+    def region_year_versions(self, region: str) -> tuple[int, int, dict[int, int]]:
+        """The data version, the version of the region's changes that no years confine, and the version of each
+        year's rows (a year no batch declared is absent): together they change whenever the region's data may have
+        changed, and say which years did when only some did (:meth:`changes_only_region_years`)."""
+        prefix = f"{REGION_VERSION}{region}/"
+        # LIKE finds the region's keys on either engine (``_`` escaped); the exact prefix is checked here, as
+        # SQLite's LIKE ignores case
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute("SELECT key, value FROM meta WHERE key = 'data_version' OR key LIKE ? ESCAPE '\\'",
+                                 [pattern]).fetchall()
+        data, whole, years = 0, 0, {}
+        for key, value in rows:
+            if key == "data_version":
+                data = int(value)
+            elif key.startswith(prefix):
+                suffix = key[len(prefix):]
+                if suffix == "*":
+                    whole = int(value)
+                else:
+                    years[int(suffix)] = int(value)
+        return data, whole, years
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The result as a list of dicts (column name → value)."""

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FEW_ROWS", "Rows", "Scope", "clean", "columns_as_lists", "conditions", "csv_text", "insert_sql",
-           "int_years", "json_read", "json_text", "plain_columns", "upsert_sql"]
+           "int_years", "json_read", "json_text", "plain_columns", "upsert_sql", "year_ranges"]
 
 FEW_ROWS = 256  # up to this many rows (a request's), plain Python lists beat pandas' per-column passes
 
@@ -247,6 +247,17 @@ class Rows:
         there are rows)."""
         frame = pd.DataFrame.from_records(list(self.values), columns=list(self.columns))
         return frame.set_index(index) if index is not None and self.values else frame
+
+
+def year_ranges(years: Collection[int] | None) -> tuple[str, list[str]]:
+    """A condition (`` AND …``, empty for None) that keeps the months (``period``, ``YYYY-MM``) of these years,
+    as ranges of the period (an index can serve them), and its parameters."""
+    if years is None:
+        return "", []
+    if not years:
+        return " AND 1 = 0", []
+    ranges = " OR ".join("period BETWEEN ? AND ?" for _ in years)
+    return f" AND ({ranges})", [f"{int(year):04d}-{end}" for year in sorted(years) for end in ("01", "12")]
 
 
 def int_years(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from collections.abc import Collection
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import Rows, Scope, conditions
+from carbon.store.sql import Rows, Scope, conditions, year_ranges
 
 __all__ = ["SummariesMixin"]
 
@@ -49,17 +49,14 @@ class SummariesMixin(Engine):
                                 "ORDER BY period DESC LIMIT 1", [region, *ids]).fetchone()
         return row[0] if row else None
 
-    def region_year_months(self, region: str) -> Rows:
+    def region_year_months(self, region: str, years: Collection[int] | None = None) -> Rows:
         """Per year of a region (columns ``year`` as an integer, ``months``, ``rows``, ordered by year): the months
-        with reports and the stored rows behind them, from the monthly totals.
-
-        Within one data version a year's ``rows`` only grow when rows arrive (a revision adds and takes away
-        one), so an unchanged count says that no enterprise reported anew in that year.
-        """
+        with reports and the stored rows behind them, from the monthly totals; of these years only, if given."""
+        within, params = year_ranges(years)
         return self._tuples(
             "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, COUNT(DISTINCT period) AS months, "
-            "SUM(rows) AS rows FROM monthly_totals WHERE region = ? GROUP BY substr(period, 1, 4) "
-            "ORDER BY substr(period, 1, 4)", [region])
+            f"SUM(rows) AS rows FROM monthly_totals WHERE region = ?{within} GROUP BY substr(period, 1, 4) "
+            "ORDER BY substr(period, 1, 4)", [region, *params])
 
     def region_year_enterprises(self, region: str, years: Collection[int]) -> dict[int, int]:
         """How many enterprises of the region reported in each of these years.

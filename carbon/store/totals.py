@@ -3,14 +3,14 @@ each enterprise reported: summed before a batch's transaction, added inside it, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from carbon.store.engine import Engine
-from carbon.store.sql import FEW_ROWS, Rows, columns_as_lists, int_years
+from carbon.store.sql import FEW_ROWS, Rows, columns_as_lists, int_years, year_ranges
 
 __all__ = ["CONVERTED", "MONTHLY_TOTALS_REBUILD", "MonthlySums", "TotalsMixin", "monthly_sums"]
 
@@ -89,13 +89,15 @@ class TotalsMixin(Engine):
         """A region's tce and CO2 per year, carrier and purpose (from the monthly totals)."""
         return self.region_year_summary_rows(region).frame()
 
-    def region_year_summary_rows(self, region: str) -> Rows:
-        """:meth:`region_year_summary` as plain rows (``year`` an integer), ordered by year, carrier, purpose."""
+    def region_year_summary_rows(self, region: str, years: Collection[int] | None = None) -> Rows:
+        """:meth:`region_year_summary` as plain rows (``year`` an integer), ordered by year, carrier, purpose; of
+        these years only, if given."""
+        within, params = year_ranges(years)
         return self._tuples(
             "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, carrier, purpose, "
-            "SUM(tce_equivalent) AS tce_equivalent, SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ? "
-            "GROUP BY substr(period, 1, 4), carrier, purpose ORDER BY substr(period, 1, 4), carrier, purpose",
-            [region])
+            "SUM(tce_equivalent) AS tce_equivalent, SUM(co2_t) AS co2_t FROM monthly_totals WHERE region = ?"
+            f"{within} GROUP BY substr(period, 1, 4), carrier, purpose ORDER BY substr(period, 1, 4), carrier, purpose",
+            [region, *params])
 
     def region_year_counts(self, region: str) -> pd.DataFrame:
         """Per year: how many months and how many enterprises of a region have reports."""

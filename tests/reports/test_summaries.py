@@ -77,6 +77,31 @@ def test_a_batch_for_a_year_no_report_shows_leaves_the_report_inputs_as_they_wer
     assert ReportInputs.read(fresh_store, "gz-htz").key != before.key
 
 
+def test_after_batches_of_some_years_the_inputs_read_those_years_again_and_equal_a_full_read(
+        file_store: Store) -> None:
+    def read() -> ReportInputs:
+        inputs = ReportInputs.read(file_store, "gz-htz")
+        full = ReportInputs._query(file_store, "gz-htz")  # every year read at once
+        assert (inputs.region, inputs.statistics_rows, inputs.part_rows, inputs.count_rows) == (
+            full.region, full.statistics_rows, full.part_rows, full.count_rows)
+        return inputs
+
+    # 2018: before the plan's path (2020-2025) and without statistics, shown only once complete
+    put(file_store, "GZHTZ-0001", electricity([*months(2018, *range(1, 12)), "2024-01"], 10))
+    file_store.put_statistics("gz-htz", 2024, gdp_constant=100_000.0)
+    first = read()
+    put(file_store, "GZHTZ-0002", electricity(["2010-03", "2018-02"], 1))  # two years, one of them new
+    second = read()
+    assert second.statistics_rows is first.statistics_rows  # read again: only the years the batch changed
+    assert 2018 not in second.shown_years and second.key == first.key  # 2018 still short of a month
+    put(file_store, "GZHTZ-0003", electricity(["2018-12"], 1))  # its twelfth month: now a year the reports show
+    third = read()
+    assert 2018 in third.shown_years and third.key != second.key
+    assert read() is third  # nothing moved: the same inputs
+    file_store.put_statistics("gz-htz", 2018, gdp_constant=90_000.0)  # not a batch: everything read again
+    assert read().statistics_rows != third.statistics_rows
+
+
 def test_co2_by_carrier_adds_the_purposes_exactly_as_the_group_by_does() -> None:
     rng = np.random.default_rng(7)
     rows = 400

@@ -181,6 +181,28 @@ def test_a_transaction_that_names_its_regions_moves_only_their_versions(fresh_st
     assert fresh_store.data_versions("gz-htz") == (before + 1, region_before + 1)
 
 
+def test_a_transaction_that_names_its_years_moves_their_versions(fresh_store: Store) -> None:
+    data, region = fresh_store.data_versions("gz-htz")
+    assert fresh_store.region_year_versions("gz-htz") == (data, 0, {})
+    with fresh_store.transaction():
+        fresh_store.changes_only_region_years([("gz-htz", 2024), ("gz-htz", 2023), (None, 2024)])
+    assert fresh_store.data_versions("gz-htz") == (data, region + 1)  # the region's version moves as well
+    assert fresh_store.region_year_versions("gz-htz") == (data, 0, {2023: 1, 2024: 1})
+    with fresh_store.transaction():
+        fresh_store.changes_only_region_years([("gz-htz", 2024)])
+        fresh_store.changes_only_regions(["gz-htz"])  # not confined to some years after all
+    assert fresh_store.region_year_versions("gz-htz") == (data, 1, {2023: 1, 2024: 1})
+    # another region's keys, however its code is spelt, are not this region's (LIKE's "_" and its case)
+    for other in ("gz_htz", "gzxhtz", "GZ-HTZ", "gz-htz.2", "gz"):
+        with fresh_store.transaction():
+            fresh_store.changes_only_region_years([(other, 2022)])
+    assert fresh_store.region_year_versions("gz-htz") == (data, 1, {2023: 1, 2024: 1})
+    assert fresh_store.region_year_versions("gz_htz") == (data, 0, {2022: 1})
+    with fresh_store.transaction():
+        pass  # a write that names nothing moves the data version
+    assert fresh_store.region_year_versions("gz-htz") == (data + 1, 1, {2023: 1, 2024: 1})
+
+
 def test_csv_text_writes_what_to_csv_writes() -> None:
     # The joined fields must read back in COPY exactly as pandas' writer did: NULL empty, shortest float text.
     rng = np.random.default_rng(3)
