@@ -9,9 +9,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 
+from api.answers import model_json
 from api.deps import DbDep, EnterpriseDep, Overseer, Reader, RefresherDep, SettingsDep, Submitter, existing_region
-from api.downloads import download, export_responses
+from api.downloads import download, export_responses, json_bytes
 from api.routes.uploads import QUEUED_RESPONSE, queue_upload, submission_reply
 from api.schemas.consumption import ConsumptionExportRow, IngestOut, ReadingsIn
 from api.schemas.enterprises import (
@@ -27,12 +29,13 @@ from api.schemas.enterprises import (
 )
 from api.schemas.revisions import ConfirmedConsumptionIn, SubmissionOut
 from api.upload_checks import one_file_part
+from carbon.access import Principal
 from carbon.errors import InvalidInput
 from carbon.ingest.pipeline import IngestSummary, ingest_file, ingest_readings, ingest_records
 from carbon.ingest.readers import UnreadableFile
 from carbon.ingest.readers.limits import LimitExceeded, check_file
 from carbon.reports import enterprise_compliance, enterprise_energy, enterprise_telemetry
-from carbon.reports.cache import remembered
+from carbon.reports.cache import recall, remember
 from carbon.reports.exports import (
     consumption_frame,
     consumption_records,
@@ -41,6 +44,7 @@ from carbon.reports.exports import (
     to_xlsx_bytes,
 )
 from carbon.reports.refresh import AlertRefresher
+from carbon.store import Store
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -83,18 +87,22 @@ def get_enterprise(principal: Reader, enterprise: EnterpriseDep) -> dict[str, An
 
 
 @router.post("/{enterprise_id}/consumption", response_model=SubmissionOut)
-def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submitter,
-                       enterprise: EnterpriseDep, refresher: RefresherDep) -> dict[str, Any]:
+async def submit_consumption(body: ConfirmedConsumptionIn, db: DbDep, principal: Submitter,
+                             enterprise: EnterpriseDep, refresher: RefresherDep) -> Response:
     """Monthly consumption records: validated, converted and stored as one batch; bad records are listed.
 
     A revision of a stored month by more than half (either way) or of a month past its deadline is held, not
     applied, and listed under ``held``: send the same records again with ``confirm`` and a ``reason`` to apply
     it, or let the bureau review it (`/v1/revisions`). Applied revisions are listed under ``revisions``.
     """
-    records = [record.model_dump(exclude_none=True) for record in body.records]
-    summary = ingest_records(db, records, enterprise_id=enterprise["id"], actor=principal.actor, confirm=body.confirm,
-                             reason=body.reason)
-    return _ingest_out(summary, refresher, enterprise["id"])
+
+    def submit() -> bytes:  # one hand-over to a worker thread, the reply serialized there too
+        records = [record.model_dump(exclude_none=True) for record in body.records]
+        summary = ingest_records(db, records, enterprise_id=enterprise["id"], actor=principal.actor,
+                                 confirm=body.confirm, reason=body.reason)
+        return model_json(SubmissionOut, _ingest_out(summary, refresher, enterprise["id"]))
+
+    return Response(await run_in_threadpool(submit), media_type="application/json")
 
 
 @router.post("/{enterprise_id}/uploads", response_model=SubmissionOut, dependencies=[Depends(one_file_part)],
@@ -158,22 +166,28 @@ def energy(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: From 
 
 
 @router.get("/{enterprise_id}/consumption", responses=export_responses(list[ConsumptionExportRow]))
-def consumption(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: From = None, end: To = None,
-                format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
+async def consumption(db: DbDep, principal: Reader, enterprise: EnterpriseDep, start: From = None, end: To = None,
+                      format: str = Query(default="json", pattern="^(csv|xlsx|json)$")) -> Response:
     """Stored monthly consumption with the statistics form's headers (readable back by `carbon ingest`)."""
     enterprise_id = enterprise["id"]
+    key = None
     if format == "json":
         # The rendered answer is reused until this enterprise's rows change (other enterprises' writes keep it).
+        # Telling that takes two indexed reads, answered here on the event loop: a hop to a worker thread would
+        # cost more than the whole answer. Only a new rendering goes to a thread.
         version = consumption_version(db, enterprise_id)
+        key = ("consumption.json", version, start, end) if version is not None else None
+        if key is not None and (body := recall(key)) is not None:
+            return Response(body, media_type="application/json")
+    return await run_in_threadpool(_consumption_answer, db, principal, enterprise_id, start, end, format, key)
 
-        def render() -> Response:
-            return download(None, "json", enterprise_id,
-                            consumption_records(db, principal.scope, enterprise_id, start=start, end=end))
 
-        if version is None:
-            return render()
-        body = remembered(("consumption.json", version, start, end), lambda: render().body)
-        return Response(body, media_type="application/json")
+def _consumption_answer(db: Store, principal: Principal, enterprise_id: str, start: str | None, end: str | None,
+                        format: str, key: tuple[Any, ...] | None) -> Response:
+    """The stored consumption as a download in ``format``; JSON kept under ``key`` (if any) for the next reader."""
+    if format == "json":
+        body = json_bytes(consumption_records(db, principal.scope, enterprise_id, start=start, end=end))
+        return Response(body if key is None else remember(key, body), media_type="application/json")
     frame = consumption_frame(db, principal.scope, enterprise_id, start=start, end=end)
     if format == "csv":
         return download(to_csv_bytes(frame), "csv", f"{enterprise_id}-consumption")

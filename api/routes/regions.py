@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from api.answers import cached_report
 from api.deps import Analyst, DbDep, Overseer, RegionDep, existing_region
 from api.downloads import download, export_responses
 from api.schemas.regions import (
@@ -89,22 +90,23 @@ def put_statistics(body: StatisticsIn, db: DbDep, principal: Overseer, region: R
 
 
 @router.get("/{code}/intensity", response_model=IntensityOut, response_model_exclude_unset=True)
-def intensity(db: DbDep, principal: Analyst, region: RegionDep,
+async def intensity(db: DbDep, principal: Analyst, region: RegionDep,
               gdp_growth_pct: float | None = Query(default=None, ge=-50, le=50,
                                                     description="real GDP growth of the next open year [%]"),
               gdp_forecast: float | None = Query(default=None, gt=0, le=1e12,
                                                  description="GDP of the next open year at constant prices [万元]")
-              ) -> dict[str, Any]:
+              ) -> Response:
     """Per year: energy raw and adjusted, GDP, intensity, change, cumulative change, path value, on_track; plus
     the annual change still required, the projected target-year value and the next year's energy budget. A region
     without a target gets the series and yearly changes, the target fields null."""
-    return region_intensity(db, region["code"], gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
+    return await cached_report(region_intensity, db, region["code"], model=IntensityOut, exclude_unset=True,
+                               gdp_growth_pct=gdp_growth_pct, gdp_forecast=gdp_forecast)
 
 
 @router.get("/{code}/carbon", response_model=CarbonOut)
-def carbon(db: DbDep, principal: Analyst, region: RegionDep) -> dict[str, Any]:
+async def carbon(db: DbDep, principal: Analyst, region: RegionDep) -> Response:
     """CO2 per year, CO2 per GDP, the peak status by its documented rule, and the LMDI decomposition."""
-    return region_carbon(db, region["code"])
+    return await cached_report(region_carbon, db, region["code"], model=CarbonOut)
 
 
 @router.get("/{code}/overview", response_model=OverviewOut, response_model_exclude_unset=True)

@@ -38,12 +38,25 @@ def _cached(function: Callable[..., Any], version: Callable[..., Any]) -> Callab
     """Reuse ``function``'s result while ``version(store, *args)`` stands still; in-memory databases are not
     cached. While another reader remakes it for a newer version, the one made last is answered."""
 
+    def keys(store: Store, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The report's identity (function and arguments) and its key in the cache (with the data's version)."""
+        report = (function.__name__, database_key(store), args, tuple(sorted(kwargs.items())))
+        return report, (*report, version(store, *args, **kwargs))
+
+    def kept(store: Store, *args: Any, **kwargs: Any) -> Any:
+        """The result already made for the data as they are now, or None: nothing is computed (one read of the
+        version), so a caller can answer from it without handing the work to another thread."""
+        if store.path == ":memory:":
+            return None
+        key = keys(store, *args, **kwargs)[1]
+        with _CACHE_LOCK:
+            return _CACHE.get(key)
+
     @functools.wraps(function)
     def wrapper(store: Store, *args: Any, **kwargs: Any) -> Any:
         if store.path == ":memory:":
             return function(store, *args, **kwargs)
-        report = (function.__name__, database_key(store), args, tuple(sorted(kwargs.items())))
-        key = (*report, version(store, *args, **kwargs))
+        report, key = keys(store, *args, **kwargs)
         with _CACHE_LOCK:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
@@ -71,6 +84,7 @@ def _cached(function: Callable[..., Any], version: Callable[..., Any]) -> Callab
                         kept.popitem(last=False)
         return result
 
+    wrapper.kept = kept  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -79,3 +79,25 @@ def _remaking_now() -> bool:
 
     with cache._CACHE_LOCK:
         return any(report[0] == "_blocking_report" for report in cache._REMAKING)
+
+
+@cached_by_region_version
+def _counted_report(store: Store, code: str) -> dict[str, str]:
+    calls.append(code)
+    return {"region": code}
+
+
+def test_a_kept_report_is_found_without_making_it(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "carbon.db"))
+    calls.clear()
+    assert _counted_report.kept(store, "a") is None and calls == []  # not made yet: nothing computed
+    made = _counted_report(store, "a")
+    assert _counted_report.kept(store, "a") is made and calls == ["a"]
+    with store.transaction():
+        store.changes_only_regions(["a"])
+    assert _counted_report.kept(store, "a") is None and calls == ["a"]  # its data moved: to be made again
+    store.close()
+    memory = Store(":memory:")
+    _counted_report(memory, "a")
+    assert _counted_report.kept(memory, "a") is None  # in-memory databases are never kept
+    memory.close()
