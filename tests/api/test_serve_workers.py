@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -169,3 +170,37 @@ def test_a_serving_process_settles_its_heap_once_the_app_has_started() -> None:
     before, after, threshold, expected = json.loads(result.stdout.splitlines()[-1])
     assert before == 0 and after > 10_000  # the modules and the app, out of the collector's full passes
     assert threshold == expected > 700  # young collections less often than Python's default
+
+
+def test_a_process_holding_more_than_its_share_asks_that_many_clients_to_reconnect() -> None:
+    from carbon.cli.workers import Shares
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def answer(balanced: object) -> list[tuple[bytes, bytes]]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await balanced({"type": "http"}, None, send)
+        return sent[0]["headers"]
+
+    counts = [0, 8]
+    shares = Shares(counts, 0)
+    balanced = shares.wrap(app)
+    shares.update(12)  # 20 connections over two processes: a share of 10, two too many here
+    assert counts == [12, 8] and shares.surplus == 2
+    answers = [asyncio.run(answer(balanced)) for _ in range(3)]
+    assert [(b"connection", b"close") in headers for headers in answers] == [True, True, False]
+    Shares(counts, 1).update(10)  # the clients asked came back on the other process
+    shares.update(10)
+    assert counts == [10, 10] and shares.surplus == 0
+    odd = Shares([0, 10], 0)
+    odd.update(11)  # 21 connections: a share of 11 each, nothing to even out
+    assert odd.surplus == 0
+    starting = Shares([0, -1], 0)  # the other process has not started yet (it says so with -1)
+    starting.update(6)
+    assert starting.surplus == 0
