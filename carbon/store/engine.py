@@ -1,4 +1,6 @@
-"""Connections and transactions — the only place that opens one (the SQL helpers are in :mod:`carbon.store.sql`).
+"""Transactions and the engine every store mixin builds on — the only place that opens a connection (through
+:mod:`carbon.store.connections`; the locks are in :mod:`carbon.store.locks`, the SQL helpers in
+:mod:`carbon.store.sql`).
 
 Two engines behind one :class:`Engine`:
 
@@ -23,17 +25,13 @@ both engines run as written, because one statement for both cannot drift apart b
 
 from __future__ import annotations
 
-import fcntl
 import itertools
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, ClassVar, Final, Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -41,7 +39,19 @@ import psycopg
 import sqlite_utils
 
 from carbon.errors import Busy
-from carbon.store.sql import Rows, columns_as_lists, csv_text, insert_sql
+from carbon.store.connections import (
+    BUSY_TIMEOUT_MS,
+    DATABASE_ERRORS,
+    DEFAULT_DB,
+    NUL_STANDIN,
+    TRANSIENT_ERRORS,
+    PostgresConnection,
+    connect_sqlite,
+    default_db_path,
+    is_postgresql,
+)
+from carbon.store.locks import AdvisoryLocks, SchedulerLock, WriterQueue
+from carbon.store.sql import Rows, columns_as_lists, insert_sql
 
 __all__ = [
     "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
@@ -49,196 +59,20 @@ __all__ = [
     "default_db_path", "is_postgresql", "now_iso",
 ]
 
-DEFAULT_DB = Path("data") / "carbon.db"
 # How long a write waits for the writers before it [s]: a batch of the API holds the lock for milliseconds.
 DEFAULT_WRITE_WAIT_S = 20.0
 # The key in ``meta`` of a region's version (the region code follows); "/" and a year after the code, the version of
 # that year's rows; "/*" after it, the version of the region's changes that no years confine.
 REGION_VERSION = "region_version:"
-BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait this long for a lock [ms]
 WAIT_SLICE_MS = 1_000  # a write waits for other processes' writers in slices of this [ms], to keep its deadline
-HOST_QUEUE_PAUSE_S = (0.0002, 0.002)  # a writer of another process polls the host's writer lock within these [s]
 SMALL_INSERT_VALUES = 900  # up to this many parameters, a few keys are given as one VALUES list
 # Parameters of one INSERT of many VALUES (SQLite takes up to 32 766 since 3.32, PostgreSQL 65 535).
 INSERT_VALUES = 16_000
-# PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
-NUL_STANDIN = "\ufffd"
-
-# Errors worth waiting out: the database is locked, busy, full or unreachable for now (SQLite or PostgreSQL).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError, psycopg.OperationalError)
-# Errors of the database driver itself (either engine), for code that must tell them from its own.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
-
-
-class AdvisoryLocks:
-    """The keys of the service's PostgreSQL advisory locks, kept together so that no two uses share one."""
-
-    MIGRATION: Final = 7_241_001  # one instance applies a migration at a time (transaction level)
-    WRITE: Final = 7_241_002  # one write transaction at a time (transaction level)
-    SCHEDULER: Final = 7_241_003  # the instance that runs the schedule (session level, on its own connection)
-    PARTITION: Final = 7_241_004  # one connection makes a month's partition of readings at a time (session level)
-
-
-class WriterQueue:
-    """One lock per database for the write transactions of this process: its threads wait in order here.
-
-    SQLite lets one writer in at a time and makes the others poll in its busy timeout, where a late thread can
-    overtake one that waited for seconds, and a waiter sleeps up to 100 ms after the lock is free; behind this
-    lock only one thread of the process waits, and behind :meth:`between_processes` only one process of the host.
-    """
-
-    _locks: ClassVar[dict[str, threading.Lock]] = {}
-    _guard: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def lock(cls, database: str) -> threading.Lock:
-        """The writer lock of ``database`` (a file path, resolved, or a URL)."""
-        key = database if is_postgresql(database) or database == ":memory:" else os.path.realpath(database)
-        with cls._guard:
-            return cls._locks.setdefault(key, threading.Lock())
-
-    @staticmethod
-    @contextmanager
-    def between_processes(database: str, deadline: float,
-                          on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
-        """Hold the host-wide writer lock of SQLite file ``database`` (``flock`` on ``<database>.writer.lock``,
-        released with its process); yields False when ``deadline`` [monotonic s] passed first. ``on_wait`` is
-        called once when another process holds it (so a CLI can say that it waits).
-
-        The workers of ``carbon serve --workers N``, a CLI ingest and the scheduled jobs take turns here within a
-        few milliseconds of each other, instead of polling in SQLite's busy timeout. The lock file is only a
-        queue: SQLite's own lock still guards the data, so a writer that does not take it is merely not queued.
-        """
-        try:
-            handle = open(f"{database}.writer.lock", "ab")  # noqa: SIM115 — closed below, which releases the lock
-        except OSError:  # a read-only folder: SQLite's lock alone
-            yield True
-            return
-        with handle:
-            yield _flock_until(handle, deadline, on_wait)
-
-
-def _flock_until(handle: Any, deadline: float, on_wait: Callable[[], None] | None) -> bool:
-    """Take an exclusive ``flock`` on ``handle``, polling (a blocking flock could not keep ``deadline``)."""
-    pause = HOST_QUEUE_PAUSE_S[0]
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            if on_wait is not None and pause == HOST_QUEUE_PAUSE_S[0]:
-                on_wait()
-            time.sleep(pause)
-            pause = min(pause * 2, HOST_QUEUE_PAUSE_S[1])
-
-
-def is_postgresql(url: str) -> bool:
-    """Whether ``url`` names a PostgreSQL database rather than a SQLite file."""
-    return url.startswith(("postgresql://", "postgres://"))
-
-
-def default_db_path() -> str:
-    """The database named by ``CARBON_DB``, else ``data/carbon.db``."""
-    return os.environ.get("CARBON_DB") or str(DEFAULT_DB)
 
 
 def now_iso() -> str:
     """Current UTC time as ISO 8601 with seconds, the timestamp format of every stored row."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -- connections --------------------------------------------------------------------------------------------
-
-def connect_sqlite(path: str) -> sqlite3.Connection:
-    """A SQLite connection in autocommit mode, WAL (files), a 30 s busy timeout and foreign keys enforced."""
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: no implicit transactions; Engine.transaction() says where a batch begins and ends.
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if path != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-class PostgresConnection:
-    """A psycopg connection that takes the same ``?``-parameter SQL the SQLite connection takes."""
-
-    def __init__(self, url: str) -> None:
-        self.raw = psycopg.connect(url, autocommit=True)  # transactions are opened by Engine.transaction()
-
-    @staticmethod
-    def _sql(sql: str) -> str:
-        return sql.replace("%", "%%").replace("?", "%s")
-
-    @staticmethod
-    def _params(params: Sequence[Any]) -> list[Any]:
-        return [p.replace("\x00", NUL_STANDIN) if isinstance(p, str) and "\x00" in p else p for p in params]
-
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        cursor = self.raw.cursor()
-        cursor.execute(self._sql(sql), self._params(params) if params else None)
-        return cursor
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
-        cursor = self.raw.cursor()
-        cursor.executemany(self._sql(sql), [self._params(row) for row in rows])
-        return cursor
-
-    def copy_frame(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
-        """Bulk insert with COPY, the frame written as CSV (NULL = empty, unquoted) by :func:`csv_text`."""
-        block = 200_000
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for start in range(0, len(frame), block):
-                text = csv_text(frame.iloc[start:start + block])
-                copy.write(text.replace("\x00", NUL_STANDIN).encode("utf-8"))
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-class SchedulerLock:
-    """Only one instance of the service runs the scheduler: the one holding this lock.
-
-    PostgreSQL: a session-level advisory lock on a connection of its own (released if the instance dies);
-    SQLite: an exclusive ``flock`` on ``<database>.scheduler.lock`` (instances on one machine).
-    """
-
-    def __init__(self, db: str) -> None:
-        self.db = db
-        self._handle: Any = None
-
-    def acquire(self) -> bool:
-        """Take the lock unless another instance holds it; whether this instance holds it now."""
-        if self._handle is not None:
-            return True
-        if is_postgresql(self.db):
-            conn = psycopg.connect(self.db, autocommit=True)
-            if conn.execute("SELECT pg_try_advisory_lock(%s)", [AdvisoryLocks.SCHEDULER]).fetchone()[0]:
-                self._handle = conn
-                return True
-            conn.close()
-            return False
-        import fcntl
-
-        handle = open(f"{Path(self.db).resolve()}.scheduler.lock", "a+")  # noqa: SIM115 (held open while leading)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._handle = handle
-        return True
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the connection or the file releases the lock
-            self._handle = None
 
 
 class Engine:
