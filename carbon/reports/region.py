@@ -75,7 +75,7 @@ def _counts_frame(counts: Rows) -> pd.DataFrame:
 
 def _year_counts(store: Store, region: str, years: Collection[int] | None = None) -> Rows:
     """:func:`year_reporting` as plain rows, ordered by year; of these years only, if given."""
-    months = [(int(year), int(count)) for year, count, _ in store.region_year_months(region, years).values]
+    months = [(int(year), int(count)) for year, count in store.region_year_months(region, years).values]
     counts = store.region_year_enterprises(region, [year for year, _ in months])
     return Rows(("year", "months", "enterprises"), tuple((year, count, counts[year]) for year, count in months))
 

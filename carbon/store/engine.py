@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -234,13 +234,13 @@ class Engine:
         """Declare that the current write transaction changes the rows of these (region, year) pairs only (a
         batch of monthly data): as :meth:`changes_only_regions`, and its commit also moves the versions of those
         years (:meth:`region_year_versions`), so a report can re-read the years that moved and keep the others."""
-        changed: dict[str, set[int] | None] = {}
+        changed: dict[str, set[int]] = {}
         for region, year in years:
             if region is not None:
-                changed.setdefault(str(region), set()).add(int(year))  # type: ignore[union-attr]
+                changed.setdefault(str(region), set()).add(int(year))
         self._declare(changed)
 
-    def _declare(self, changed: dict[str, set[int] | None]) -> None:
+    def _declare(self, changed: Mapping[str, set[int] | None]) -> None:
         if self._depth != 1:
             return
         declared = self._regions_changed if self._regions_changed is not None else {}

@@ -50,12 +50,12 @@ class SummariesMixin(Engine):
         return row[0] if row else None
 
     def region_year_months(self, region: str, years: Collection[int] | None = None) -> Rows:
-        """Per year of a region (columns ``year`` as an integer, ``months``, ``rows``, ordered by year): the months
-        with reports and the stored rows behind them, from the monthly totals; of these years only, if given."""
+        """Per year of a region (columns ``year`` as an integer and ``months``, ordered by year): the months with
+        reports, from the monthly totals; of these years only, if given."""
         within, params = year_ranges(years)
         return self._tuples(
-            "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, COUNT(DISTINCT period) AS months, "
-            f"SUM(rows) AS rows FROM monthly_totals WHERE region = ?{within} GROUP BY substr(period, 1, 4) "
+            "SELECT CAST(substr(period, 1, 4) AS INTEGER) AS year, COUNT(DISTINCT period) AS months "
+            f"FROM monthly_totals WHERE region = ?{within} GROUP BY substr(period, 1, 4) "
             "ORDER BY substr(period, 1, 4)", [region, *params])
 
     def region_year_enterprises(self, region: str, years: Collection[int]) -> dict[int, int]:
