@@ -97,6 +97,7 @@ class PreparedChunk:
     keys: np.ndarray  # the natural key of each good row, packed (see ConsumptionKeys)
     pair_codes: np.ndarray  # each good row's (enterprise, month) as an index into ``pairs``
     pairs: list[tuple[str, str]]
+    region_years: set[tuple[str | None, int]]  # the (region, year) of each pair: what the chunk changes
     sums: MonthlySums  # what the good rows add to the monthly totals as new rows
     digest: ContentDigest  # the content digest of the good rows
     # The good rows as new rows of the batch with their enterprise's region, made ready to store
@@ -112,16 +113,18 @@ def prepare_chunk(read: int, checked: Any, batch_keys: ConsumptionKeys, home: Ma
     digest = ContentDigest("consumption")
     if good.empty:
         empty = np.array([], dtype=np.int64)
-        return PreparedChunk(read, checked, empty, empty, [], MonthlySums([], []), digest, good)
+        return PreparedChunk(read, checked, empty, empty, [], set(), MonthlySums([], []), digest, good)
     pair_codes, pairs = month_pairs(good)
+    region_years = {(home.get(enterprise), int(period[:4])) for enterprise, period in pairs}
     keys = batch_keys.encode(good)
     if ready is not None and len(good) <= FEW_ROWS:  # a request's: from plain lists, not pandas columns
         columns = new_row_columns(plain_columns(good), batch_id, stamp, home)
         digest.add(good, columns)
-        return PreparedChunk(read, checked, keys, pair_codes, pairs, monthly_sums(columns), digest, ready(columns))
+        return PreparedChunk(read, checked, keys, pair_codes, pairs, region_years, monthly_sums(columns), digest,
+                             ready(columns))
     new = as_new_rows(good, batch_id, stamp, home=home)
     digest.add(new)
-    return PreparedChunk(read, checked, keys, pair_codes, pairs, monthly_sums(new), digest,
+    return PreparedChunk(read, checked, keys, pair_codes, pairs, region_years, monthly_sums(new), digest,
                          ready(new) if ready is not None else new)
 
 

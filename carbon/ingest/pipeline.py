@@ -10,7 +10,8 @@ value differs becomes a new *revision* with an audit entry (who, when, source, o
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pandas as pd
 from carbon.accounting import VALUE_COLUMNS
 from carbon.audit import ContentDigest, consumption_key
 from carbon.factors import FactorSet, default_factors
+from carbon.ingest.ahead import read_ahead
 from carbon.ingest.batch import IngestSummary, Progress, close_batch, new_batch_id, same
 from carbon.ingest.chunks import (
     ConsumptionKeys,
@@ -92,37 +94,39 @@ def ingest_consumption(store: Store, chunks: Iterable[pd.DataFrame], *, source: 
     context = RevisionContext(summary.batch_id, source, actor, stamp, today or date.today(),
                               None if confirm else hold)
     batch_keys = ConsumptionKeys()
-    prepared = (prepare_chunk(len(chunk), validate_consumption(chunk, enterprises=enterprises,
-                                                               enterprise_id=enterprise_id, today=today,
-                                                               factors=factors, grid_regions=grid),
-                              batch_keys, home, summary.batch_id, stamp, store.rows_ready)
-                for chunk in chunks)
+    prepared: Generator[PreparedChunk, None, None] = (
+        prepare_chunk(len(chunk), validate_consumption(chunk, enterprises=enterprises, enterprise_id=enterprise_id,
+                                                       today=today, factors=factors, grid_regions=grid),
+                      batch_keys, home, summary.batch_id, stamp, store.rows_ready)
+        for chunk in chunks)
+    if not isinstance(chunks, Sequence) or len(chunks) > 1:
+        prepared = read_ahead(prepared)  # the next chunk is made while this one is written
     # The first chunk (a whole request) is read, validated, converted and summed before the write lock is
-    # taken; the later chunks of a large file stream through the transaction.
-    first = next(prepared, None)
+    # taken; the later chunks of a large file stream through the transaction, one made ahead.
+    with closing(prepared):  # a failed batch stops the chunk being made ahead
+        first = next(prepared, None)
 
-    with store.transaction():
-        store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
-                          enterprise_scope=enterprise_id)
-        store.changes_only_regions(())  # a batch changes the regions of its rows' enterprises only
-        pairs: dict[tuple[str, str], bool] = {}  # (enterprise, month) met in this batch → stored before it
-        for chunk in itertools.chain([first] if first is not None else [], prepared):
-            summary.read += chunk.read
-            rejected = [chunk.checked.rejected]
-            if not chunk.checked.good.empty:
-                store.changes_only_region_years((home.get(enterprise), int(period[:4])) for enterprise, period
-                                                in chunk.pairs)
-                rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
-                                             home=home, context=context, confirm=confirm, reason=reason))
-            for frame in rejected:
-                if len(frame):
-                    store.add_rejections(summary.batch_id, frame)
-                    summary.rejections.append(frame)
-                    summary.rejected += len(frame)
-            if progress:
-                progress(chunk.read)
+        with store.transaction():
+            store.start_batch(summary.batch_id, kind="consumption", source=source, actor=actor,
+                              enterprise_scope=enterprise_id)
+            store.changes_only_regions(())  # a batch changes the regions of its rows' enterprises only
+            pairs: dict[tuple[str, str], bool] = {}  # (enterprise, month) met in this batch → stored before it
+            for chunk in itertools.chain([first] if first is not None else [], prepared):
+                summary.read += chunk.read
+                rejected = [chunk.checked.rejected]
+                if not chunk.checked.good.empty:
+                    store.changes_only_region_years(chunk.region_years)
+                    rejected.append(_store_chunk(store, chunk, summary, digest, revisions, batch_keys, pairs,
+                                                 home=home, context=context, confirm=confirm, reason=reason))
+                for frame in rejected:
+                    if len(frame):
+                        store.add_rejections(summary.batch_id, frame)
+                        summary.rejections.append(frame)
+                        summary.rejected += len(frame)
+                if progress:
+                    progress(chunk.read)
 
-        close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
+            close_batch(store, summary, digest, revisions, actor=actor, enterprise_id=enterprise_id, stamp=stamp)
     return summary
 
 

@@ -79,7 +79,15 @@ class ConsumptionMixin(CompactRowsMixin):
 
     def stored_pairs(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (enterprise, period) pairs have at least one stored row (probed on the primary key's
-        prefix)."""
+        prefix). Many pairs are first narrowed to the enterprises with any stored row, so that a first load of
+        many enterprises asks about each enterprise once instead of each of its months."""
+        if len(pairs) * 2 > SMALL_INSERT_VALUES:
+            lookup, params = self._lookup("lookup_enterprises", ("enterprise_id",),
+                                          [(enterprise,) for enterprise in dict.fromkeys(e for e, _ in pairs)])
+            having = {row[0] for row in self.conn.execute(
+                f"SELECT k.enterprise_id FROM {lookup} k WHERE EXISTS (SELECT 1 FROM consumption_rows c "
+                "WHERE c.enterprise_id = k.enterprise_id)", params).fetchall()}
+            pairs = [pair for pair in pairs if pair[0] in having]
         if not pairs:
             return set()
         lookup, params = self._lookup("lookup_pairs", ("enterprise_id", "period"), pairs)
@@ -128,7 +136,7 @@ class ConsumptionMixin(CompactRowsMixin):
         # Columns empty in every row (the NCV of most carriers, timestamps that are the batch's) are left to
         # their default NULL: sqlite3 binds a None far more slowly than a number or a string.
         columns = [c for c in COMPACT_COLUMNS if lists[c][0] is not None or lists[c].count(None) < len(ready)]
-        self._insert_rows("consumption_rows", columns, list(zip(*(lists[c] for c in columns), strict=True)))
+        self._insert_columns("consumption_rows", columns, [lists[c] for c in columns])
         return len(ready)
 
     def revise_consumption(self, frame: pd.DataFrame) -> int:

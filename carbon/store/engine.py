@@ -25,7 +25,6 @@ both engines run as written, because one statement for both cannot drift apart b
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -323,18 +322,27 @@ class Engine:
 
     def _insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                      suffix: str = "") -> None:
-        """Insert parameter rows as statements of many VALUES (up to :data:`INSERT_VALUES` parameters each).
+        """Insert parameter rows as statements of many VALUES (see :meth:`_insert_columns`)."""
+        self._insert_columns(table, columns, list(zip(*rows, strict=True)), suffix=suffix)
+
+    def _insert_columns(self, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]], *,
+                        suffix: str = "") -> None:
+        """Insert rows given column by column (``values[i]``: the values of ``columns[i]``) as statements of many
+        VALUES, up to :data:`INSERT_VALUES` parameters each.
 
         Not ``executemany``: it lets go of the interpreter lock for every row, and under load each row then waits
         for it again while the write lock is held — an alert refresh's thousand rows would take a thousand such
-        waits, a request's five rows five. Bulk loads take the same time either way. ``suffix`` follows the VALUES
-        (an ``ON CONFLICT`` clause: each key at most once in ``rows``).
+        waits, a request's five rows five. A statement's parameters are laid out by slices of the columns, with no
+        tuple per row. ``suffix`` follows the VALUES (an ``ON CONFLICT`` clause: each key at most once).
         """
-        per_statement = max(INSERT_VALUES // len(columns), 1)
-        for start in range(0, len(rows), per_statement):
-            part = rows[start:start + per_statement]
-            values = list(itertools.chain.from_iterable(part))
-            self.conn.execute(insert_sql(table, columns, rows=len(part)) + suffix, values)
+        width, count = len(columns), len(values[0]) if len(values) else 0
+        per_statement = max(INSERT_VALUES // width, 1)
+        for start in range(0, count, per_statement):
+            rows = min(per_statement, count - start)
+            parameters: list[Any] = [None] * (rows * width)
+            for i, column in enumerate(values):
+                parameters[i::width] = column[start:start + rows]
+            self.conn.execute(insert_sql(table, columns, rows=rows) + suffix, parameters)
 
     def _count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

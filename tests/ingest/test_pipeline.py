@@ -275,3 +275,22 @@ def test_a_reader_failing_while_a_chunk_is_written_rolls_the_batch_back(tmp_path
     assert {"read", "validate", "copy", "wait for copy", "audit hashing"} <= set(stages.seconds)
     assert all(seconds >= 0 for seconds in stages.seconds.values())
     store.close()
+
+
+def test_a_reader_failing_after_a_chunk_was_written_rolls_the_consumption_batch_back(fresh_store: Store) -> None:
+    # The chunks of a large file are read ahead on a thread of their own: a failure there must still undo the batch.
+    before = snapshot(fresh_store)
+
+    def chunks():
+        yield rows(("GZHTZ-0003", "2024-02", "电力", "1", "万千瓦时"))
+        yield rows(("GZHTZ-0003", "2024-03", "电力", "2", "万千瓦时"), start=3)
+        raise OSError("file vanished")
+
+    with pytest.raises(OSError, match="file vanished"):
+        ingest_consumption(fresh_store, chunks(), source="big.csv", actor="tester", today=TODAY)
+    assert snapshot(fresh_store) == before
+    assert fresh_store.conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+    summary = ingest_consumption(fresh_store, iter([BATCH.iloc[:2], BATCH.iloc[2:]]), source="big.csv",
+                                 actor="tester", today=TODAY)
+    assert summary.counts == {"read": 4, "accepted": 3, "unchanged": 0, "revised": 0, "rejected": 1}
+    assert verify(fresh_store).ok

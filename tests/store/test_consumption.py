@@ -10,6 +10,7 @@ import pytest
 
 from carbon.errors import InvalidInput
 from carbon.store import CONSUMPTION_KEY, Scope, Store
+from carbon.store.engine import SMALL_INSERT_VALUES
 
 E1, E2 = "GZHTZ-0001", "GZHTZ-0002"
 
@@ -41,6 +42,10 @@ def test_stored_pairs_answers_only_for_the_pairs_asked(stored: Store) -> None:
     asked = [(E1, "2024-02"), (E1, "2023-12"), (E2, "2025-01"), ("GZHTZ-0003", "2024-01")]
     assert stored.stored_pairs(asked) == {(E1, "2024-02"), (E2, "2025-01")}
     assert stored.stored_pairs([]) == set()
+    # Many pairs (a bulk load) are first narrowed to the enterprises with stored rows: the answer is the same.
+    many = asked + [(f"GZHTZ-{i:04d}", f"2024-{m:02d}") for i in range(3, 60) for m in range(1, 13)]
+    assert len(many) * 2 > SMALL_INSERT_VALUES
+    assert stored.stored_pairs(many) == {(E1, "2024-02"), (E2, "2025-01")}
 
 
 def test_monthly_sums_of_few_rows_match_the_grouped_sums(consumption) -> None:
