@@ -30,12 +30,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Self
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
 import psycopg
-import sqlite_utils
 
 from carbon.errors import Busy
 from carbon.store.connections import (
@@ -51,6 +51,9 @@ from carbon.store.connections import (
 )
 from carbon.store.locks import AdvisoryLocks, SchedulerLock, WriterQueue
 from carbon.store.sql import Rows, columns_as_lists, insert_sql
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 __all__ = [
     "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
@@ -89,13 +92,7 @@ class Engine:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self.dialect = "postgresql" if is_postgresql(path) else "sqlite"
-        self.conn: Any
-        self.db: sqlite_utils.Database | None
-        if self.dialect == "postgresql":
-            self.conn, self.db = PostgresConnection(path), None
-        else:
-            self.conn = connect_sqlite(path)
-            self.db = sqlite_utils.Database(self.conn)
+        self.conn: Any = PostgresConnection(path) if self.dialect == "postgresql" else connect_sqlite(path)
         self._depth = 0
         # How long a write waits for other writers [s] before Busy; a long-running CLI ingest may wait longer.
         self.write_wait_s: float = DEFAULT_WRITE_WAIT_S
@@ -107,6 +104,16 @@ class Engine:
         # factor sets (rows of factor_sets are never changed or deleted; forgotten after a rollback).
         self._batch_keys_known: dict[Any, tuple[int | None, Any] | None] = {}
         self._factor_sets_known: dict[tuple[Any, ...], int] = {}
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database | None:
+        """sqlite-utils' view of the SQLite connection, for migrations and introspection (None on PostgreSQL);
+        made on first use, so that a process that only reads and writes rows never imports it."""
+        if self.dialect != "sqlite":
+            return None
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()
