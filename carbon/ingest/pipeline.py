@@ -211,24 +211,43 @@ def _classify(store: Store, chunk: PreparedChunk, batch_keys: ConsumptionKeys,
     if not lookup.any():
         return converted.loc[~duplicate], empty, duplicates, 0
     candidates = converted.loc[lookup]
-    existing = store.existing_consumption(candidates[list(CONSUMPTION_KEY)])
-    key_columns = list(CONSUMPTION_KEY)
-    left = candidates.assign(**{k: candidates[k].astype(str) for k in key_columns})
-    merged = left.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in key_columns}),
-                        on=key_columns, how="left", indicator=True)
+    merged = _compared(store, candidates, [pair for pair in chunk.pairs if pairs[pair]])
     found = (merged["_merge"] == "both").to_numpy()
     unchanged = np.ones(len(merged), dtype=bool)
     for name in _VALUES:
         unchanged &= same(merged[name], merged[f"old_{name}"])
     changed = found & ~unchanged
-    revised = merged.loc[changed].copy()
+    revised = _revised(store, merged.loc[changed, converted.columns]) if changed.any() else empty
+    new = pd.concat([converted.loc[~duplicate & ~lookup], merged.loc[~found, converted.columns]],
+                    ignore_index=True) if (~found).any() else converted.loc[~duplicate & ~lookup]
+    return new, revised, duplicates, int((found & unchanged).sum())
+
+
+def _compared(store: Store, candidates: pd.DataFrame, stored_pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """The candidates (key columns as text) beside the submitted values of the stored rows with their keys
+    (``old_*``, missing where none; ``_merge`` says which).
+
+    The stored values are read by (enterprise, month) — the primary key's prefix — for the pairs that had stored
+    rows, not by each row's key: a repeated file of a million rows asks about a hundred thousand pairs.
+    """
+    keys = list(CONSUMPTION_KEY)
+    stored = store.values_in_pairs(stored_pairs)
+    left = candidates.assign(**{k: candidates[k].astype(str) for k in keys})
+    return left.merge(stored.rename(columns={c: f"old_{c}" for c in stored.columns if c not in keys}),
+                      on=keys, how="left", indicator=True)
+
+
+def _revised(store: Store, changed: pd.DataFrame) -> pd.DataFrame:
+    """Changed rows as revisions of the stored rows, beside everything stored of them (``old_*``)."""
+    keys = list(CONSUMPTION_KEY)
+    existing = store.existing_consumption(changed[keys])
+    revised = changed.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in keys}),
+                            on=keys, how="inner")
     revised["revision"] = revised["old_revision"].astype(int) + 1
     revised["source_row"] = revised["row"]
     revised["created_batch"] = revised["old_created_batch"]
     revised["submitted_at"] = revised["submitted_at"].fillna(now_iso())
-    new = pd.concat([converted.loc[~duplicate & ~lookup], merged.loc[~found, converted.columns]],
-                    ignore_index=True) if (~found).any() else converted.loc[~duplicate & ~lookup]
-    return new, revised, duplicates, int((found & unchanged).sum())
+    return revised
 
 
 def _revision_entries(revised: pd.DataFrame, batch_id: str, source: str, actor: str,

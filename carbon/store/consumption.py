@@ -96,6 +96,18 @@ class ConsumptionMixin(CompactRowsMixin):
             "WHERE c.enterprise_id = k.enterprise_id AND c.period = k.period)", params).fetchall()
         return {(row[0], row[1]) for row in rows}
 
+    def values_in_pairs(self, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """The natural key and submitted values (:data:`CONSUMPTION_VALUES`) of every stored row of these
+        (enterprise, period) pairs, read on the primary key's prefix: what a batch compares its rows with."""
+        columns = (*CONSUMPTION_KEY, *CONSUMPTION_VALUES)
+        if not pairs:
+            return pd.DataFrame(columns=columns)
+        lookup, params = self._lookup("lookup_pairs", ("enterprise_id", "period"), pairs)
+        select = ", ".join(f"c.{name}" for name in columns)
+        found = self._frame(f"SELECT {select} FROM {lookup} k JOIN consumption_rows c "
+                            "ON c.enterprise_id = k.enterprise_id AND c.period = k.period", params)
+        return found if not found.empty else pd.DataFrame(columns=columns)
+
     def existing_consumption(self, keys: pd.DataFrame) -> pd.DataFrame:
         """Stored rows with exactly these natural keys (columns enterprise_id, period, carrier, purpose), joined
         on the primary key (see :meth:`_lookup`)."""

@@ -164,3 +164,11 @@ def test_stale_conversions_are_found_and_updated(fresh_store: Store, consumption
     after = fresh_store.consumption(Scope.everything())
     assert after["tce_equivalent"].tolist() == [12.29, 2.0, 2.0, 2.0]
     assert after["revision"].tolist() == [1, 1, 1, 1]  # not a revision: the submitted values stay
+
+
+def test_values_in_pairs_are_every_stored_row_of_the_months_asked(stored: Store) -> None:
+    found = stored.values_in_pairs([(E1, "2024-02"), (E2, "2025-01"), ("GZHTZ-0003", "2024-01")])
+    assert sorted(map(tuple, found[list(CONSUMPTION_KEY)].values.tolist())) == [
+        (E1, "2024-02", "电力", "fuel"), (E2, "2025-01", "天然气", "feedstock")]
+    assert {"quantity", "unit", "ncv", "ncv_unit"} <= set(found.columns)
+    assert stored.values_in_pairs([]).empty and stored.values_in_pairs([("GZHTZ-0003", "2024-01")]).empty
