@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.schemas.common import Problem
 from carbon.errors import Busy, CarbonError, Conflict, InvalidInput, NotFound
 from carbon.reports import MissingTarget
-from carbon.store import TRANSIENT_ERRORS
+from carbon.store import transient_errors
 
 log = logging.getLogger("carbon.api")
 
@@ -143,7 +143,7 @@ def install(app: FastAPI) -> None:
             return domain_problem(Busy("the database is busy with another write"), request)
         return await unexpected(request, error)
 
-    for kind in TRANSIENT_ERRORS:
+    for kind in transient_errors(postgresql=True):  # registered before any connection is opened
         app.add_exception_handler(kind, transient)
 
     @app.exception_handler(Exception)

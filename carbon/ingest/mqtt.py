@@ -45,7 +45,7 @@ from carbon.ingest.telemetry import (
     parse_telemetry,
     telemetry_topic,
 )
-from carbon.store import DATABASE_ERRORS, TRANSIENT_ERRORS, Store, now_iso
+from carbon.store import Store, database_errors, now_iso, transient_errors
 
 __all__ = [
     "DEFAULT_PREFIX", "POINT_FIELDS", "BrokerUnavailable", "TelemetryMessage", "TelemetrySubscriber",
@@ -432,7 +432,7 @@ class TelemetrySubscriber:
                 self._close_store()
                 with self._lock:
                     self._counts["retries"] += 1
-                if not isinstance(error, TRANSIENT_ERRORS):
+                if not isinstance(error, transient_errors()):
                     log.exception("unexpected error writing telemetry")
                     unexpected += 1
                     if unexpected >= UNEXPECTED_ATTEMPTS and batch.frames:
@@ -491,7 +491,7 @@ class TelemetrySubscriber:
 
     def _close_store(self) -> None:
         if self._store is not None:
-            with contextlib.suppress(*DATABASE_ERRORS):
+            with contextlib.suppress(*database_errors()):
                 self._store.close()
             self._store = None
 

@@ -32,15 +32,15 @@ from carbon.store.batches import BatchesMixin
 from carbon.store.compact import CONSUMPTION_COLUMNS, CONSUMPTION_KEY, CONSUMPTION_VALUES
 from carbon.store.consumption import ConsumptionMixin
 from carbon.store.engine import (
-    DATABASE_ERRORS,
     DEFAULT_DB,
     NUL_STANDIN,
-    TRANSIENT_ERRORS,
     Engine,
     SchedulerLock,
+    database_errors,
     default_db_path,
     is_postgresql,
     now_iso,
+    transient_errors,
 )
 from carbon.store.migrations import (
     MIGRATIONS,
@@ -64,10 +64,11 @@ from carbon.store.uploads import UploadsMixin
 
 # The names this package offered before it was split, and the job store's table (for carbon.jobs).
 __all__ = [
-    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "DATABASE_ERRORS", "DEFAULT_DB", "MIGRATIONS",
+    "CONSUMPTION_COLUMNS", "CONSUMPTION_KEY", "CONSUMPTION_VALUES", "DEFAULT_DB", "MIGRATIONS",
     "MONTHLY_TOTALS_REBUILD", "NUL_STANDIN", "READING_COLUMNS", "READING_KEY", "SCHEDULER_JOBS_TABLE",
-    "TRANSIENT_ERRORS", "AlertSync", "Conflict", "Migration", "NotFound", "Rows", "SchedulerLock", "Schema", "Scope",
-    "Store", "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
+    "AlertSync", "Conflict", "Migration", "NotFound", "Rows", "SchedulerLock", "Schema", "Scope",
+    "Store", "database_errors", "default_db_path", "is_postgresql", "migrate", "migration", "now_iso", "open_store",
+    "transient_errors",
 ]
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import psycopg
 
 from carbon.store.sql import csv_text
 
 __all__ = [
-    "BUSY_TIMEOUT_MS", "DATABASE_ERRORS", "DEFAULT_DB", "NUL_STANDIN", "TRANSIENT_ERRORS", "PostgresConnection",
-    "connect_sqlite", "default_db_path", "is_postgresql",
+    "BUSY_TIMEOUT_MS", "DEFAULT_DB", "NUL_STANDIN", "PostgresConnection", "connect_sqlite", "database_errors",
+    "default_db_path", "is_postgresql", "transient_errors",
 ]
 
 DEFAULT_DB = Path("data") / "carbon.db"
@@ -24,10 +24,33 @@ BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait t
 # PostgreSQL text cannot hold NUL: such a character (only ever in rejected input) is stored as U+FFFD.
 NUL_STANDIN = "\ufffd"
 
-# Errors worth waiting out: the database is locked, busy, full or unreachable for now (SQLite or PostgreSQL).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError, psycopg.OperationalError)
-# Errors of the database driver itself (either engine), for code that must tell them from its own.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
+
+
+def transient_errors(*, postgresql: bool = False) -> tuple[type[BaseException], ...]:
+    """Errors worth waiting out: the database is locked, busy, full or unreachable for now.
+
+    PostgreSQL's driver is loaded only by a PostgreSQL connection (a SQLite process is spared its import), so
+    its errors are among these once it is loaded — before, no connection exists to raise one — or when
+    ``postgresql`` asks for them (for handlers registered before any connection is opened).
+    """
+    driver = _postgresql_driver(load=postgresql)
+    return (sqlite3.OperationalError, OSError) + ((driver.OperationalError,) if driver else ())
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the database drivers themselves, for code that must tell them from its own (PostgreSQL's once
+    its driver is loaded, as in :func:`transient_errors`)."""
+    driver = _postgresql_driver(load=False)
+    return (sqlite3.Error,) + ((driver.Error,) if driver else ())
+
+
+def _postgresql_driver(*, load: bool) -> Any:
+    """The psycopg module if it is loaded (or loading it when ``load``), else None."""
+    if load:
+        import psycopg
+
+        return psycopg
+    return sys.modules.get("psycopg")
 
 
 def is_postgresql(url: str) -> bool:
@@ -58,6 +81,8 @@ class PostgresConnection:
     """A psycopg connection that takes the same ``?``-parameter SQL the SQLite connection takes."""
 
     def __init__(self, url: str) -> None:
+        import psycopg  # loaded by the first PostgreSQL connection only
+
         self.raw = psycopg.connect(url, autocommit=True)  # transactions are opened by Engine.transaction()
 
     @staticmethod

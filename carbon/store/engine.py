@@ -35,19 +35,18 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
-import psycopg
 
 from carbon.errors import Busy
 from carbon.store.connections import (
     BUSY_TIMEOUT_MS,
-    DATABASE_ERRORS,
     DEFAULT_DB,
     NUL_STANDIN,
-    TRANSIENT_ERRORS,
     PostgresConnection,
     connect_sqlite,
+    database_errors,
     default_db_path,
     is_postgresql,
+    transient_errors,
 )
 from carbon.store.locks import AdvisoryLocks, SchedulerLock, WriterQueue
 from carbon.store.sql import Rows, columns_as_lists, insert_sql
@@ -56,9 +55,9 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 __all__ = [
-    "DATABASE_ERRORS", "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "TRANSIENT_ERRORS",
-    "AdvisoryLocks", "Engine", "PostgresConnection", "SchedulerLock", "WriterQueue", "connect_sqlite",
-    "default_db_path", "is_postgresql", "now_iso",
+    "DEFAULT_DB", "DEFAULT_WRITE_WAIT_S", "NUL_STANDIN", "REGION_VERSION", "AdvisoryLocks", "Engine",
+    "PostgresConnection", "SchedulerLock", "WriterQueue", "connect_sqlite", "database_errors", "default_db_path",
+    "is_postgresql", "now_iso", "transient_errors",
 ]
 
 # How long a write waits for the writers before it [s]: a batch of the API holds the lock for milliseconds.
@@ -200,6 +199,8 @@ class Engine:
     def _begin(self, deadline: float) -> None:
         """Begin the write transaction, waiting for other processes' writers until ``deadline``."""
         if self.dialect == "postgresql":
+            import psycopg  # loaded already: the connection is PostgreSQL's
+
             self.conn.execute("BEGIN")
             try:
                 left_ms = max(int((deadline - time.monotonic()) * 1000), 1)

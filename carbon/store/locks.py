@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-import psycopg
-
 from carbon.store.connections import is_postgresql
 
 __all__ = ["AdvisoryLocks", "SchedulerLock", "WriterQueue"]
@@ -102,6 +100,8 @@ class SchedulerLock:
         if self._handle is not None:
             return True
         if is_postgresql(self.db):
+            import psycopg  # loaded by PostgreSQL's connections only
+
             conn = psycopg.connect(self.db, autocommit=True)
             if conn.execute("SELECT pg_try_advisory_lock(%s)", [AdvisoryLocks.SCHEDULER]).fetchone()[0]:
                 self._handle = conn

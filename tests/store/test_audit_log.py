@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon.store import DATABASE_ERRORS, Scope, Store
+from carbon.store import Scope, Store, database_errors
 
 
 def _entry(seq: int, enterprise_id: str | None, action: str = "batch") -> dict:
@@ -48,8 +48,8 @@ def test_the_whole_log_is_read_in_chunks(logged: Store) -> None:
 
 
 def test_audit_log_is_append_only(logged: Store) -> None:
-    with pytest.raises(DATABASE_ERRORS, match="append-only"):
+    with pytest.raises(database_errors(), match="append-only"):
         logged.conn.execute("UPDATE audit_log SET actor = 'mallory'")
-    with pytest.raises(DATABASE_ERRORS, match="append-only"):
+    with pytest.raises(database_errors(), match="append-only"):
         logged.conn.execute("DELETE FROM audit_log")
     assert len(logged.audit_entries(Scope.everything())) == 4

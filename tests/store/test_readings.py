@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from carbon.store import DATABASE_ERRORS, Scope, Store
+from carbon.store import Scope, Store, database_errors
 from carbon.store.readings import partition_bounds
 
 # Both sides of a year's end: December's partition must end exactly where January's begins.
@@ -73,7 +73,7 @@ def test_each_month_goes_to_its_own_partition(metered: Store, readings) -> None:
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE i.inhparent = 'readings'::regclass ORDER BY 1").fetchall()]
     assert names == ["readings_2024_12", "readings_2025_01", "readings_2025_02"]
-    with pytest.raises(DATABASE_ERRORS, match="no partition"), metered.transaction():
+    with pytest.raises(database_errors(), match="no partition"), metered.transaction():
         metered.insert_readings(readings([("M1", "2025-03-01T00:00:00Z", 1.0)]))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon.store import DATABASE_ERRORS, Store
+from carbon.store import Store, database_errors
 
 
 def test_a_token_is_found_by_its_hash(fresh_store: Store) -> None:
@@ -29,6 +29,6 @@ def test_revoked_tokens_stay_listed_and_hashes_never_show(fresh_store: Store) ->
 
 def test_a_hash_is_unique(fresh_store: Store) -> None:
     fresh_store.add_token(token_id="t1", token_hash="h1", role="admin", enterprise_id=None)
-    with pytest.raises(DATABASE_ERRORS):
+    with pytest.raises(database_errors()):
         fresh_store.add_token(token_id="t2", token_hash="h1", role="admin", enterprise_id=None)
     assert [t["id"] for t in fresh_store.list_tokens()] == ["t1"]  # and the store is usable after the failure
