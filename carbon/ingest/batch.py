@@ -4,9 +4,9 @@ closing (the audit entries chained, the counts recorded)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from carbon.audit import ContentDigest, chain_entries
 from carbon.jsonable import records as jsonable_records
 from carbon.store import Store
 
-__all__ = ["IngestSummary", "Progress", "close_batch", "new_batch_id", "same"]
+__all__ = ["IngestSummary", "Progress", "beside_stored", "close_batch", "new_batch_id", "same"]
 
 Progress = Callable[[int], None]
 
@@ -67,6 +67,14 @@ def same(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Element-wise equality where two missing values count as equal."""
     both_missing = left.isna().to_numpy() & right.isna().to_numpy()
     return both_missing | (left.astype(object).to_numpy() == right.astype(object).to_numpy())
+
+
+def beside_stored(rows: pd.DataFrame, stored: pd.DataFrame, keys: Sequence[str], *,
+                  how: Literal["left", "inner"] = "left") -> pd.DataFrame:
+    """``rows`` merged on ``keys`` with the stored rows of those keys, whose other columns become ``old_*``
+    (with ``how="left"``, ``_merge`` says which rows had a stored one)."""
+    old = stored.rename(columns={c: f"old_{c}" for c in stored.columns if c not in keys})
+    return rows.merge(old, on=list(keys), how=how, indicator=how == "left")
 
 
 def close_batch(store: Store, summary: IngestSummary, digest: ContentDigest, revisions: list[dict[str, Any]], *,

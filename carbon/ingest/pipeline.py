@@ -23,7 +23,7 @@ from carbon.accounting import VALUE_COLUMNS
 from carbon.audit import ContentDigest, consumption_key
 from carbon.factors import FactorSet, default_factors
 from carbon.ingest.ahead import read_ahead
-from carbon.ingest.batch import IngestSummary, Progress, close_batch, new_batch_id, same
+from carbon.ingest.batch import IngestSummary, Progress, beside_stored, close_batch, new_batch_id, same
 from carbon.ingest.chunks import (
     ConsumptionKeys,
     PreparedChunk,
@@ -233,16 +233,14 @@ def _compared(store: Store, candidates: pd.DataFrame, stored_pairs: list[tuple[s
     keys = list(CONSUMPTION_KEY)
     stored = store.values_in_pairs(stored_pairs)
     left = candidates.assign(**{k: candidates[k].astype(str) for k in keys})
-    return left.merge(stored.rename(columns={c: f"old_{c}" for c in stored.columns if c not in keys}),
-                      on=keys, how="left", indicator=True)
+    return beside_stored(left, stored, keys)
 
 
 def _revised(store: Store, changed: pd.DataFrame) -> pd.DataFrame:
     """Changed rows as revisions of the stored rows, beside everything stored of them (``old_*``)."""
     keys = list(CONSUMPTION_KEY)
     existing = store.existing_consumption(changed[keys])
-    revised = changed.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns if c not in keys}),
-                            on=keys, how="inner")
+    revised = beside_stored(changed, existing, keys, how="inner")
     revised["revision"] = revised["old_revision"].astype(int) + 1
     revised["source_row"] = revised["row"]
     revised["created_batch"] = revised["old_created_batch"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from carbon.audit import ContentDigest
-from carbon.ingest.batch import IngestSummary, Progress, close_batch, new_batch_id, same
+from carbon.ingest.batch import IngestSummary, Progress, beside_stored, close_batch, new_batch_id, same
 from carbon.ingest.chunks import SeenKeys
 from carbon.ingest.validate.readings import validate_readings
 from carbon.jsonable import plain
@@ -198,9 +198,7 @@ def _batch_duplicates(good: pd.DataFrame, keys: _ReadingKeys) -> tuple[pd.DataFr
 def _classify_readings(good: pd.DataFrame, existing: pd.DataFrame,
                        batch_id: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """New readings, changed ones (with their old value), and how many were already stored as they are."""
-    merged = good.merge(existing.rename(columns={c: f"old_{c}" for c in existing.columns
-                                                 if c not in ("meter_id", "ts")}),
-                        on=["meter_id", "ts"], how="left", indicator=True)
+    merged = beside_stored(good, existing, ["meter_id", "ts"])
     found = (merged["_merge"] == "both").to_numpy()
     unchanged = same(merged["value"], merged["old_value"]) & same(merged["unit"], merged["old_unit"])
     new = merged.loc[~found].assign(batch_id=batch_id, source_row=lambda f: f["row"])

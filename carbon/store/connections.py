@@ -25,7 +25,6 @@ BUSY_TIMEOUT_MS = 30_000  # SQLite statements outside a write transaction wait t
 NUL_STANDIN = "\ufffd"
 
 
-
 def transient_errors(*, postgresql: bool = False) -> tuple[type[BaseException], ...]:
     """Errors worth waiting out: the database is locked, busy, full or unreachable for now.
 
